@@ -1,0 +1,44 @@
+/* Process-wide state, in one visible struct handed to every request: the
+ * configuration, the database connection, the route table and the hooks the
+ * resource layer gives the core. Nothing else outlives a request. */
+#ifndef DLCS_APP_H
+#define DLCS_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct db;
+struct req;
+struct route;
+
+/* Checks key/secret for rq (rq->ints are already captured). Sets
+ * rq->caller_customer and rq->caller_admin and returns 0, or returns the
+ * status to answer (401, or 503 when the database is down). */
+typedef int (*auth_fn)(struct req *rq, const char *key, const char *secret);
+
+struct app {
+	struct config *cfg;
+	struct db *db;
+	const struct route *routes;
+	size_t nroutes;
+	auth_fn authenticate;
+	size_t max_body;
+	const char *base_url; /* from config, NULL to derive from each request */
+	unsigned long long served;
+	volatile int stopping; /* set by SIGTERM: finish the request in hand, then exit */
+};
+
+/* Runs the FastCGI accept loop on stdin (spawn-fcgi's socket) until SIGTERM.
+ * Returns the process exit status. */
+int serve(struct app *app);
+
+/* Serves one request whose environment comes from getenv/ctx and whose body
+ * is given; writes the whole response (status line as CGI "Status:",
+ * headers, body) with the emit callback. Used by serve() and by tests. */
+struct arena;
+void app_handle(struct app *app, struct arena *a, const char *(*getenv)(void *, const char *),
+		void *ctx, const char *body, size_t body_len, bool body_too_large,
+		void (*emit)(void *, const char *, size_t), void *emit_ctx);
+
+#endif

@@ -1,0 +1,54 @@
+/* JSON out through yajl's generator, with the first error latched (yajl does
+ * not latch: a later call could "succeed" after an earlier one failed), and
+ * JSON in through yajl_tree with small typed accessors. */
+#ifndef DLCS_JSON_H
+#define DLCS_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
+
+struct arena;
+struct jw;
+
+/* A writer whose yajl handle is released by the arena. UTF-8 is validated. */
+struct jw *jw_new(struct arena *a);
+bool jw_ok(const struct jw *w);
+/* The finished text (valid until the arena dies); NULL if any call failed. */
+const char *jw_text(struct jw *w, size_t *len);
+
+void jw_obj(struct jw *w);
+void jw_obj_end(struct jw *w);
+void jw_arr(struct jw *w);
+void jw_arr_end(struct jw *w);
+void jw_key(struct jw *w, const char *key);
+void jw_str(struct jw *w, const char *s); /* NULL writes null */
+void jw_strn(struct jw *w, const char *s, size_t len);
+void jw_int(struct jw *w, long long v);
+void jw_double(struct jw *w, double v);
+void jw_bool(struct jw *w, bool v);
+void jw_null(struct jw *w);
+/* Writes a parsed value (object, array or scalar) as it is. */
+void jw_value(struct jw *w, yajl_val v);
+/* Parses text (a stored JSON document) and writes it; malformed text latches an error. */
+void jw_json_text(struct jw *w, const char *text);
+
+/* key + value; the *_opt forms omit the pair when the value is NULL
+ * (API resources omit nulls). */
+void jw_kstr(struct jw *w, const char *key, const char *s);
+void jw_kstr_opt(struct jw *w, const char *key, const char *s);
+void jw_kint(struct jw *w, const char *key, long long v);
+void jw_kbool(struct jw *w, const char *key, bool v);
+
+/* Input. json_parse returns NULL and fills err on malformed text; the tree is
+ * freed by the arena. text[len] must be readable (a NUL-terminated buffer
+ * avoids a copy). */
+yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, size_t errlen);
+/* Member of an object by exact key, NULL when absent or obj is not an object. */
+yajl_val json_get(yajl_val obj, const char *key);
+/* True when v is an integer that fits long long (yajl marks it YAJL_NUMBER_INT_VALID). */
+bool json_is_int(yajl_val v);
+/* Serialises a tree to compact text in the arena (for storing arrays). */
+const char *json_to_text(struct arena *a, yajl_val v);
+
+#endif

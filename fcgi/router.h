@@ -1,0 +1,40 @@
+/* The dispatch table is data: { method, pattern, handler, flags } rows.
+ * Patterns are '/'-separated literal segments and captures:
+ *   %d  a decimal integer 0..INT_MAX (goes to rq->ints[])
+ *   %s  any non-empty segment, percent-decoded (goes to rq->strs[])
+ * A path matching no pattern is 404; a path matching only other methods'
+ * rows is 405 with Allow listing them (HEAD follows GET). */
+#ifndef DLCS_ROUTER_H
+#define DLCS_ROUTER_H
+
+#include <stddef.h>
+
+#include "req.h"
+
+typedef int (*handler_fn)(struct req *rq);
+
+enum route_flags {
+	R_ANON = 1 << 0,     /* no authentication needed */
+	R_ADMIN = 1 << 1,    /* admin customer's keys only (403 otherwise) */
+	R_CUSTOMER = 1 << 2, /* ints[0] is a customer id the caller must own or be admin (401) */
+	R_JSON = 1 << 3,     /* body must be a JSON object (400/413/415 before the handler) */
+	R_JSON_OPT = 1 << 4, /* body may be empty; if present, as R_JSON */
+	R_AUTH_OPT = 1 << 5, /* authenticate when credentials are sent, else anonymous */
+};
+
+struct route {
+	enum http_method method;
+	const char *pattern;
+	handler_fn handler;
+	unsigned flags;
+};
+
+enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD, ROUTE_BAD_PATH };
+
+/* Matches rq->method and rq->path against the table. On ROUTE_FOUND the
+ * captures are in rq and *found is the row; on ROUTE_BAD_METHOD `allow`
+ * holds the comma-separated methods the path accepts (arena memory). */
+enum route_result router_match(const struct route *table, size_t n, struct req *rq,
+			       const struct route **found, const char **allow);
+
+#endif

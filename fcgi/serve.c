@@ -1,0 +1,433 @@
+/* The core: FastCGI accept loop and the checks every request goes through
+ * before its handler (route, method, database, credentials, caller, body).
+ * The response is buffered whole and written with Content-Length. */
+#include <errno.h>
+#include <fcgiapp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "arena.h"
+#include "base64.h"
+#include "db.h"
+#include "json.h"
+#include "log.h"
+#include "req.h"
+#include "router.h"
+#include "str.h"
+#include "banned.h"
+
+/* The one piece of mutable process state outside struct app: a signal
+ * handler can reach nothing else. */
+static struct app *signalled_app;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	if (signalled_app)
+		signalled_app->stopping = 1;
+}
+
+static bool parse_query(struct req *rq)
+{
+	const char *q = rq->query;
+	size_t cap = 0;
+	rq->nquery_params = 0;
+	while (*q) {
+		const char *amp = strchr(q, '&');
+		size_t len = amp ? (size_t)(amp - q) : strlen(q);
+		if (len) {
+			const char *eq = memchr(q, '=', len);
+			size_t klen = eq ? (size_t)(eq - q) : len;
+			char *k = url_decode(rq->arena, q, klen, true);
+			char *v = eq ? url_decode(rq->arena, eq + 1, len - klen - 1, true)
+				     : arena_strdup(rq->arena, "");
+			if (!k || !v)
+				return false;
+			if (rq->nquery_params == cap) {
+				size_t ncap = cap ? cap * 2 : 8;
+				rq->query_params = arena_realloc(rq->arena, rq->query_params,
+								 cap * sizeof(struct kv),
+								 ncap * sizeof(struct kv));
+				cap = ncap;
+			}
+			rq->query_params[rq->nquery_params].key = k;
+			rq->query_params[rq->nquery_params].value = v;
+			rq->nquery_params++;
+		}
+		if (!amp)
+			break;
+		q = amp + 1;
+	}
+	return true;
+}
+
+/* Host names come from the client: keep only characters a host can have. */
+static bool host_ok(const char *h)
+{
+	if (!h || !*h || strlen(h) > 255)
+		return false;
+	for (; *h; h++) {
+		char c = *h;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+			return false;
+	}
+	return true;
+}
+
+static const char *derive_base_url(struct req *rq)
+{
+	if (rq->app->base_url)
+		return rq->app->base_url;
+	const char *scheme = req_env(rq, "HTTP_X_FORWARDED_PROTO");
+	if (!str_eq(scheme, "http") && !str_eq(scheme, "https")) {
+		scheme = req_env(rq, "REQUEST_SCHEME");
+		if (!str_eq(scheme, "http") && !str_eq(scheme, "https"))
+			scheme = str_eq(req_env(rq, "HTTPS"), "on") ? "https" : "http";
+	}
+	const char *host = req_env(rq, "HTTP_X_FORWARDED_HOST");
+	if (!host_ok(host))
+		host = req_env(rq, "HTTP_HOST");
+	if (!host_ok(host)) {
+		const char *name = req_env(rq, "SERVER_NAME");
+		const char *port = req_env(rq, "SERVER_PORT");
+		host = host_ok(name) ? name : "localhost";
+		if (port && !str_eq(port, "80") && !str_eq(port, "443"))
+			host = arena_printf(rq->arena, "%s:%s", host, port);
+	}
+	return arena_printf(rq->arena, "%s://%s", scheme, host);
+}
+
+static bool json_content_type(const char *ct)
+{
+	if (!ct || !*ct)
+		return true; /* absent: take the body for what the route expects */
+	size_t n = strcspn(ct, ";");
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	const char *plus = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (ct[i] == '+')
+			plus = ct + i;
+	if (plus && (size_t)(ct + n - plus) == 5 && strncasecmp(plus, "+json", 5) == 0)
+		return true;
+	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+	       (n == 19 && strncasecmp(ct, "application/ld+json", 19) == 0);
+}
+
+/* Basic credentials; 0 when the caller is now known, else the status to answer. */
+static int authenticate(struct req *rq, bool optional)
+{
+	const char *h = req_env(rq, "HTTP_AUTHORIZATION");
+	if (!h || !*h)
+		return optional ? 0 : req_fail(rq, 401, "credentials required");
+	if (strncasecmp(h, "Basic ", 6) != 0)
+		return req_fail(rq, 401, "unsupported authorization scheme (use Basic)");
+	const char *b64 = h + 6;
+	while (*b64 == ' ')
+		b64++;
+	size_t len;
+	char *pair = base64_decode(rq->arena, b64, &len);
+	if (!pair || strlen(pair) != len)
+		return req_fail(rq, 401, "malformed Basic credentials");
+	char *colon = strchr(pair, ':');
+	if (!colon)
+		return req_fail(rq, 401, "malformed Basic credentials");
+	*colon = '\0';
+	int st = rq->app->authenticate(rq, pair, colon + 1);
+	if (st)
+		return rq->status == st ? st : req_fail(rq, st, "invalid credentials");
+	return 0;
+}
+
+/* Everything between a matched route and the handler. */
+static int dispatch(struct req *rq, const struct route *route, bool body_too_large)
+{
+	if (route->flags & (R_ANON | R_AUTH_OPT)) {
+		if ((route->flags & R_AUTH_OPT) && req_env(rq, "HTTP_AUTHORIZATION")) {
+			int st = authenticate(rq, true);
+			if (st)
+				return st;
+		}
+	} else {
+		int st = authenticate(rq, false);
+		if (st)
+			return st;
+	}
+	if ((route->flags & R_CUSTOMER) && !rq->caller_admin &&
+	    rq->ints[0] != rq->caller_customer)
+		return req_fail(rq, 401, "these credentials are not valid for customer %lld",
+				rq->ints[0]);
+	if ((route->flags & R_ADMIN) && !rq->caller_admin)
+		return req_fail(rq, 403, "only the admin customer may do this");
+
+	if (route->flags & (R_JSON | R_JSON_OPT)) {
+		if (body_too_large)
+			return req_fail(rq, 413, "request body exceeds %zu bytes", rq->app->max_body);
+		bool empty = rq->body_len == 0;
+		if (empty && (route->flags & R_JSON))
+			return req_fail(rq, 400, "a JSON body is required");
+		if (!empty) {
+			if (!json_content_type(req_env(rq, "CONTENT_TYPE")))
+				return req_fail(rq, 415, "the body must be JSON (application/json or "
+							 "application/ld+json)");
+			char err[200];
+			rq->json = json_parse(rq->arena, rq->body, rq->body_len, err, sizeof err);
+			if (!rq->json)
+				return req_fail(rq, 400, "malformed JSON: %s", err);
+			if (rq->json->type != yajl_t_object)
+				return req_fail(rq, 400, "the body must be a JSON object");
+		}
+	} else if (body_too_large) {
+		return req_fail(rq, 413, "request body exceeds %zu bytes", rq->app->max_body);
+	}
+	return route->handler(rq);
+}
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void *, const char *),
+		void *ctx, const char *body, size_t body_len, bool body_too_large,
+		void (*emit)(void *, const char *, size_t), void *emit_ctx)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct req rq_storage;
+	struct req *rq = &rq_storage;
+	memset(rq, 0, sizeof *rq);
+	rq->arena = a;
+	rq->app = app;
+	rq->getenv = getenv_fn;
+	rq->env_ctx = ctx;
+	rq->body = body;
+	rq->body_len = body_len;
+	rq->status = 0;
+	app->served++;
+	rq->request_id = arena_printf(a, "%d-%llu", (int)getpid(), app->served);
+
+	const char *m = req_env(rq, "REQUEST_METHOD");
+	rq->method_name = m ? m : "?";
+	rq->method = http_method_parse(m);
+	const char *uri = req_env(rq, "REQUEST_URI");
+	if (!uri || uri[0] != '/')
+		uri = req_env(rq, "DOCUMENT_URI");
+	if (!uri)
+		uri = "/";
+	const char *qmark = strchr(uri, '?');
+	rq->path = qmark ? arena_strndup(a, uri, (size_t)(qmark - uri)) : uri;
+	rq->query = qmark ? qmark + 1 : "";
+	rq->base_url = derive_base_url(rq);
+
+	const struct route *route = NULL;
+	const char *allow = NULL;
+	int status;
+	if (!parse_query(rq)) {
+		status = req_fail(rq, 400, "malformed query string");
+	} else if (rq->method == METHOD__MAX) {
+		status = req_fail(rq, 405, "method not supported");
+	} else {
+		enum route_result rr =
+			router_match(app->routes, app->nroutes, rq, &route, &allow);
+		if (rq->method == M_OPTIONS && rr == ROUTE_BAD_METHOD) {
+			/* CORS preflight: no route takes OPTIONS, so the path's
+			 * methods are exactly the Allow list. */
+			req_header(rq, "Allow", allow);
+			req_header(rq, "Access-Control-Allow-Methods", allow);
+			req_header(rq, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+			req_header(rq, "Access-Control-Max-Age", "86400");
+			rr = ROUTE_FOUND;
+			route = NULL;
+		}
+		switch (rr) {
+		case ROUTE_FOUND:
+			if (!route) {
+				status = rq->status = 204;
+			} else if (db_ensure(app->db) != 0 && !(route->flags & R_ANON)) {
+				status = req_fail(rq, 503, "database unavailable, try again");
+			} else {
+				status = dispatch(rq, route, body_too_large);
+			}
+			break;
+		case ROUTE_BAD_METHOD:
+			req_header(rq, "Allow", allow);
+			status = req_fail(rq, 405, "%s is not allowed here; allowed: %s",
+					  rq->method_name, allow);
+			break;
+		case ROUTE_BAD_PATH:
+			status = req_fail(rq, 400, "malformed percent-encoding in the path");
+			break;
+		default:
+			status = req_fail(rq, 404, "no resource at this path");
+			break;
+		}
+	}
+	if (db_in_txn(app->db)) {
+		/* A handler returned with its transaction open: nothing half done
+		 * may persist. */
+		log_err("%s: transaction left open by handler, rolled back", rq->request_id);
+		db_rollback(app->db);
+	}
+	if (status < 100 || status > 599) {
+		log_err("%s: handler returned status %d", rq->request_id, status);
+		status = req_fail(rq, 500, "internal error");
+	}
+	if (status == 401)
+		req_header(rq, "WWW-Authenticate", "Basic realm=\"DLCS-API\"");
+
+	const char *out = rq->out.buf;
+	size_t out_len = rq->out.len;
+	if (rq->jw) {
+		out = jw_text(rq->jw, &out_len);
+		if (!out) {
+			log_err("%s: JSON generation failed", rq->request_id);
+			status = req_fail(rq, 500, "could not generate the response");
+			out = jw_text(rq->jw, &out_len);
+			if (!out) {
+				out = "";
+				out_len = 0;
+			}
+		}
+	}
+	if (!out)
+		out_len = 0;
+
+	struct sbuf h;
+	sbuf_init(&h, a);
+	sbuf_printf(&h, "Status: %d %s\r\n", status, http_reason(status));
+	if (status != 204 && status != 304)
+		sbuf_printf(&h, "Content-Type: %s\r\nContent-Length: %zu\r\n",
+			    rq->content_type ? rq->content_type : "application/ld+json", out_len);
+	bool have_cors = false;
+	for (size_t i = 0; i < rq->nresp_headers; i++) {
+		const struct kv *kv = &rq->resp_headers[i];
+		/* Header values never carry a line break (they could split the response). */
+		if (strpbrk(kv->key, "\r\n:") || strpbrk(kv->value, "\r\n"))
+			continue;
+		if (str_ieq(kv->key, "Access-Control-Allow-Origin"))
+			have_cors = true;
+		sbuf_printf(&h, "%s: %s\r\n", kv->key, kv->value);
+	}
+	if (!have_cors)
+		sbuf_adds(&h, "Access-Control-Allow-Origin: *\r\n");
+	sbuf_adds(&h, "\r\n");
+	emit(emit_ctx, h.buf, h.len);
+	if (rq->method != M_HEAD && status != 204 && status != 304 && out_len)
+		emit(emit_ctx, out, out_len);
+
+	log_info("%s %s %s %d %zuB %.2fms", rq->request_id, rq->method_name, rq->path, status,
+		 out_len, ms_since(&t0));
+}
+
+static const char *fcgx_getenv(void *ctx, const char *name)
+{
+	FCGX_Request *r = ctx;
+	return FCGX_GetParam(name, r->envp);
+}
+
+static void fcgx_emit(void *ctx, const char *data, size_t len)
+{
+	FCGX_Request *r = ctx;
+	while (len) {
+		int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
+		if (FCGX_PutStr(data, chunk, r->out) < 0)
+			return; /* client went away */
+		data += chunk;
+		len -= (size_t)chunk;
+	}
+}
+
+/* Reads up to max bytes of the body; *too_large when there was more. */
+static char *read_body(FCGX_Request *r, struct arena *a, size_t max, size_t *len, bool *too_large)
+{
+	*len = 0;
+	*too_large = false;
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->envp);
+	long long declared = 0;
+	if (cl && *cl && !str_to_ll(cl, 0, 1LL << 50, &declared))
+		declared = 0;
+	if (declared > (long long)max) {
+		*too_large = true;
+		return NULL;
+	}
+	size_t cap = declared > 0 ? (size_t)declared : 0;
+	char *buf = arena_alloc(a, cap + 1);
+	size_t got = 0;
+	for (;;) {
+		if (got == cap) {
+			if (cap >= max + 1)
+				break;
+			size_t ncap = cap ? cap * 2 : 4096;
+			if (ncap > max + 1)
+				ncap = max + 1;
+			buf = arena_realloc(a, buf, got + 1, ncap + 1);
+			cap = ncap;
+		}
+		int n = FCGX_GetStr(buf + got, (int)(cap - got), r->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > max) {
+		*too_large = true;
+		return NULL;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return got ? buf : NULL;
+}
+
+int serve(struct app *app)
+{
+	signalled_app = app;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0; /* no SA_RESTART: accept() must return so the loop can end */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (FCGX_Init() != 0) {
+		log_err("FCGX_Init failed");
+		return 1;
+	}
+	FCGX_Request r;
+	if (FCGX_InitRequest(&r, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_err("FCGX_InitRequest failed");
+		return 1;
+	}
+	struct arena *a = arena_new(64 * 1024);
+	log_info("serving (%zu routes)", app->nroutes);
+	while (!app->stopping) {
+		if (FCGX_Accept_r(&r) < 0) {
+			if (app->stopping)
+				break;
+			if (errno == EINTR)
+				continue;
+			log_err("FCGX_Accept_r failed: %s", strerror(errno));
+			break;
+		}
+		size_t len;
+		bool too_large;
+		char *body = read_body(&r, a, app->max_body, &len, &too_large);
+		app_handle(app, a, fcgx_getenv, &r, body, len, too_large, fcgx_emit, &r);
+		FCGX_Finish_r(&r);
+		arena_reset(a);
+	}
+	FCGX_Free(&r, 1);
+	arena_free(a);
+	log_info("stopping after %llu requests", app->served);
+	return 0;
+}

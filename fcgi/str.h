@@ -1,0 +1,38 @@
+/* Strings built in an arena, and the one checked snprintf. */
+#ifndef DLCS_STR_H
+#define DLCS_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+
+/* A growable byte buffer owned by an arena; always NUL-terminated. */
+struct sbuf {
+	struct arena *arena;
+	char *buf;
+	size_t len, cap;
+};
+
+void sbuf_init(struct sbuf *b, struct arena *a);
+void sbuf_add(struct sbuf *b, const void *data, size_t len);
+void sbuf_adds(struct sbuf *b, const char *s);
+void sbuf_addc(struct sbuf *b, char c);
+void sbuf_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* snprintf into a fixed buffer; truncation is a programming error and aborts. */
+void xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Percent-decoding of one URL component ("+" is a space only when plus_is_space).
+ * Returns NULL on a malformed escape or an encoded NUL. */
+char *url_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
+/* Percent-encoding of a query-string value (RFC 3986 unreserved kept). */
+char *url_encode(struct arena *a, const char *s);
+
+bool str_eq(const char *a, const char *b);
+bool str_ieq(const char *a, const char *b);
+bool str_starts(const char *s, const char *prefix);
+/* Strict decimal parse of the whole string into [min,max]; false otherwise. */
+bool str_to_ll(const char *s, long long min, long long max, long long *out);
+
+#endif

@@ -1,0 +1,149 @@
+/* dlcs-admin: command-line administration.
+ *   dlcs-admin migrate            apply schema migrations
+ *   dlcs-admin bootstrap KEYFILE  create the admin customer (id 1) and, when
+ *                                 KEYFILE does not exist, a key for it, written
+ *                                 there as "key:secret" (mode 0600)
+ *   dlcs-admin create-key C       print a new "key:secret" for customer C */
+#include <errno.h>
+#include <fcntl.h>
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "config.h"
+#include "customers.h"
+#include "db.h"
+#include "keys.h"
+#include "log.h"
+#include "migrate.h"
+#include "str.h"
+#include "banned.h"
+
+static const char SQL_ADMIN_EXISTS[] = "SELECT 1 FROM customers WHERE id = 1";
+static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?";
+
+static int usage(void)
+{
+	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n",
+	      stderr);
+	return 2;
+}
+
+static int write_keyfile(const char *path, const char *key, const char *secret)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		log_err("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[128];
+	xsnprintf(line, sizeof line, "%s:%s\n", key, secret);
+	size_t len = strlen(line);
+	ssize_t w = write(fd, line, len);
+	if (close(fd) != 0 || w != (ssize_t)len) {
+		log_err("cannot write %s", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+static int bootstrap(struct db *db, const struct config *cfg, const char *keyfile)
+{
+	struct arena *a = arena_new(4096);
+	int rc = 1;
+	struct db_rows *r = db_query(db, a, SQL_ADMIN_EXISTS, "");
+	if (!r)
+		goto out;
+	if (r->n == 0) {
+		int id;
+		if (db_begin(db) != DB_OK ||
+		    customer_insert(db, a, 1, "admin", "Administrator", true, &id) != DB_OK ||
+		    db_commit(db) != DB_OK) {
+			db_rollback(db);
+			log_err("cannot create the admin customer: %s", db_last_msg(db));
+			goto out;
+		}
+		log_info("created the admin customer (id 1)");
+	}
+	if (access(keyfile, F_OK) == 0) {
+		rc = 0;
+		goto out;
+	}
+	char key[37], secret[65];
+	if (keys_issue(db, cfg, 1, key, secret) != DB_OK) {
+		log_err("cannot create a key: %s", db_last_msg(db));
+		goto out;
+	}
+	rc = write_keyfile(keyfile, key, secret) == 0 ? 0 : 1;
+	if (rc == 0)
+		log_info("wrote an admin key to %s", keyfile);
+out:
+	arena_free(a);
+	return rc;
+}
+
+static int create_key(struct db *db, const struct config *cfg, const char *customer)
+{
+	long long c;
+	if (!str_to_ll(customer, 1, 2147483647, &c))
+		return usage();
+	struct arena *a = arena_new(4096);
+	struct db_rows *r = db_query(db, a, SQL_CUSTOMER_EXISTS, "i", (int)c);
+	int rc = 1;
+	char key[37], secret[65];
+	if (!r)
+		log_err("database error: %s", db_last_msg(db));
+	else if (r->n == 0)
+		log_err("customer %lld not found", c);
+	else if (keys_issue(db, cfg, (int)c, key, secret) != DB_OK)
+		log_err("cannot create a key: %s", db_last_msg(db));
+	else {
+		printf("%s:%s\n", key, secret);
+		rc = 0;
+	}
+	arena_free(a);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("DLCS_CONFIG");
+	int i = 1;
+	if (i + 1 < argc && strcmp(argv[i], "-c") == 0) {
+		path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		return usage();
+	log_set_program("dlcs-admin");
+	char err[256];
+	struct config *cfg = path ? config_load(path, err, sizeof err) : config_empty();
+	if (!cfg) {
+		log_err("%s: %s", path, err);
+		return 1;
+	}
+	mysql_library_init(0, NULL, NULL);
+	struct db *db = db_new(cfg);
+	int rc;
+	if (db_ensure(db) != DB_OK) {
+		log_err("database unavailable: %s", db_last_msg(db));
+		rc = 1;
+	} else if (strcmp(argv[i], "migrate") == 0 && i + 1 == argc) {
+		const char *dir = config_str(cfg, "schema_dir", "schema");
+		rc = migrate_apply(db, dir) == 0 ? 0 : 1;
+	} else if (strcmp(argv[i], "bootstrap") == 0 && i + 2 == argc) {
+		rc = bootstrap(db, cfg, argv[i + 1]);
+	} else if (strcmp(argv[i], "create-key") == 0 && i + 2 == argc) {
+		rc = create_key(db, cfg, argv[i + 1]);
+	} else {
+		rc = usage();
+	}
+	db_free(db);
+	mysql_library_end();
+	config_free(cfg);
+	return rc;
+}

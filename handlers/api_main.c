@@ -1,0 +1,47 @@
+/* dlcs-api: the FastCGI responder for the API (spawned N times by spawn-fcgi
+ * on one unix socket). Reads its configuration from -c FILE or $DLCS_CONFIG. */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "config.h"
+#include "db.h"
+#include "keys.h"
+#include "log.h"
+#include "routes.h"
+#include "banned.h"
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("DLCS_CONFIG");
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "-c") == 0)
+			path = argv[i + 1];
+	log_set_program("dlcs-api");
+	char err[256];
+	struct config *cfg = path ? config_load(path, err, sizeof err) : config_empty();
+	if (!cfg) {
+		log_err("%s: %s", path, err);
+		return 1;
+	}
+	if (mysql_library_init(0, NULL, NULL)) {
+		log_err("mysql_library_init failed");
+		return 1;
+	}
+	struct app app = {
+		.cfg = cfg,
+		.db = db_new(cfg),
+		.routes = api_routes,
+		.nroutes = api_routes_count,
+		.authenticate = keys_authenticate,
+		.max_body = (size_t)config_int(cfg, "max_body_bytes", 16 * 1024 * 1024),
+		.base_url = config_str(cfg, "base_url", NULL),
+	};
+	int rc = serve(&app);
+	db_free(app.db);
+	mysql_library_end();
+	config_free(cfg);
+	return rc;
+}

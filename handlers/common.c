@@ -1,0 +1,66 @@
+#include <string.h>
+
+#include "app.h"
+#include "common.h"
+#include "db.h"
+#include "json.h"
+#include "req.h"
+#include "str.h"
+#include "banned.h"
+
+static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?";
+static const char SQL_SPACE_EXISTS[] = "SELECT 1 FROM spaces WHERE customer_id = ? AND id = ?";
+
+int customer_require(struct req *rq, int c)
+{
+	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL_CUSTOMER_EXISTS, "i", c);
+	if (!r)
+		return req_db_fail(rq, "looking up the customer");
+	if (r->n == 0)
+		return req_fail(rq, 404, "customer %d not found", c);
+	return 0;
+}
+
+int space_require(struct req *rq, int c, int s)
+{
+	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL_SPACE_EXISTS, "ii", c, s);
+	if (!r)
+		return req_db_fail(rq, "looking up the space");
+	if (r->n == 0) {
+		int st = customer_require(rq, c);
+		return st ? st : req_fail(rq, 404, "space %d not found", s);
+	}
+	return 0;
+}
+
+void resource_begin(struct jw *w, const char *id, const char *type)
+{
+	jw_obj(w);
+	jw_kstr(w, "@context", DLCS_CONTEXT);
+	jw_kstr(w, "@id", id);
+	jw_kstr(w, "@type", type);
+}
+
+int body_id_agrees(struct req *rq, struct yajl_val_s *body, const char *id_url, const char *id)
+{
+	yajl_val v = json_get(body, "@id");
+	if (v) {
+		if (v->type != yajl_t_string)
+			return req_fail(rq, 400, "'@id' must be a string");
+		/* The path part must agree; the host may differ behind proxies. */
+		const char *want = strstr(id_url, "://");
+		want = want ? strchr(want + 3, '/') : id_url;
+		const char *got = strstr(v->u.string, "://");
+		got = got ? strchr(got + 3, '/') : v->u.string;
+		if (!want || !got || strcmp(want, got) != 0)
+			return req_fail(rq, 400, "'@id' does not match the resource's URL");
+	}
+	v = json_get(body, "id");
+	if (v && id) {
+		if (v->type != yajl_t_string)
+			return req_fail(rq, 400, "'id' must be a string");
+		if (strcmp(v->u.string, id) != 0)
+			return req_fail(rq, 400, "'id' does not match the id in the URL");
+	}
+	return 0;
+}

@@ -1,0 +1,172 @@
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "common.h"
+#include "config.h"
+#include "db.h"
+#include "handlers.h"
+#include "ids.h"
+#include "json.h"
+#include "keys.h"
+#include "page.h"
+#include "req.h"
+#include "sha256.h"
+#include "str.h"
+#include "banned.h"
+
+enum {
+	SQL_KEY_LOOKUP,
+	SQL_KEY_INSERT,
+	SQL_KEYS_COUNT,
+	SQL_KEYS_LIST,
+	SQL_KEY_DELETE,
+	SQL_KEYS_OF_ADMIN,
+	SQL__MAX
+};
+
+static const char *const SQL[SQL__MAX] = {
+	[SQL_KEY_LOOKUP] = "SELECT k.customer_id, k.secret_hash, c.is_admin FROM api_keys k"
+			   " JOIN customers c ON c.id = k.customer_id WHERE k.api_key = ?",
+	[SQL_KEY_INSERT] = "INSERT INTO api_keys (api_key, customer_id, secret_hash, created)"
+			   " VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
+	[SQL_KEYS_COUNT] = "SELECT COUNT(*) FROM api_keys WHERE customer_id = ?",
+	[SQL_KEYS_LIST] = "SELECT api_key FROM api_keys WHERE customer_id = ?"
+			  " ORDER BY created, api_key LIMIT ? OFFSET ?",
+	[SQL_KEY_DELETE] = "DELETE FROM api_keys WHERE customer_id = ? AND api_key = ?",
+	[SQL_KEYS_OF_ADMIN] = "SELECT c.is_admin, (SELECT COUNT(*) FROM api_keys k WHERE"
+			      " k.customer_id = c.id) FROM customers c WHERE c.id = ?",
+};
+
+static void secret_hash(const struct config *cfg, const char *key, const char *secret,
+			char out[65])
+{
+	const char *salt = config_str(cfg, "api_key_salt", "dlcs");
+	size_t n = strlen(salt) + strlen(key) + strlen(secret) + 3;
+	char buf[n];
+	xsnprintf(buf, n, "%s:%s:%s", salt, key, secret);
+	sha256_hex(buf, n - 1, out);
+}
+
+/* Equal-time comparison so response timing says nothing about the hash. */
+static bool same_hash(const char *a, const char *b)
+{
+	if (strlen(a) != 64 || strlen(b) != 64)
+		return false;
+	unsigned char diff = 0;
+	for (int i = 0; i < 64; i++)
+		diff |= (unsigned char)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+int keys_authenticate(struct req *rq, const char *key, const char *secret)
+{
+	if (!uuid_valid(key) || strlen(secret) > 256)
+		return req_fail(rq, 401, "invalid credentials");
+	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_KEY_LOOKUP], "s", key);
+	if (!r)
+		return req_db_fail(rq, "checking credentials");
+	char want[65];
+	secret_hash(rq->app->cfg, key, secret, want);
+	if (r->n != 1 || !same_hash(db_str(r, 0, 1), want))
+		return req_fail(rq, 401, "invalid credentials");
+	rq->caller_customer = (int)db_int(r, 0, 0);
+	rq->caller_admin = db_int(r, 0, 2) != 0;
+	return 0;
+}
+
+int keys_issue(struct db *db, const struct config *cfg, int c, char key[37], char secret[65])
+{
+	uuid_make(key);
+	random_hex(secret, 32);
+	char hash[65];
+	secret_hash(cfg, key, secret, hash);
+	long long rc = db_exec(db, SQL[SQL_KEY_INSERT], "sis", key, c, hash);
+	return rc < 0 ? (int)rc : DB_OK;
+}
+
+int keys_list(struct req *rq)
+{
+	int c = (int)rq->ints[0];
+	int st = customer_require(rq, c);
+	if (st)
+		return st;
+	struct page p;
+	page_from_query(rq, &p);
+	struct db_rows *n = db_query(rq->app->db, rq->arena, SQL[SQL_KEYS_COUNT], "i", c);
+	struct db_rows *r = n ? db_query(rq->app->db, rq->arena, SQL[SQL_KEYS_LIST], "ill", c,
+					 p.size, page_offset(&p))
+			      : NULL;
+	if (!r)
+		return req_db_fail(rq, "listing keys");
+	p.total = db_int(n, 0, 0);
+	const char *path = arena_printf(rq->arena, "/customers/%d/keys", c);
+	struct jw *w = req_json(rq);
+	collection_begin(w, rq, path, &p);
+	for (size_t i = 0; i < r->n; i++) {
+		jw_obj(w);
+		jw_kstr(w, "@id", req_url(rq, "%s/%s", path, db_str(r, i, 0)));
+		jw_kstr(w, "@type", "vocab:Key");
+		jw_kstr(w, "key", db_str(r, i, 0));
+		jw_obj_end(w);
+	}
+	collection_end(w, rq, path, &p);
+	return 200;
+}
+
+int keys_create(struct req *rq)
+{
+	int c = (int)rq->ints[0];
+	int st = customer_require(rq, c);
+	if (st)
+		return st;
+	if (rq->json && rq->json->u.object.len) {
+		static const char *const allowed[] = {"@context", "@type", NULL};
+		for (size_t i = 0; i < rq->json->u.object.len; i++) {
+			const char *k = rq->json->u.object.keys[i];
+			if (strcmp(k, allowed[0]) && strcmp(k, allowed[1]))
+				return req_fail(rq, 400, "'%s' cannot be set: keys are generated", k);
+		}
+	}
+	char key[37], secret[65];
+	if (keys_issue(rq->app->db, rq->app->cfg, c, key, secret) != DB_OK)
+		return req_db_fail(rq, "creating a key");
+	struct jw *w = req_json(rq);
+	resource_begin(w, req_url(rq, "/customers/%d/keys/%s", c, key), "vocab:Key");
+	jw_kstr(w, "key", key);
+	jw_kstr(w, "secret", secret);
+	jw_obj_end(w);
+	/* The seed (and Protagonist) answer 200 here, not 201. */
+	return 200;
+}
+
+int key_delete(struct req *rq)
+{
+	int c = (int)rq->ints[0];
+	const char *key = rq->strs[0];
+	int st = customer_require(rq, c);
+	if (st)
+		return st;
+	if (!uuid_valid(key))
+		return req_fail(rq, 404, "key not found");
+	struct db *db = rq->app->db;
+	if (db_begin(db) != DB_OK)
+		return req_db_fail(rq, "deleting a key");
+	struct db_rows *adm = db_query(db, rq->arena, SQL[SQL_KEYS_OF_ADMIN], "i", c);
+	long long n = adm ? db_exec(db, SQL[SQL_KEY_DELETE], "is", c, key) : -1;
+	if (n < 0 || !adm) {
+		db_rollback(db);
+		return req_db_fail(rq, "deleting a key");
+	}
+	if (n == 0) {
+		db_rollback(db);
+		return req_fail(rq, 404, "key not found");
+	}
+	if (adm->n && db_int(adm, 0, 0) && db_int(adm, 0, 1) <= 1) {
+		db_rollback(db);
+		return req_fail(rq, 400, "the admin customer's last key cannot be deleted");
+	}
+	if (db_commit(db) != DB_OK)
+		return req_db_fail(rq, "deleting a key");
+	return 204;
+}

@@ -1,0 +1,92 @@
+#include <string.h>
+
+#include "arena.h"
+#include "router.h"
+#include "check.h"
+#include "fake_req.h"
+
+static int h_a(struct req *rq)
+{
+	(void)rq;
+	return 1;
+}
+static int h_b(struct req *rq)
+{
+	(void)rq;
+	return 2;
+}
+
+static const struct route table[] = {
+	{M_GET, "/", h_a, R_ANON},
+	{M_GET, "/customers/%d", h_a, 0},
+	{M_PATCH, "/customers/%d", h_b, 0},
+	{M_GET, "/customers/%d/spaces/%d/images/%s", h_a, 0},
+	{M_PUT, "/customers/%d/spaces/%d/images/%s", h_b, 0},
+	{M_DELETE, "/customers/%d/spaces/%d/images/%s", h_b, 0},
+	{M_GET, "/customers/%d/deliveryChannelPolicies/%s/%s", h_a, 0},
+};
+#define N (sizeof table / sizeof table[0])
+
+static enum route_result run(struct arena *a, enum http_method m, const char *path,
+			     const struct route **found, const char **allow, struct req *rq)
+{
+	fake_req(rq, a, NULL, m, path, NULL);
+	*found = NULL;
+	*allow = NULL;
+	return router_match(table, N, rq, found, allow);
+}
+
+int main(void)
+{
+	struct arena *a = arena_new(4096);
+	struct req rq;
+	const struct route *f;
+	const char *allow;
+
+	CHECK(run(a, M_GET, "/", &f, &allow, &rq) == ROUTE_FOUND && f == &table[0]);
+	CHECK(run(a, M_GET, "/customers/12", &f, &allow, &rq) == ROUTE_FOUND && f == &table[1]);
+	CHECK(rq.nints == 1 && rq.ints[0] == 12);
+	CHECK(run(a, M_GET, "/customers/12/", &f, &allow, &rq) == ROUTE_FOUND);
+	CHECK(run(a, M_PATCH, "/customers/3", &f, &allow, &rq) == ROUTE_FOUND && f == &table[2]);
+	CHECK(run(a, M_HEAD, "/customers/3", &f, &allow, &rq) == ROUTE_FOUND && f == &table[1]);
+
+	/* Non-decimal or out-of-range integers do not match. */
+	CHECK(run(a, M_GET, "/customers/abc", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/customers/-1", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/customers/99999999999", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/customers/1x", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/nothing", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/customers//1", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+
+	/* Wrong method: 405 with the path's methods. */
+	CHECK(run(a, M_POST, "/customers/3", &f, &allow, &rq) == ROUTE_BAD_METHOD);
+	CHECK_STR(allow, "GET, HEAD, PATCH");
+	CHECK(run(a, M_POST, "/customers/1/spaces/2/images/x", &f, &allow, &rq) ==
+	      ROUTE_BAD_METHOD);
+	CHECK_STR(allow, "GET, HEAD, PUT, DELETE");
+
+	/* String captures are percent-decoded; validation is the handler's job. */
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/a%2Fb", &f, &allow, &rq) == ROUTE_FOUND);
+	CHECK(rq.nstrs == 1);
+	CHECK_STR(rq.strs[0], "a/b");
+	CHECK(rq.ints[0] == 1 && rq.ints[1] == 2);
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/a%20b", &f, &allow, &rq) == ROUTE_FOUND);
+	CHECK_STR(rq.strs[0], "a b");
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/..", &f, &allow, &rq) == ROUTE_FOUND);
+	CHECK_STR(rq.strs[0], "..");
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/a%zz", &f, &allow, &rq) ==
+	      ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/a%00", &f, &allow, &rq) ==
+	      ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/customers/1/deliveryChannelPolicies/thumbs/x", &f, &allow, &rq) ==
+	      ROUTE_FOUND);
+	CHECK_STR(rq.strs[0], "thumbs");
+	CHECK_STR(rq.strs[1], "x");
+
+	/* Too many segments never match (and never overflow). */
+	CHECK(run(a, M_GET, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s", &f, &allow, &rq) ==
+	      ROUTE_NOT_FOUND);
+
+	arena_free(a);
+	return check_done();
+}

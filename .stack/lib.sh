@@ -1,0 +1,469 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # variables set here are used by the sourcing scripts
+# Shared functions of the .stack scripts (deps, up, down, test). Sourced, never run.
+#
+# The stack is three kinds of process, all started directly (no systemd) and
+# all recorded by pid file under one state directory, $DLCS_VAR:
+#   MariaDB   a private server on a unix socket   run/mysqld.pid
+#   FastCGI   pools started by spawn-fcgi          run/<name>.pid (one pid a line)
+#   nginx     a private master on 127.0.0.1:PORT   nginx/nginx.pid
+#
+# Layout of $DLCS_VAR (default: <repo>/var):
+#   dlcs.conf     configuration read by dlcs-api and dlcs-admin ($DLCS_CONFIG)
+#   admin.key     key:secret of the admin customer (mode 0600)
+#   mysql/        MariaDB data directory
+#   run/          sockets and pid files
+#   log/          every log: mysqld.log, admin.log, <pool>.log, nginx-*.log
+#   storage/      originals and derivatives (storage_root)
+#   nginx/        rendered nginx.conf, its pid file and temp directories
+#
+# Knobs (environment): DLCS_VAR, DLCS_PORT (8080), DLCS_BUILD (build; relative
+# names are under the repository), DLCS_WORKERS (4), DLCS_SKIP_BUILD=1,
+# DLCS_SKIP_DEPS=1, DLCS_CONFIGURE_FLAGS (--enable-werror), DLCS_JOBS (2).
+
+STACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$STACK_DIR/.." && pwd)
+
+# ---------------------------------------------------------------- messages
+
+say() { printf '[stack] %s\n' "$*"; }
+warn() { printf '[stack] WARNING: %s\n' "$*" >&2; }
+die() {
+	printf '[stack] ERROR: %s\n' "$*" >&2
+	exit 1
+}
+
+# Prints the last lines of a log file, framed, to stderr (for failure reports).
+show_log() {
+	local file=$1 lines=${2:-40}
+	[[ -s $file ]] || return 0
+	printf -- '----- last %s lines of %s -----\n' "$lines" "$file" >&2
+	tail -n "$lines" -- "$file" >&2
+	printf -- '----- end of %s -----\n' "$file" >&2
+}
+
+# ---------------------------------------------------------------- settings
+
+# Sets the paths every script uses from the knobs. Call once, first.
+stack_env() {
+	DLCS_VAR=$(realpath -m -- "${DLCS_VAR:-$REPO/var}")
+	DLCS_PORT=${DLCS_PORT:-8080}
+	DLCS_WORKERS=${DLCS_WORKERS:-4}
+	local build=${DLCS_BUILD:-build}
+	[[ $build == /* ]] || build=$REPO/$build
+	BUILD_DIR=$(realpath -m -- "$build")
+
+	[[ $DLCS_PORT =~ ^[0-9]+$ ]] || die "DLCS_PORT must be a number, not '$DLCS_PORT'"
+	[[ $DLCS_WORKERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_WORKERS must be a positive number"
+
+	RUN_DIR=$DLCS_VAR/run
+	LOG_DIR=$DLCS_VAR/log
+	NGINX_DIR=$DLCS_VAR/nginx
+	MYSQL_DIR=$DLCS_VAR/mysql
+	STORAGE_DIR=$DLCS_VAR/storage
+	CONF_FILE=$DLCS_VAR/dlcs.conf
+	ADMIN_KEY=$DLCS_VAR/admin.key
+	MYSQL_SOCK=$RUN_DIR/mysqld.sock
+	MYSQL_PID=$RUN_DIR/mysqld.pid
+	NGINX_PID=$NGINX_DIR/nginx.pid
+	NGINX_CONF=$NGINX_DIR/nginx.conf
+	export DLCS_VAR DLCS_PORT DLCS_WORKERS
+	export DLCS_CONFIG=$CONF_FILE
+}
+
+make_dirs() {
+	mkdir -p -- "$RUN_DIR" "$LOG_DIR" "$STORAGE_DIR" "$NGINX_DIR/tmp"
+}
+
+# ---------------------------------------------------------------- processes
+
+# True when pid is a live process. A zombie counts as dead: on machines whose
+# init does not reap orphans, an exited daemon stays a zombie and kill -0
+# would still succeed on it.
+pid_alive() {
+	local pid=$1 stat state
+	[[ $pid =~ ^[0-9]+$ ]] || return 1
+	kill -0 "$pid" 2>/dev/null || return 1
+	stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+	state=${stat##*) } # the field after "(comm)"
+	state=${state%% *}
+	[[ $state != Z && $state != X ]]
+}
+
+# True when pid is alive and its command line contains the given text, so a
+# stale pid file (after a reboot, say) never makes us signal a stranger.
+pid_is() {
+	local pid=$1 text=$2 cmdline
+	pid_alive "$pid" || return 1
+	cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+	[[ $cmdline == *"$text"* ]]
+}
+
+# Pids listed in a pid file, one per line (nothing when the file is absent).
+pids_in() {
+	[[ -f $1 ]] || return 0
+	grep -E '^[0-9]+$' -- "$1" || true
+}
+
+# Waits until none of the pids is alive; sends SIGKILL to survivors after
+# the timeout (seconds). Returns 1 if anything had to be killed.
+wait_gone() {
+	local timeout=$1 what=$2 pid left i
+	shift 2
+	for ((i = 0; i < timeout * 10; i++)); do
+		left=()
+		for pid in "$@"; do pid_alive "$pid" && left+=("$pid"); done
+		((${#left[@]} == 0)) && return 0
+		sleep 0.1
+	done
+	warn "$what did not stop within ${timeout}s; sending SIGKILL to ${left[*]}"
+	kill -KILL "${left[@]}" 2>/dev/null || true
+	return 1
+}
+
+# Runs a command repeatedly until it succeeds or timeout seconds pass.
+retry_for() {
+	local timeout=$1 i
+	shift
+	for ((i = 0; i < timeout * 5; i++)); do
+		"$@" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- build
+
+# Runs autogen.sh when configure is missing or older than its inputs.
+autogen_if_needed() {
+	if [[ ! -x $REPO/configure || $REPO/configure.ac -nt $REPO/configure ||
+		$REPO/Makefile.am -nt $REPO/configure ]]; then
+		say "autogen: generating configure"
+		(cd "$REPO" && ./autogen.sh) || die "autogen.sh failed"
+	fi
+}
+
+# build_tree DIR CONFIGURE-FLAGS...: an out-of-tree build in DIR (configured
+# when new, or when configure changed), then make.
+build_tree() {
+	local dir=$1
+	shift
+	autogen_if_needed
+	mkdir -p -- "$dir"
+	if [[ ! -f $dir/Makefile || ! -f $dir/config.status || $REPO/configure -nt $dir/config.status ]]; then
+		say "configure: $dir ($*)"
+		(cd "$dir" && "$REPO/configure" "$@") || die "configure failed in $dir (see $dir/config.log)"
+	fi
+	say "make: $dir"
+	make -C "$dir" -j"${DLCS_JOBS:-2}" || die "make failed in $dir"
+}
+
+# ---------------------------------------------------------------- configuration
+
+# Writes $CONF_FILE unless it exists (it is the user's to edit afterwards).
+write_config() {
+	[[ -f $CONF_FILE ]] && return 0
+	local salt
+	salt=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	say "writing $CONF_FILE"
+	(
+		umask 077
+		cat >"$CONF_FILE" <<EOF
+# DLCS configuration, written by .stack/up (edit freely; it is not rewritten).
+# Format: key = value; '#' starts a comment.
+
+# MariaDB over its unix socket (the private server .stack/up runs).
+db_socket = $MYSQL_SOCK
+db_name = dlcs
+db_user = root
+# db_password =
+
+# Public base URL for @id links, e.g. https://iiif.example.org (no trailing
+# slash). Empty: derived from each request's scheme and Host.
+base_url =
+
+# Request bodies above this many bytes are refused with 413 (nginx refuses
+# above client_max_body_size in nginx/dlcs.conf, also 16 MiB).
+max_body_bytes = 16777216
+
+schema_dir = $REPO/schema
+storage_root = $STORAGE_DIR
+
+# Mixed into stored API key hashes; changing it invalidates every key.
+api_key_salt = $salt
+EOF
+	)
+}
+
+# ---------------------------------------------------------------- MariaDB
+
+mysql_cli() {
+	mariadb --no-defaults -S "$MYSQL_SOCK" -uroot "$@"
+}
+
+mariadb_running() {
+	local pid
+	pid=$(pids_in "$MYSQL_PID" | head -n1)
+	[[ -n $pid ]] && pid_is "$pid" "$MYSQL_DIR"
+}
+
+# Initialises the data directory (once), starts mariadbd unless it runs,
+# waits for it to answer and creates the database.
+start_mariadb() {
+	local marker=$MYSQL_DIR/.dlcs-initialised pid log=$LOG_DIR/mysqld.log
+	if mariadb_running; then
+		say "mariadb: already running (pid $(head -n1 "$MYSQL_PID"))"
+	else
+		if [[ ! -f $marker ]]; then
+			# No marker: never initialised, or initialisation was interrupted.
+			rm -rf -- "$MYSQL_DIR"
+			say "mariadb: initialising $MYSQL_DIR"
+			mariadb-install-db --no-defaults --datadir="$MYSQL_DIR" --user=root \
+				--auth-root-authentication-method=normal --skip-test-db \
+				>"$LOG_DIR/mysql-install.log" 2>&1 ||
+				{
+					show_log "$LOG_DIR/mysql-install.log"
+					die "mariadb-install-db failed"
+				}
+			touch -- "$marker"
+		fi
+		rm -f -- "$MYSQL_SOCK" "$MYSQL_PID"
+		say "mariadb: starting"
+		# setsid: its own session, so a Ctrl-C in this terminal never reaches it.
+		setsid mariadbd --no-defaults --datadir="$MYSQL_DIR" --socket="$MYSQL_SOCK" \
+			--skip-networking --user=root --pid-file="$MYSQL_PID" --log-error="$log" \
+			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+			</dev/null >>"$log" 2>&1 &
+		pid=$!
+		local i
+		for ((i = 0; i < 300; i++)); do
+			mysql_cli -e 'select 1' >/dev/null 2>&1 && break
+			if ! pid_alive "$pid"; then
+				show_log "$log"
+				die "mariadbd exited during start-up (log: $log)"
+			fi
+			sleep 0.2
+		done
+		mysql_cli -e 'select 1' >/dev/null 2>&1 || {
+			show_log "$log"
+			die "mariadbd did not answer on $MYSQL_SOCK within 60s"
+		}
+		# mariadbd writes the pid file itself; make sure it is there.
+		[[ -s $MYSQL_PID ]] || echo "$pid" >"$MYSQL_PID"
+	fi
+	mysql_cli -e 'CREATE DATABASE IF NOT EXISTS dlcs CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci' ||
+		die "could not create the database dlcs"
+}
+
+stop_mariadb() {
+	local pid
+	pid=$(pids_in "$MYSQL_PID" | head -n1)
+	if [[ -n $pid ]] && pid_is "$pid" "$MYSQL_DIR"; then
+		say "mariadb: stopping (pid $pid)"
+		kill -TERM "$pid" 2>/dev/null || true
+		# A clean InnoDB shutdown can take a while on a busy server.
+		wait_gone 60 mariadbd "$pid" || return 1
+	fi
+	rm -f -- "$MYSQL_PID" "$MYSQL_SOCK"
+}
+
+# ---------------------------------------------------------------- dlcs-admin
+
+# Runs dlcs-admin with its output appended to log/admin.log; shows it on failure.
+run_admin() {
+	local log=$LOG_DIR/admin.log
+	printf '=== %s dlcs-admin %s\n' "$(date '+%F %T')" "$*" >>"$log"
+	if ! "$BUILD_DIR/dlcs-admin" "$@" >>"$log" 2>&1; then
+		show_log "$log"
+		die "dlcs-admin $* failed (log: $log)"
+	fi
+}
+
+# ---------------------------------------------------------------- FastCGI pools
+
+# The pools the stack runs, as NAME:PROGRAM (PROGRAM is in the build directory).
+# up starts them in this order, down stops them in reverse. The queue runner
+# will join as runner:dlcs-runner once it exists.
+FCGI_POOLS=(api:dlcs-api)
+
+# The pool NAME has its socket at run/NAME.sock, its pids in run/NAME.pid
+# and its stdout/stderr in log/NAME.log.
+pool_sock() { printf '%s/%s.sock' "$RUN_DIR" "$1"; }
+pool_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
+
+# Prints the live pids of pool NAME: those whose command line names BINARY
+# and whose environment holds this stack's DLCS_CONFIG (so that a recycled pid,
+# or a worker of another stack, is never taken for ours).
+pool_live_pids() {
+	local name=$1 binary=$2 pid
+	for pid in $(pids_in "$(pool_pidfile "$name")"); do
+		pid_is "$pid" "$(basename -- "$binary")" || continue
+		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF -- "DLCS_CONFIG=$CONF_FILE" || continue
+		printf '%s\n' "$pid"
+	done
+	return 0
+}
+
+# start_fcgi_pool NAME BINARY COUNT: COUNT processes of BINARY accepting
+# FastCGI on run/NAME.sock, with DLCS_CONFIG in their environment. A complete
+# pool already running is left alone, unless BINARY was rebuilt since it
+# started, in which case the pool is restarted.
+start_fcgi_pool() {
+	local name=$1 binary=$2 count=$3
+	local sock pidfile log live pid
+	sock=$(pool_sock "$name")
+	pidfile=$(pool_pidfile "$name")
+	log=$LOG_DIR/$name.log
+	[[ -x $binary ]] || die "$binary is missing; build it first"
+
+	mapfile -t live < <(pool_live_pids "$name" "$binary")
+	if ((${#live[@]} > 0)); then
+		if ((${#live[@]} == $(pids_in "$pidfile" | wc -l))) && ! [[ $binary -nt $pidfile ]]; then
+			say "$name: already running (pids ${live[*]})"
+			return 0
+		fi
+		if [[ $binary -nt $pidfile ]]; then
+			say "$name: $binary is newer than the running workers; restarting"
+		else
+			say "$name: some workers are gone; restarting the pool"
+		fi
+		stop_fcgi_pool "$name" "$binary" || true
+	fi
+
+	rm -f -- "$sock" "$pidfile"
+	say "$name: starting $count x $binary on $sock"
+	printf '=== %s starting %s x %s\n' "$(date '+%F %T')" "$count" "$binary" >>"$log"
+	# spawn-fcgi points the children's stdout/stderr at /dev/null, so each
+	# child is a shell that redirects them to the log and then execs the
+	# program (keeping the pid spawn-fcgi recorded).
+	# shellcheck disable=SC2016,SC2094 # $0/$1 are the inner shell's; the log is only appended to
+	DLCS_CONFIG=$CONF_FILE OMP_NUM_THREADS=1 \
+		spawn-fcgi -s "$sock" -M 0660 -F "$count" -P "$pidfile" -- \
+		/bin/sh -c 'exec "$0" >>"$1" 2>&1' "$binary" "$log" >>"$log" 2>&1 ||
+		{
+			show_log "$log"
+			die "spawn-fcgi failed for $name"
+		}
+	# spawn-fcgi -F N writes all N pids, one a line; check they all live on
+	# after a moment (a worker that cannot read its config exits at once).
+	sleep 0.5
+	local n=0
+	for pid in $(pids_in "$pidfile"); do
+		pid_alive "$pid" || {
+			show_log "$log"
+			die "$name: worker $pid exited right after start (log: $log)"
+		}
+		n=$((n + 1))
+	done
+	((n == count)) || die "$name: expected $count pids in $pidfile, found $n"
+}
+
+# stop_fcgi_pool NAME BINARY: SIGTERM to each worker (each finishes the request
+# in hand), up to 10 s, then SIGKILL. Returns 1 if a worker had to be killed.
+stop_fcgi_pool() {
+	local name=$1 binary=$2 pids rc=0
+	mapfile -t pids < <(pool_live_pids "$name" "$binary")
+	if ((${#pids[@]} > 0)); then
+		say "$name: stopping pids ${pids[*]}"
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		wait_gone 10 "$name" "${pids[@]}" || rc=1
+	fi
+	rm -f -- "$(pool_sock "$name")" "$(pool_pidfile "$name")"
+	return "$rc"
+}
+
+# ---------------------------------------------------------------- nginx
+
+# Upstream keepalive connections per nginx worker. A libfcgi worker serves one
+# connection at a time and, on a kept connection, blocks reading it until nginx
+# closes it; idle kept connections therefore hold workers. With 2 nginx workers
+# keeping K each, 2K must stay below the FastCGI worker count so that at least
+# one worker is always free to accept a fresh connection. 0 means none.
+NGINX_WORKERS=2
+# A value made safe for the replacement side of sed "s|...|...|".
+esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+
+nginx_keepalive() {
+	local k=$(((DLCS_WORKERS - 1) / NGINX_WORKERS))
+	((k > 8)) && k=8
+	printf '%s' "$k"
+}
+
+# Renders nginx/dev.conf.in into $NGINX_CONF (to a temporary file first).
+render_nginx_conf() {
+	local out=$1 keepalive
+	keepalive=$(nginx_keepalive)
+	local ka_line="# no keepalive: too few FastCGI workers (DLCS_WORKERS=$DLCS_WORKERS)"
+	((keepalive > 0)) && ka_line="keepalive $keepalive;"
+	sed -e "s|@REPO@|$(esc "$REPO")|g" \
+		-e "s|@DLCS_VAR@|$(esc "$DLCS_VAR")|g" \
+		-e "s|@NGINX_DIR@|$(esc "$NGINX_DIR")|g" \
+		-e "s|@LOG_DIR@|$(esc "$LOG_DIR")|g" \
+		-e "s|@API_SOCK@|$(esc "$(pool_sock api)")|g" \
+		-e "s|@PORT@|$(esc "$DLCS_PORT")|g" \
+		-e "s|@NGINX_WORKERS@|$NGINX_WORKERS|g" \
+		-e "s|@KEEPALIVE@|$(esc "$ka_line")|g" \
+		"$REPO/nginx/dev.conf.in" >"$out"
+	if grep -n '@[A-Z_]*@' -- "$out" >&2; then
+		die "unsubstituted @VARIABLES@ left in $out"
+	fi
+}
+
+nginx_cmd() {
+	nginx -c "$NGINX_CONF" -p "$NGINX_DIR/" -e "$LOG_DIR/nginx-error.log" "$@"
+}
+
+nginx_running() {
+	local pid
+	pid=$(pids_in "$NGINX_PID" | head -n1)
+	[[ -n $pid ]] && pid_is "$pid" "$NGINX_CONF"
+}
+
+# Renders the config, tests it, and starts nginx, or reloads a running
+# nginx whose config (or nginx/dlcs.conf) changed since it started.
+start_nginx() {
+	local new=$NGINX_CONF.new
+	render_nginx_conf "$new"
+	if nginx_running; then
+		if cmp -s -- "$new" "$NGINX_CONF" && ! [[ $REPO/nginx/dlcs.conf -nt $NGINX_PID ]]; then
+			rm -f -- "$new"
+			say "nginx: already running (pid $(head -n1 "$NGINX_PID"))"
+			return 0
+		fi
+		mv -f -- "$new" "$NGINX_CONF"
+		nginx_cmd -t -q || die "nginx configuration test failed ($NGINX_CONF)"
+		say "nginx: configuration changed; reloading"
+		nginx_cmd -s reload || die "nginx reload failed"
+		touch -- "$NGINX_PID"
+		return 0
+	fi
+	mv -f -- "$new" "$NGINX_CONF"
+	rm -f -- "$NGINX_PID"
+	nginx_cmd -t -q || die "nginx configuration test failed ($NGINX_CONF)"
+	say "nginx: starting on 127.0.0.1:$DLCS_PORT"
+	nginx_cmd || {
+		show_log "$LOG_DIR/nginx-error.log"
+		die "nginx failed to start (is port $DLCS_PORT taken?)"
+	}
+	retry_for 5 test -s "$NGINX_PID" || die "nginx wrote no pid file ($NGINX_PID)"
+}
+
+stop_nginx() {
+	local pid
+	pid=$(pids_in "$NGINX_PID" | head -n1)
+	if [[ -n $pid ]] && pid_is "$pid" "$NGINX_CONF"; then
+		say "nginx: stopping (pid $pid)"
+		# QUIT: graceful; the master waits for its workers' requests to end.
+		kill -QUIT "$pid" 2>/dev/null || true
+		wait_gone 10 nginx "$pid" || return 1
+	fi
+	rm -f -- "$NGINX_PID"
+}
+
+# ---------------------------------------------------------------- health
+
+# Waits up to timeout seconds for GET /ping to answer 200.
+wait_for_ping() {
+	local timeout=$1 url="http://127.0.0.1:$DLCS_PORT/ping"
+	retry_for "$timeout" curl -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null
+}

@@ -1,0 +1,86 @@
+/* Assets (vocab:Image): the row shape, its serializer and the paged
+ * collection the space images, allImages and queue listings share. */
+#ifndef DLCS_ASSETS_H
+#define DLCS_ASSETS_H
+
+#include <stddef.h>
+
+struct arena;
+struct asset_query;
+struct db_param;
+struct db_rows;
+struct jw;
+struct req;
+
+/* SELECT list for table alias "a" of `assets`; cells come back in the
+ * order of enum asset_col. */
+#define ASSET_COLUMNS                                                                              \
+	"a.customer_id, a.space_id, a.id, a.created, a.origin, a.tags, a.roles, "                  \
+	"a.manifests, a.string1, a.string2, a.string3, a.number1, a.number2, a.number3, "          \
+	"a.max_unauthorised, a.media_type, a.family, a.delivery_channels, a.width, "               \
+	"a.height, a.duration, a.ingesting, a.finished, a.error, a.batch_id"
+
+enum asset_col {
+	ACOL_CUSTOMER,
+	ACOL_SPACE,
+	ACOL_ID,
+	ACOL_CREATED,
+	ACOL_ORIGIN,
+	ACOL_TAGS,
+	ACOL_ROLES,
+	ACOL_MANIFESTS,
+	ACOL_STRING1,
+	ACOL_STRING2,
+	ACOL_STRING3,
+	ACOL_NUMBER1,
+	ACOL_NUMBER2,
+	ACOL_NUMBER3,
+	ACOL_MAX_UNAUTHORISED,
+	ACOL_MEDIA_TYPE,
+	ACOL_FAMILY,
+	ACOL_DELIVERY_CHANNELS,
+	ACOL_WIDTH,
+	ACOL_HEIGHT,
+	ACOL_DURATION,
+	ACOL_INGESTING,
+	ACOL_FINISHED,
+	ACOL_ERROR,
+	ACOL_BATCH,
+	ACOL__MAX
+};
+
+/* Writes row `row` of r (selected with ASSET_COLUMNS) as a vocab:Image
+ * object. Writes only; errors latch in w. */
+void asset_write(struct jw *w, struct req *rq, const struct db_rows *r, size_t row);
+
+/* Reads one asset (ASSET_COLUMNS) into the request arena: rows with n == 0
+ * when absent, NULL on a database error (see db_last_err). */
+struct db_rows *asset_fetch(struct req *rq, int customer, int space, const char *id);
+
+/* Answers a paged Collection of the assets of customer (all spaces when
+ * space < 0) matching q, as `path` (no query string). Runs the count and the
+ * page query itself. Returns 200, or the status of req_db_fail.
+ * With no filter the total comes from spaces.image_count, which every
+ * writer of `assets` keeps in step (+1 per insert, -1 per delete). */
+int assets_collection(struct req *rq, const char *path, int customer, int space,
+		      const struct asset_query *q);
+
+/* The same with one more condition: `extra` is a fixed SQL fragment on alias
+ * a such as " AND a.batch_id=?", whose parameters are p[0..n). Never pass
+ * input text as `extra`: it is pasted into the statement. */
+int assets_collection_where(struct req *rq, const char *path, int customer, int space,
+			    const struct asset_query *q, const char *extra,
+			    const struct db_param *p, size_t n);
+
+/* The three list fields; their JSON text lives in assets.<list> and the
+ * indexed copies that queries use in asset_<list> rows. */
+enum asset_list { ALIST_TAGS, ALIST_ROLES, ALIST_MANIFESTS, ALIST__MAX };
+
+/* The JSON array text for n strings (arena memory). */
+const char *asset_list_json(struct arena *a, const char *const *v, size_t n);
+/* Replaces the index rows of one list of an asset with v[0..n). Run inside
+ * the caller's transaction (errors latch there); DB_OK or the db error. */
+int asset_list_index(struct req *rq, int customer, int space, const char *id, enum asset_list which,
+		     const char *const *v, size_t n);
+
+#endif

@@ -204,6 +204,73 @@ static void tree_release(void *p)
 	yajl_tree_free(p);
 }
 
+/* yajl_tree hands strings over NUL-terminated, so an escaped U+0000 would
+ * silently cut a value short: such documents are refused, naming the member
+ * that holds the string. Runs on text yajl has already accepted. */
+static bool find_escaped_nul(const char *text, size_t len, char *key, size_t keylen)
+{
+	enum { DEPTH = 64 };
+	const char *keys[DEPTH]; /* the member key each open container belongs to */
+	size_t key_lens[DEPTH];
+	int depth = 0;
+	const char *cur = "", *last_str = "";
+	size_t cur_len = 0, last_len = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '"') {
+			size_t start = i + 1;
+			bool nul = false;
+			for (i = start; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\' && i + 1 < len) {
+					if (text[i + 1] == 'u' && i + 5 < len &&
+					    memcmp(text + i + 2, "0000", 4) == 0)
+						nul = true;
+					i++;
+				}
+			if (nul) {
+				/* A key holding NUL names itself; a value names its key. */
+				bool is_key = false;
+				for (size_t j = i + 1; j < len; j++) {
+					if (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' ||
+					    text[j] == '\r')
+						continue;
+					is_key = text[j] == ':';
+					break;
+				}
+				const char *k = is_key ? "(a member name)" : cur;
+				size_t kl = is_key ? strlen(k) : cur_len;
+				if (kl >= keylen)
+					kl = keylen - 1;
+				memcpy(key, k, kl);
+				key[kl] = '\0';
+				return true;
+			}
+			last_str = text + start;
+			last_len = i - start;
+		} else if (c == ':') {
+			cur = last_str;
+			cur_len = last_len;
+		} else if (c == '{' || c == '[') {
+			if (depth < DEPTH) {
+				keys[depth] = cur;
+				key_lens[depth] = cur_len;
+			}
+			depth++;
+			if (c == '{') {
+				cur = "";
+				cur_len = 0;
+			}
+		} else if (c == '}' || c == ']') {
+			depth--;
+			if (depth >= 0 && depth < DEPTH) {
+				cur = keys[depth];
+				cur_len = key_lens[depth];
+			}
+		}
+	}
+	return false;
+}
+
 yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, size_t errlen)
 {
 	/* yajl_tree_parse wants a NUL-terminated string; an embedded NUL would
@@ -226,6 +293,11 @@ yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, si
 		return NULL;
 	}
 	arena_cleanup(a, tree_release, v);
+	char key[64];
+	if (find_escaped_nul(copy, len, key, sizeof key)) {
+		xsnprintf(err, errlen, "'%s' must not contain \\u0000", key);
+		return NULL;
+	}
 	return v;
 }
 

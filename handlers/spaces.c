@@ -36,6 +36,7 @@ enum {
 	SQL_SPACE_DELETE,
 	SQL_SPACE_COUNT_IMAGES,
 	SQL_SPACE_NAME_OWNER,
+	SQL_SPACE_GAP,
 	SQL__MAX
 };
 
@@ -73,6 +74,10 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_SPACE_DELETE] = "DELETE FROM spaces WHERE customer_id = ? AND id = ?",
 	[SQL_SPACE_COUNT_IMAGES] = "UPDATE spaces SET image_count = GREATEST(0, image_count + ?)"
 				   " WHERE customer_id = ? AND id = ?",
+	/* The lowest unused id above a used one (after the counter ran out). */
+	[SQL_SPACE_GAP] = "SELECT MIN(a.id) + 1 FROM spaces a LEFT JOIN spaces b ON b.customer_id ="
+			  " a.customer_id AND b.id = a.id + 1 WHERE a.customer_id = ? AND"
+			  " b.id IS NULL AND a.id < 2147483647",
 	[SQL_SPACE_NAME_OWNER] = "SELECT id FROM spaces WHERE customer_id = ? AND name = ?",
 };
 
@@ -200,7 +205,8 @@ int spaces_list(struct req *rq)
 	return 200;
 }
 
-/* Mints the next space id: the counter, moved past ids chosen with PUT. */
+/* Mints the next space id: the counter, moved past ids chosen with PUT.
+ * 0 with *out set, 1 when every id is taken, -1 on a database error. */
 static int next_space_id(struct req *rq, int c, int *out)
 {
 	struct db *db = rq->app->db;
@@ -212,7 +218,17 @@ static int next_space_id(struct req *rq, int c, int *out)
 	long long next = db_int(r, 0, 0), max = db_int(r, 0, 1);
 	if (next <= max)
 		next = max + 1;
-	if (next > 2147483647LL || db_exec(db, SQL[SQL_COUNTER_SET], "li", next + 1, c) < 0)
+	if (next > 2147483647LL) {
+		/* Someone chose the largest id with PUT: fill a gap instead. */
+		struct db_rows *gap = db_query(db, rq->arena, SQL[SQL_SPACE_GAP], "i", c);
+		if (!gap)
+			return -1;
+		if (db_isnull(gap, 0, 0))
+			return 1;
+		*out = (int)db_int(gap, 0, 0);
+		return 0;
+	}
+	if (db_exec(db, SQL[SQL_COUNTER_SET], "li", next + 1, c) < 0)
 		return -1;
 	*out = (int)next;
 	return 0;
@@ -238,9 +254,13 @@ int spaces_create(struct req *rq)
 	int s = 0;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "creating the space");
-	if (next_space_id(rq, c, &s) != 0 ||
-	    db_exec(db, SQL[SQL_SPACE_INSERT], "iisssl", c, s, in.name, in.tags_json, in.roles_json,
-		    in.max_unauthorised) < 0) {
+	int minted = next_space_id(rq, c, &s);
+	if (minted == 1) {
+		db_rollback(db);
+		return req_fail(rq, 409, "no space id is free: choose one with PUT");
+	}
+	if (minted != 0 || db_exec(db, SQL[SQL_SPACE_INSERT], "iisssl", c, s, in.name, in.tags_json,
+				   in.roles_json, in.max_unauthorised) < 0) {
 		db_rollback(db);
 		return req_db_fail(rq, "creating the space");
 	}

@@ -45,6 +45,8 @@ CREATE TABLE IF NOT EXISTS spaces (
   CONSTRAINT spaces_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 
+-- Values are data: the list tables compare with utf8mb4_nopad_bin, where
+-- "x" and "x " differ (utf8mb4_bin pads, so they would be equal).
 -- Assets. tags, roles, manifests and delivery_channels are JSON arrays kept
 -- for serialisation; the asset_tags / asset_roles / asset_manifests rows are
 -- the indexed copies that queries use. Both are written in one transaction.
@@ -93,7 +95,7 @@ CREATE TABLE IF NOT EXISTS asset_tags (
   customer_id INT NOT NULL,
   space_id INT NOT NULL,
   asset_id VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  tag VARCHAR(255) NOT NULL,
+  tag VARCHAR(255) COLLATE utf8mb4_nopad_bin NOT NULL,
   PRIMARY KEY (customer_id, space_id, asset_id, tag),
   KEY asset_tags_tag (customer_id, tag, space_id),
   CONSTRAINT asset_tags_asset_fk FOREIGN KEY (customer_id, space_id, asset_id)
@@ -104,7 +106,7 @@ CREATE TABLE IF NOT EXISTS asset_roles (
   customer_id INT NOT NULL,
   space_id INT NOT NULL,
   asset_id VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  role VARCHAR(500) NOT NULL,
+  role VARCHAR(500) COLLATE utf8mb4_nopad_bin NOT NULL,
   PRIMARY KEY (customer_id, space_id, asset_id, role),
   KEY asset_roles_role (customer_id, role, space_id),
   CONSTRAINT asset_roles_asset_fk FOREIGN KEY (customer_id, space_id, asset_id)
@@ -115,7 +117,7 @@ CREATE TABLE IF NOT EXISTS asset_manifests (
   customer_id INT NOT NULL,
   space_id INT NOT NULL,
   asset_id VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
-  manifest VARCHAR(500) NOT NULL,
+  manifest VARCHAR(500) COLLATE utf8mb4_nopad_bin NOT NULL,
   PRIMARY KEY (customer_id, space_id, asset_id, manifest),
   KEY asset_manifests_manifest (customer_id, manifest, space_id),
   CONSTRAINT asset_manifests_asset_fk FOREIGN KEY (customer_id, space_id, asset_id)

@@ -53,6 +53,10 @@ int main(void)
 	CHECK(json_parse(a, "{\"a\":", 5, err, sizeof err) == NULL);
 	CHECK(strlen(err) > 0);
 	CHECK(json_parse(a, "{\"a\":\"\xff\"}", 8, err, sizeof err) == NULL);
+	/* An escaped NUL would cut a string short: refused. An escaped
+	 * backslash before "u0000" is plain text and fine. */
+	CHECK(json_parse(a, "{\"a\":\"x\\u0000y\"}", 16, err, sizeof err) == NULL);
+	CHECK(json_parse(a, "{\"a\":\"x\\\\u0000y\"}", 17, err, sizeof err) != NULL);
 	const char nul[] = "{\"a\":\0}";
 	CHECK(json_parse(a, nul, sizeof nul - 1, err, sizeof err) == NULL);
 

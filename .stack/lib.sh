@@ -49,6 +49,7 @@ stack_env() {
 	DLCS_VAR=$(realpath -m -- "${DLCS_VAR:-$REPO/var}")
 	DLCS_PORT=${DLCS_PORT:-8080}
 	DLCS_WORKERS=${DLCS_WORKERS:-4}
+	DLCS_RUNNERS=${DLCS_RUNNERS:-2}
 	local build=${DLCS_BUILD:-build}
 	[[ $build == /* ]] || build=$REPO/$build
 	BUILD_DIR=$(realpath -m -- "$build")
@@ -67,7 +68,8 @@ stack_env() {
 	MYSQL_PID=$RUN_DIR/mysqld.pid
 	NGINX_PID=$NGINX_DIR/nginx.pid
 	NGINX_CONF=$NGINX_DIR/nginx.conf
-	export DLCS_VAR DLCS_PORT DLCS_WORKERS
+	[[ $DLCS_RUNNERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_RUNNERS must be a positive number"
+	export DLCS_VAR DLCS_PORT DLCS_WORKERS DLCS_RUNNERS
 	export DLCS_CONFIG=$CONF_FILE
 }
 
@@ -233,6 +235,7 @@ start_mariadb() {
 		setsid mariadbd --no-defaults --datadir="$MYSQL_DIR" --socket="$MYSQL_SOCK" \
 			--skip-networking --user=root --pid-file="$MYSQL_PID" --log-error="$log" \
 			--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+			--innodb-buffer-pool-size="${DLCS_DB_BUFFER_POOL:-512M}" \
 			</dev/null >>"$log" 2>&1 &
 		pid=$!
 		local i
@@ -282,9 +285,18 @@ run_admin() {
 # ---------------------------------------------------------------- FastCGI pools
 
 # The pools the stack runs, as NAME:PROGRAM (PROGRAM is in the build directory).
-# up starts them in this order, down stops them in reverse. The queue runner
-# will join as runner:dlcs-runner once it exists.
-FCGI_POOLS=(api:dlcs-api)
+# up starts them in this order, down stops them in reverse. The runners
+# answer no FastCGI requests (see handlers/ingest/runner_main.c); they are
+# spawned the same way so one mechanism starts, tracks and stops everything.
+FCGI_POOLS=(api:dlcs-api runner:dlcs-runner)
+
+# pool_count NAME: how many processes pool NAME runs.
+pool_count() {
+	case $1 in
+	runner) printf '%s' "$DLCS_RUNNERS" ;;
+	*) printf '%s' "$DLCS_WORKERS" ;;
+	esac
+}
 
 # The pool NAME has its socket at run/NAME.sock, its pids in run/NAME.pid
 # and its stdout/stderr in log/NAME.log.

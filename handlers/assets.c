@@ -6,6 +6,7 @@
  * channels or maxUnauthorised change is left "ingesting" with no size. */
 #include <limits.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "arena.h"
@@ -13,14 +14,18 @@
 #include "assets.h"
 #include "channels.h"
 #include "common.h"
+#include "config.h"
 #include "db.h"
 #include "handlers.h"
 #include "ids.h"
 #include "input.h"
 #include "json.h"
+#include "log.h"
 #include "page.h"
 #include "req.h"
+#include "store.h"
 #include "str.h"
+#include "work.h"
 #include "banned.h"
 
 #define KEY_WHERE " WHERE customer_id=? AND space_id=? AND id=?"
@@ -42,6 +47,7 @@ enum stmt {
 	SQL_ASSET_UPDATE,
 	SQL_ASSET_REINGEST,
 	SQL_ASSET_META_UPDATE,
+	SQL_ASSET_SET_BATCH,
 	SQL_ASSET_DELETE,
 	SQL_STORAGE_ENSURE,
 	SQL_SPACE_INC,
@@ -50,6 +56,8 @@ enum stmt {
 	SQL_SPACE_COUNT,
 	SQL_CUSTOMER_COUNT,
 	SQL_POLICY_IMAGES,
+	SQL_STORAGE_OF,
+	SQL_TOTALS_SUB,
 	SQL_TAGS_DELETE,
 	SQL_TAGS_INSERT,
 	SQL_ROLES_DELETE,
@@ -80,6 +88,7 @@ static const char *const sql[SQL__MAX] = {
     [SQL_ASSET_REINGEST] = "UPDATE assets SET width=NULL, height=NULL, duration=NULL,"
 			   " ingesting=1, finished=NULL, error=NULL" KEY_WHERE,
     /* Bulk metadata: a NULL parameter keeps the column. */
+    [SQL_ASSET_SET_BATCH] = "UPDATE assets SET batch_id=?" KEY_WHERE,
     [SQL_ASSET_META_UPDATE] = "UPDATE assets SET tags=COALESCE(?,tags), roles=COALESCE(?,roles),"
 			      " manifests=COALESCE(?,manifests), string1=COALESCE(?,string1),"
 			      " string2=COALESCE(?,string2), string3=COALESCE(?,string3),"
@@ -101,8 +110,16 @@ static const char *const sql[SQL__MAX] = {
 			   " WHERE customer_id=?",
     [SQL_POLICY_IMAGES] =
 	"SELECT p.max_images, (SELECT COALESCE(SUM(s.image_count),0) FROM spaces s"
-	" WHERE s.customer_id=c.id) FROM customers c"
+	" WHERE s.customer_id=c.id), p.max_bytes, (SELECT COALESCE(SUM(t.bytes +"
+	" t.thumbnail_bytes),0) FROM customer_storage t WHERE t.customer_id=c.id"
+	" AND t.space_id=0) FROM customers c"
 	" JOIN storage_policies p ON p.id=c.storage_policy WHERE c.id=?",
+    [SQL_STORAGE_OF] = "SELECT size, thumbnail_size FROM asset_storage WHERE customer_id=?"
+		       " AND space_id=? AND asset_id=? FOR UPDATE",
+    [SQL_TOTALS_SUB] = "UPDATE customer_storage SET bytes=GREATEST(0,bytes-?),"
+		       " thumbnail_bytes=GREATEST(0,thumbnail_bytes-?),"
+		       " last_calculated=UTC_TIMESTAMP(6) WHERE customer_id=? AND space_id IN (0,?)",
+
     [SQL_TAGS_DELETE] = "DELETE FROM asset_tags WHERE customer_id=? AND space_id=?"
 			" AND asset_id=?",
     [SQL_TAGS_INSERT] = "INSERT INTO asset_tags (customer_id, space_id, asset_id, tag)"
@@ -555,10 +572,14 @@ static int storage_policy_check(struct req *rq, int c)
 		return req_fail(
 		    rq, 507, "storage policy exceeded: the maximum number of stored images is %lld",
 		    db_int(r, 0, 0));
+	if (r->n && db_int(r, 0, 3) >= db_int(r, 0, 2))
+		return req_fail(rq, 507,
+				"storage policy exceeded: the maximum total size is %lld bytes",
+				db_int(r, 0, 2));
 	return 0;
 }
 
-static void bind_mutable(struct db_param *p, const struct asset_in *in, const char *list_json[3],
+static void bind_mutable(struct db_param *p, const struct asset_in *in, const char *const list_json[3],
 			 const char *channels, char family, int c, int s, const char *id)
 {
 	const char *fam = family == 'T' ? "T" : family == 'F' ? "F" : "I";
@@ -578,63 +599,93 @@ static void bind_mutable(struct db_param *p, const struct asset_in *in, const ch
 	p[n++] = (struct db_param){.type = 'S', .s = id, .len = strlen(id)};
 }
 
-int asset_put(struct req *rq)
+/* A validated PUT (or queue member): what asset_plan_apply writes. */
+struct asset_plan {
+	int c, s;
+	const char *id;
+	struct asset_in in;
+	const char *list_json[ALIST__MAX];
+	const char *channels;
+	char family;
+};
+
+int asset_plan_put(struct req *rq, yajl_val body, int c, int s, const char *id,
+		   struct asset_plan **out)
 {
 	struct db *db = rq->app->db;
-	int c = (int)rq->ints[0], s = (int)rq->ints[1];
-	const char *id = rq->strs[0];
-	struct asset_in in;
+	struct asset_plan *p = arena_alloc(rq->arena, sizeof *p);
+	struct asset_in *in = &p->in;
 	int st;
-	if ((st = path_id_check(rq, id)) || (st = space_require(rq, c, s)) ||
-	    (st = asset_body_read(rq, rq->json, c, s, id, BODY_PUT, &in)))
+	p->c = c;
+	p->s = s;
+	p->id = id;
+	if ((st = path_id_check(rq, id)) ||
+	    (st = asset_body_read(rq, body, c, s, id, BODY_PUT, in)))
 		return st;
-	if (!in.has_media_type)
+	if (!in->has_media_type)
 		return req_fail(rq, 400, "'mediaType' is required");
 
 	/* A full replacement: what is omitted takes the space's defaults. */
 	struct db_rows *sp = db_query(db, rq->arena, sql[SQL_SPACE_DEFAULTS], "ii", c, s);
 	if (!sp)
 		return req_db_fail(rq, "reading the space");
-	if (sp->n == 0)
-		return req_fail(rq, 404, "space %d not found", s);
-	if (!in.has_origin)
-		in.origin = "";
+	if (sp->n == 0) {
+		int cst = customer_require(rq, c);
+		return cst ? cst : req_fail(rq, 404, "space %d not found", s);
+	}
+	if (!in->has_origin)
+		in->origin = "";
 	for (int i = 0; i < 3; i++)
-		if (!in.has_str[i])
-			in.str[i] = "";
-	if (!in.has_max_unauth)
-		in.max_unauth = db_int(sp, 0, 2);
-	const char *list_json[ALIST__MAX];
+		if (!in->has_str[i])
+			in->str[i] = "";
+	if (!in->has_max_unauth)
+		in->max_unauth = db_int(sp, 0, 2);
 	for (int l = 0; l < ALIST__MAX; l++) {
-		if (!in.list_json[l]) {
-			in.nlist[l] =
+		if (!in->list_json[l]) {
+			in->nlist[l] =
 			    l == ALIST_MANIFESTS
 				? 0
-				: strings_of_text(rq->arena, db_str(sp, 0, (size_t)l), &in.list[l]);
-			in.list_json[l] = asset_list_json(rq->arena, in.list[l], in.nlist[l]);
+				: strings_of_text(rq->arena, db_str(sp, 0, (size_t)l), &in->list[l]);
+			in->list_json[l] = asset_list_json(rq->arena, in->list[l], in->nlist[l]);
 		}
-		list_json[l] = in.list_json[l];
+		p->list_json[l] = in->list_json[l];
 	}
-
-	const char *channels;
-	char family;
-	if ((st = channels_resolve(rq, c, s, in.media_type, in.channels, &channels, &family)))
+	if ((st = channels_resolve(rq, c, s, in->media_type, in->channels, &p->channels,
+				   &p->family)))
 		return st;
-	if (in.family)
-		family = in.family;
+	if (in->family)
+		p->family = in->family;
+	*out = p;
+	return 0;
+}
 
+char asset_plan_family(const struct asset_plan *p)
+{
+	return p->family;
+}
+
+const char *asset_plan_channels(const struct asset_plan *p)
+{
+	return p->channels;
+}
+
+int asset_plan_apply(struct req *rq, const struct asset_plan *plan, long long batch_id,
+		     bool *created)
+{
+	struct db *db = rq->app->db;
+	int c = plan->c, s = plan->s;
+	const char *id = plan->id;
 	struct db_param p[MUTABLE_NPARAMS];
-	bind_mutable(p, &in, list_json, channels, family, c, s, id);
+	bind_mutable(p, &plan->in, plan->list_json, plan->channels, plan->family, c, s, id);
 
-	if (db_begin(db) != DB_OK)
-		return req_db_fail(rq, "starting a transaction");
 	struct db_rows *old = db_query(db, rq->arena, sql[SQL_ASSET_EXISTS_LOCK], "iis", c, s, id);
 	if (!old)
-		return txn_fail(rq, "reading the asset");
-	bool created = old->n == 0;
-	if (created) {
+		return req_db_fail(rq, "reading the asset");
+	*created = old->n == 0;
+	if (*created) {
+		int st;
 		if ((st = storage_policy_check(rq, c)))
-			return txn_abort(rq, st);
+			return st;
 		/* INSERT takes the key first; MUTABLE_SET's order otherwise. */
 		struct db_param ip[MUTABLE_NPARAMS];
 		ip[0] = p[MUTABLE_NPARAMS - 3];
@@ -646,18 +697,98 @@ int asset_put(struct req *rq)
 	} else {
 		db_exec_params(db, sql[SQL_ASSET_REPLACE], p, MUTABLE_NPARAMS);
 	}
+	if (batch_id > 0)
+		db_exec(db, sql[SQL_ASSET_SET_BATCH], "liis", batch_id, c, s, id);
 	db_exec(db, sql[SQL_STORAGE_ENSURE], "iis", c, s, id);
 	for (int l = 0; l < ALIST__MAX; l++)
-		asset_list_index(rq, c, s, id, (enum asset_list)l, in.list[l], in.nlist[l]);
+		asset_list_index(rq, c, s, id, (enum asset_list)l, plan->in.list[l],
+				 plan->in.nlist[l]);
+	if (db_last_err(db) != DB_OK && db_in_txn(db))
+		return req_db_fail(rq, *created ? "creating the asset" : "replacing the asset");
+	return 0;
+}
+
+/* Waits for the synchronous ingest of item_id, then answers with the asset:
+ * `ok_status` when it worked; 502 when the origin failed, 422 when the file
+ * is not a usable image (the asset stays stored with its error); 202 with
+ * the asset still ingesting when no runner finished it in time. */
+static int ingest_wait_respond(struct req *rq, int c, int s, const char *id, long long item_id,
+			       int ok_status)
+{
+	struct db *db = rq->app->db;
+	long long timeout_ms = config_int(rq->app->cfg, "sync_ingest_timeout_seconds", 120) * 1000;
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int delay_ms = 5;
+	for (;;) {
+		int pending = work_pending(db, rq->arena, item_id);
+		if (pending < 0)
+			return req_db_fail(rq, "waiting for the ingest");
+		if (!pending)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long long waited = (now.tv_sec - t0.tv_sec) * 1000LL +
+				   (now.tv_nsec - t0.tv_nsec) / 1000000LL;
+		if (waited >= timeout_ms || rq->app->stopping)
+			return respond_asset(rq, c, s, id, 202);
+		struct timespec ts = {0, delay_ms * 1000000L};
+		nanosleep(&ts, NULL);
+		if (delay_ms < 50)
+			delay_ms += 5;
+	}
+	struct db_rows *r = asset_fetch(rq, c, s, id);
+	if (!r)
+		return req_db_fail(rq, "reading the asset");
+	if (r->n == 0)
+		return req_fail(rq, 404, "asset '%s' was deleted during its ingest", id);
+	const char *error = db_str(r, 0, ACOL_ERROR);
+	if (error && *error) {
+		if (str_starts(error, "origin:"))
+			return req_fail(rq, 502, "ingest failed: %s", error);
+		if (str_starts(error, "image:"))
+			return req_fail(rq, 422, "ingest failed: %s", error);
+		return req_fail(rq, 500, "ingest failed: %s", error);
+	}
+	asset_write(req_json(rq), rq, r, 0);
+	return ok_status;
+}
+
+/* Image and file assets are ingested before the answer; audio and video go
+ * through the queue (their answer says ingesting: true). */
+static enum work_priority ingest_priority(char family)
+{
+	return family == 'T' ? WORK_NORMAL : WORK_SYNC;
+}
+
+int asset_put(struct req *rq)
+{
+	struct db *db = rq->app->db;
+	int c = (int)rq->ints[0], s = (int)rq->ints[1];
+	const char *id = rq->strs[0];
+	struct asset_plan *plan;
+	int st;
+	if ((st = path_id_check(rq, id)) || (st = space_require(rq, c, s)) ||
+	    (st = asset_plan_put(rq, rq->json, c, s, id, &plan)))
+		return st;
+	if (db_begin(db) != DB_OK)
+		return req_db_fail(rq, "starting a transaction");
+	bool created;
+	if ((st = asset_plan_apply(rq, plan, 0, &created)))
+		return txn_abort(rq, st);
+	enum work_priority prio = ingest_priority(plan->family);
+	long long item = work_enqueue(db, c, s, id, 0, prio);
+	if (item < 0)
+		return txn_fail(rq, "queueing the ingest");
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, created ? "creating the asset" : "replacing the asset");
 
-	if (created) {
+	int ok = created ? 201 : 200;
+	if (created)
 		req_header(rq, "Location",
 			   req_url(rq, "/customers/%d/spaces/%d/images/%s", c, s, id));
-		return respond_asset(rq, c, s, id, 201);
-	}
-	return respond_asset(rq, c, s, id, 200);
+	if (prio != WORK_SYNC)
+		return respond_asset(rq, c, s, id, ok);
+	return ingest_wait_respond(rq, c, s, id, item, ok);
 }
 
 int asset_patch(struct req *rq)
@@ -725,13 +856,20 @@ int asset_patch(struct req *rq)
 	struct db_param p[MUTABLE_NPARAMS];
 	bind_mutable(p, &in, list_json, channels, family, c, s, id);
 	db_exec_params(db, sql[SQL_ASSET_UPDATE], p, MUTABLE_NPARAMS);
-	if (reingest)
+	long long item = 0;
+	if (reingest) {
 		db_exec(db, sql[SQL_ASSET_REINGEST], "iis", c, s, id);
+		item = work_enqueue(db, c, s, id, 0, ingest_priority(family));
+		if (item < 0)
+			return txn_fail(rq, "queueing the ingest");
+	}
 	for (int l = 0; l < ALIST__MAX; l++)
 		if (in.list_json[l])
 			asset_list_index(rq, c, s, id, (enum asset_list)l, in.list[l], in.nlist[l]);
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "updating the asset");
+	if (reingest && ingest_priority(family) == WORK_SYNC)
+		return ingest_wait_respond(rq, c, s, id, item, 200);
 	return respond_asset(rq, c, s, id, 200);
 }
 
@@ -745,7 +883,17 @@ int asset_delete(struct req *rq)
 		return st;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
-	/* The list rows and asset_storage go by ON DELETE CASCADE. */
+	/* Its bytes leave the customer's and the space's totals; the list rows
+	 * and asset_storage go by ON DELETE CASCADE; queued work for it is
+	 * dropped (a runner holding a lease finds the asset gone and cleans up). */
+	struct db_rows *sizes = db_query(db, rq->arena, sql[SQL_STORAGE_OF], "iis", c, s, id);
+	if (!sizes)
+		return txn_fail(rq, "deleting the asset");
+	if (sizes->n)
+		db_exec(db, sql[SQL_TOTALS_SUB], "llii", db_int(sizes, 0, 0), db_int(sizes, 0, 1), c,
+			s);
+	if (work_asset_deleted(db, c, s, id) != DB_OK)
+		return txn_fail(rq, "deleting the asset");
 	long long n = db_exec(db, sql[SQL_ASSET_DELETE], "iis", c, s, id);
 	if (n < 0)
 		return txn_fail(rq, "deleting the asset");
@@ -754,6 +902,9 @@ int asset_delete(struct req *rq)
 	db_exec(db, sql[SQL_SPACE_DEC], "ii", c, s);
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting the asset");
+	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
+	if (root && store_remove(rq->arena, root, c, s, id) != 0)
+		log_warn("could not remove the files of %d/%d/%s", c, s, id);
 	return 204;
 }
 

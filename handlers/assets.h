@@ -83,4 +83,23 @@ const char *asset_list_json(struct arena *a, const char *const *v, size_t n);
 int asset_list_index(struct req *rq, int customer, int space, const char *id, enum asset_list which,
 		     const char *const *v, size_t n);
 
+/* A full asset body validated for customer c, space s, id (PUT, and each
+ * member of a queued batch): the fields with the space's defaults filled in
+ * and the delivery channels resolved. Returns 0 and *out (arena memory), or
+ * the status it answered (400 naming the field, 404 for the space). */
+struct asset_plan;
+struct yajl_val_s;
+int asset_plan_put(struct req *rq, struct yajl_val_s *body, int c, int s, const char *id,
+		   struct asset_plan **out);
+/* The family ('I', 'T', 'F') and stored channels JSON the plan resolved. */
+char asset_plan_family(const struct asset_plan *p);
+const char *asset_plan_channels(const struct asset_plan *p);
+/* Creates or replaces the asset inside the caller's transaction, marked
+ * ingesting (and in batch batch_id when > 0). *created tells which. Returns
+ * 0, or the status it answered (507 storage policy, database errors); the
+ * caller then rolls back. */
+#include <stdbool.h>
+int asset_plan_apply(struct req *rq, const struct asset_plan *p, long long batch_id,
+		     bool *created);
+
 #endif

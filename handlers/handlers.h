@@ -62,6 +62,28 @@ int space_ddc_get(struct req *rq);
 int space_ddc_put(struct req *rq);
 int space_ddc_delete(struct req *rq);
 
+/* origin_strategies.c: a customer's origin strategies */
+int origin_strategies_list(struct req *rq);
+int origin_strategies_create(struct req *rq);
+int origin_strategy_get(struct req *rq);
+int origin_strategy_put(struct req *rq);
+int origin_strategy_delete(struct req *rq);
+
+/* queue.c */
+int global_queue_get(struct req *rq);
+int queue_get(struct req *rq);
+int queue_post(struct req *rq);
+int queue_priority_post(struct req *rq);
+int batches_list(struct req *rq);
+int batch_get(struct req *rq);
+int batch_images(struct req *rq);
+int batch_completed_images(struct req *rq);
+int batch_error_images(struct req *rq);
+int batch_test(struct req *rq);
+int queue_active(struct req *rq);
+int queue_recent(struct req *rq);
+int queue_images(struct req *rq);
+
 /* storage.c */
 int customer_storage_get(struct req *rq);
 int space_storage_get(struct req *rq);

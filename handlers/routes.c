@@ -13,6 +13,7 @@ const struct route api_routes[] = {
 	{M_GET, "/", entry_get, R_ANON},
 	{M_GET, "/ping", ping_get, R_ANON},
 
+	{M_GET, "/queue", global_queue_get, R_ANON},
 	{M_GET, "/storagePolicies", storage_policies_list, R_ANON},
 	{M_GET, "/storagePolicies/%s", storage_policy_get, R_ANON},
 	{M_GET, "/thumbnailPolicies", thumbnail_policies_list, R_ANON},
@@ -52,6 +53,25 @@ const struct route api_routes[] = {
 	{M_PATCH, C_ "/allImages", all_images_patch, CUST_JSON},
 
 	{M_GET, C_ "/storage", customer_storage_get, CUST},
+
+	{M_GET, C_ "/originStrategies", origin_strategies_list, CUST},
+	{M_POST, C_ "/originStrategies", origin_strategies_create, CUST_JSON},
+	{M_GET, C_ "/originStrategies/%s", origin_strategy_get, CUST},
+	{M_PUT, C_ "/originStrategies/%s", origin_strategy_put, CUST_JSON},
+	{M_DELETE, C_ "/originStrategies/%s", origin_strategy_delete, CUST},
+
+	{M_GET, C_ "/queue", queue_get, CUST},
+	{M_POST, C_ "/queue", queue_post, CUST_JSON},
+	{M_POST, C_ "/queue/priority", queue_priority_post, CUST_JSON},
+	{M_GET, C_ "/queue/images", queue_images, CUST},
+	{M_GET, C_ "/queue/active", queue_active, CUST},
+	{M_GET, C_ "/queue/recent", queue_recent, CUST},
+	{M_GET, C_ "/queue/batches", batches_list, CUST},
+	{M_GET, C_ "/queue/batches/%d", batch_get, CUST},
+	{M_GET, C_ "/queue/batches/%d/images", batch_images, CUST},
+	{M_GET, C_ "/queue/batches/%d/completedImages", batch_completed_images, CUST},
+	{M_GET, C_ "/queue/batches/%d/errorImages", batch_error_images, CUST},
+	{M_POST, C_ "/queue/batches/%d/test", batch_test, R_CUSTOMER | R_JSON_OPT},
 
 	{M_GET, C_ "/deliveryChannelPolicies", dc_policy_collections, CUST},
 	{M_GET, C_ "/deliveryChannelPolicies/%s", dc_policies_list, CUST},

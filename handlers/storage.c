@@ -1,5 +1,6 @@
-/* Storage figures (seeds/storage.txt): per asset from asset_storage, and
- * summed per space and customer. */
+/* Storage figures (seeds/storage.txt): per asset from asset_storage; per
+ * space and customer from the totals the writers keep in step
+ * (customer_storage, spaces.image_count), so no request scans assets. */
 #include "app.h"
 #include "arena.h"
 #include "common.h"
@@ -13,12 +14,18 @@
 enum { SQL_CUSTOMER_TOTALS, SQL_SPACE_TOTALS, SQL_ASSET_STORAGE, SQL_CUSTOMER_POLICY, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
-	[SQL_CUSTOMER_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(size), 0),"
-				" COALESCE(SUM(thumbnail_size), 0), UTC_TIMESTAMP(6)"
-				" FROM asset_storage WHERE customer_id = ?",
-	[SQL_SPACE_TOTALS] = "SELECT COUNT(*), COALESCE(SUM(size), 0),"
-			     " COALESCE(SUM(thumbnail_size), 0), UTC_TIMESTAMP(6)"
-			     " FROM asset_storage WHERE customer_id = ? AND space_id = ?",
+	[SQL_CUSTOMER_TOTALS] = "SELECT (SELECT COALESCE(SUM(image_count), 0) FROM spaces"
+				" WHERE customer_id = ?), COALESCE(MAX(t.bytes), 0),"
+				" COALESCE(MAX(t.thumbnail_bytes), 0),"
+				" COALESCE(MAX(t.last_calculated), UTC_TIMESTAMP(6))"
+				" FROM (SELECT 1) one LEFT JOIN customer_storage t"
+				" ON t.customer_id = ? AND t.space_id = 0",
+	[SQL_SPACE_TOTALS] = "SELECT (SELECT image_count FROM spaces WHERE customer_id = ?"
+			     " AND id = ?), COALESCE(MAX(t.bytes), 0),"
+			     " COALESCE(MAX(t.thumbnail_bytes), 0),"
+			     " COALESCE(MAX(t.last_calculated), UTC_TIMESTAMP(6))"
+			     " FROM (SELECT 1) one LEFT JOIN customer_storage t"
+			     " ON t.customer_id = ? AND t.space_id = ?",
 	[SQL_ASSET_STORAGE] = "SELECT size, thumbnail_size, last_checked FROM asset_storage"
 			      " WHERE customer_id = ? AND space_id = ? AND asset_id = ?",
 	[SQL_CUSTOMER_POLICY] = "SELECT storage_policy FROM customers WHERE id = ?",
@@ -47,7 +54,7 @@ int customer_storage_get(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	struct db_rows *t = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_TOTALS], "i", c);
+	struct db_rows *t = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_TOTALS], "ii", c, c);
 	if (!t)
 		return req_db_fail(rq, "computing storage");
 	/* The customer-level figures are the "space 0" row, as in the seed. */
@@ -60,7 +67,7 @@ int space_storage_get(struct req *rq)
 	int st = space_require(rq, c, s);
 	if (st)
 		return st;
-	struct db_rows *t = db_query(rq->app->db, rq->arena, SQL[SQL_SPACE_TOTALS], "ii", c, s);
+	struct db_rows *t = db_query(rq->app->db, rq->arena, SQL[SQL_SPACE_TOTALS], "iiii", c, s, c, s);
 	if (!t)
 		return req_db_fail(rq, "computing storage");
 	return totals_answer(rq, c, s, t);

@@ -1,0 +1,746 @@
+/* Origins to local files. The pure pieces (URL classification, file://
+ * containment, credentials, strategy choice, error texts) are static
+ * functions that tests/unit/test_origin.c reaches by including this file;
+ * only strategies_load touches the database and only http_fetch the
+ * network. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "json.h"
+#include "origin.h"
+#include "str.h"
+#include "banned.h"
+
+#define REGEX_BOUND_PRODUCT_MAX 10000
+#define REGEX_MATCH_ALL         "*"
+
+static const char SQL_STRATEGIES[] = "SELECT regex, strategy, credentials FROM origin_strategies"
+				     " WHERE customer_id = ? ORDER BY sort_order, created, id";
+
+/* What the configuration allows one fetch. */
+struct origin_limits {
+	long connect_timeout, timeout;
+	long low_speed_limit, low_speed_time;
+	long max_redirects;
+	long long max_bytes;
+	const char *file_dirs; /* NULL: file:// refused */
+	const char *user_agent;
+};
+
+static long cfg_long(const struct config *cfg, const char *key, long def, long min, long max)
+{
+	long long v = config_int(cfg, key, def);
+	return v < min || v > max ? def : (long)v;
+}
+
+static void limits_read(const struct config *cfg, struct origin_limits *l)
+{
+	l->connect_timeout = cfg_long(cfg, "origin_connect_timeout", 10, 1, 3600);
+	l->timeout = cfg_long(cfg, "origin_timeout", 120, 1, 86400);
+	l->low_speed_limit = cfg_long(cfg, "origin_low_speed_limit", 1024, 0, 1L << 30);
+	l->low_speed_time = cfg_long(cfg, "origin_low_speed_time", 30, 1, 86400);
+	l->max_redirects = cfg_long(cfg, "origin_max_redirects", 5, 0, 50);
+	l->max_bytes = config_int(cfg, "origin_max_bytes", 1LL << 30);
+	if (l->max_bytes < 1)
+		l->max_bytes = 1LL << 30;
+	l->file_dirs = config_str(cfg, "origin_file_dirs", NULL);
+	l->user_agent = config_str(cfg, "origin_user_agent", "DLCS/0.1");
+}
+
+/* Error texts: curl's messages and strerror have no fixed length and the
+ * field is fixed by the contract, so a long message is cut (ending "...")
+ * rather than aborting as xsnprintf would. */
+static enum origin_status fail(struct origin_fetch *f, enum origin_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static enum origin_status fail(struct origin_fetch *f, enum origin_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(f->error, sizeof f->error, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		f->error[0] = '\0';
+	else if ((size_t)n >= sizeof f->error)
+		memcpy(f->error + sizeof f->error - 4, "...", 4);
+	return st;
+}
+
+/* Masks every occurrence of the n bytes at secret in msg with '*' (same
+ * length, in place). */
+static void scrub_n(char *msg, const char *secret, size_t n)
+{
+	if (!secret || !n)
+		return;
+	for (char *p = memmem(msg, strlen(msg), secret, n); p;
+	     p = memmem(p + n, strlen(p + n), secret, n))
+		memset(p, '*', n);
+}
+
+static void scrub(char *msg, const char *secret)
+{
+	scrub_n(msg, secret, secret ? strlen(secret) : 0);
+}
+
+/* ---- URLs ---- */
+
+enum url_kind { URL_BAD, URL_HTTP, URL_FILE };
+
+static bool has_prefix_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Which fetcher a URL goes to; URL_BAD with *why for anything else. */
+static enum url_kind url_kind(const char *url, const char **why)
+{
+	if (!url || !*url) {
+		*why = "origin URL is empty";
+		return URL_BAD;
+	}
+	size_t n = strnlen(url, ORIGIN_URL_MAX + 1);
+	if (n > ORIGIN_URL_MAX) {
+		*why = "origin URL is too long";
+		return URL_BAD;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f) {
+			*why = "origin URL contains spaces or control characters";
+			return URL_BAD;
+		}
+	if (has_prefix_ci(url, "http://") || has_prefix_ci(url, "https://"))
+		return URL_HTTP;
+	if (has_prefix_ci(url, "file://"))
+		return URL_FILE;
+	*why = "origin URL scheme is not supported (use http, https or file)";
+	return URL_BAD;
+}
+
+/* Masks the userinfo of an http(s) URL (user:pass of http://user:pass@host/)
+ * in msg, whole and its password alone. */
+static void scrub_userinfo(char *msg, const char *url)
+{
+	const char *auth = strstr(url, "://");
+	if (!auth)
+		return;
+	auth += 3;
+	size_t end = strcspn(auth, "/?#");
+	const char *at = memrchr(auth, '@', end);
+	if (!at)
+		return;
+	size_t len = (size_t)(at - auth);
+	scrub_n(msg, auth, len);
+	const char *colon = memchr(auth, ':', len);
+	if (colon)
+		scrub_n(msg, colon + 1, (size_t)(at - colon - 1));
+}
+
+/* The local path of a file:// URL, percent-decoded: file:///p or
+ * file://localhost/p, no query or fragment, no ".." segment. NULL with *why
+ * otherwise. */
+static const char *file_url_path(struct arena *a, const char *url, const char **why)
+{
+	const char *p = url + strlen("file://");
+	if (has_prefix_ci(p, "localhost/"))
+		p += strlen("localhost");
+	if (*p != '/') {
+		*why = "file:// origins must be local paths (file:///path)";
+		return NULL;
+	}
+	if (strpbrk(p, "?#")) {
+		*why = "file:// origins cannot have a query or fragment";
+		return NULL;
+	}
+	const char *path = url_decode(a, p, strlen(p), false);
+	if (!path) {
+		*why = "file:// origin has a malformed percent-escape";
+		return NULL;
+	}
+	for (const char *s = path; *s;) {
+		s += strspn(s, "/");
+		size_t len = strcspn(s, "/");
+		if (len == 2 && s[0] == '.' && s[1] == '.') {
+			*why = "file:// origin path must not contain '..'";
+			return NULL;
+		}
+		s += len;
+	}
+	return path;
+}
+
+/* realpath() of path when it lies strictly below one of the colon-separated
+ * directories (each resolved too, so a symlink anywhere in either counts
+ * where it leads); NULL otherwise, including when path does not exist. */
+static const char *file_resolve(struct arena *a, const char *path, const char *dirs)
+{
+	if (!dirs || !*dirs)
+		return NULL;
+	char *real = realpath(path, NULL);
+	if (!real)
+		return NULL;
+	const char *found = NULL;
+	for (const char *d = dirs; *d && !found;) {
+		size_t len = strcspn(d, ":");
+		if (len && d[0] == '/') {
+			char *dir = realpath(arena_strndup(a, d, len), NULL);
+			if (dir) {
+				size_t dl = strlen(dir);
+				if (dl == 1) /* "/" itself: anything but the root */
+					found = real[1] ? real : NULL;
+				else if (strncmp(real, dir, dl) == 0 && real[dl] == '/')
+					found = real;
+				free(dir);
+			}
+		}
+		d += len;
+		d += *d == ':';
+	}
+	found = found ? arena_strdup(a, found) : NULL;
+	free(real);
+	return found;
+}
+
+/* ---- the local copy ---- */
+
+/* The destination, created or truncated; -1 with errno. Only a regular file
+ * is accepted, since a failed fetch unlinks it (never /dev/something);
+ * O_NONBLOCK keeps a FIFO there from hanging the open. */
+static int dest_open(const char *dest)
+{
+	int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	struct stat st;
+	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+static const char *errno_text(int err, char *buf, size_t len)
+{
+	return strerror_r(err, buf, len); /* GNU: returns the text */
+}
+
+static enum origin_status dest_fail(struct origin_fetch *f, int err)
+{
+	char eb[128];
+	return fail(f, ORIGIN_LOCAL_ERROR, "could not write the local copy: %s",
+		    err == EINVAL ? "not a regular file" : errno_text(err, eb, sizeof eb));
+}
+
+static enum origin_status file_fetch(struct arena *a, const struct origin_limits *l,
+				     const char *url, const char *dest, struct origin_fetch *f)
+{
+	const char *why = NULL;
+	char eb[128];
+	if (!l->file_dirs)
+		return fail(f, ORIGIN_BAD_URL, "file:// origins are not enabled on this server");
+	const char *path = file_url_path(a, url, &why);
+	if (!path)
+		return fail(f, ORIGIN_BAD_URL, "%s", why);
+	/* One message for "missing" and "outside" so the answer reveals nothing
+	 * about files beyond the allowed directories. */
+	const char *real = file_resolve(a, path, l->file_dirs);
+	if (!real)
+		return fail(f, ORIGIN_BAD_URL,
+			    "file:// origin not found or outside the allowed directories");
+	/* O_NOFOLLOW: the resolved path has no symlink left, so one now is a
+	 * swap since realpath. O_NONBLOCK: a FIFO must not hang the open. */
+	int src = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (src < 0)
+		return errno == ENOENT || errno == ELOOP
+			   ? fail(f, ORIGIN_BAD_URL,
+				  "file:// origin not found or outside the allowed directories")
+			   : fail(f, ORIGIN_LOCAL_ERROR, "could not read the file:// origin: %s",
+				  errno_text(errno, eb, sizeof eb));
+	enum origin_status st = ORIGIN_OK;
+	struct stat ss, ds;
+	int out = -1;
+	if (fstat(src, &ss) != 0 || !S_ISREG(ss.st_mode)) {
+		st = fail(f, ORIGIN_BAD_URL, "file:// origin is not a regular file");
+		goto done;
+	}
+	if (ss.st_size > l->max_bytes) {
+		st = fail(f, ORIGIN_TOO_LARGE, "origin is larger than the limit of %lld bytes",
+			  l->max_bytes);
+		goto done;
+	}
+	if (stat(dest, &ds) == 0 && ds.st_dev == ss.st_dev && ds.st_ino == ss.st_ino) {
+		st = fail(f, ORIGIN_LOCAL_ERROR, "the file:// origin is the destination itself");
+		goto done;
+	}
+	if ((out = dest_open(dest)) < 0) {
+		st = dest_fail(f, errno);
+		goto done;
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(src, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			st = fail(f, ORIGIN_LOCAL_ERROR, "could not read the file:// origin: %s",
+				  errno_text(errno, eb, sizeof eb));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (n > l->max_bytes - f->bytes) { /* grew since fstat */
+			st = fail(f, ORIGIN_TOO_LARGE,
+				  "origin is larger than the limit of %lld bytes", l->max_bytes);
+			goto done;
+		}
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				st = fail(f, ORIGIN_LOCAL_ERROR,
+					  "could not write the local copy: %s",
+					  errno_text(w < 0 ? errno : EIO, eb, sizeof eb));
+				goto done;
+			}
+			off += w;
+		}
+		f->bytes += n;
+	}
+	if (f->bytes == 0)
+		st = fail(f, ORIGIN_EMPTY, "origin is empty (0 bytes)");
+done:
+	if (out >= 0 && close(out) != 0 && st == ORIGIN_OK)
+		st = fail(f, ORIGIN_LOCAL_ERROR, "could not write the local copy: %s",
+			  errno_text(errno, eb, sizeof eb));
+	if (out >= 0 && st != ORIGIN_OK)
+		unlink(dest);
+	close(src);
+	return st;
+}
+
+/* ---- credentials and strategies ---- */
+
+static const char *const STRATEGY_NAMES[] = {"default", "basic-http-authentication"};
+#define STRATEGY_BASIC STRATEGY_NAMES[1]
+
+const char *origin_strategy_name(const char *s)
+{
+	static const char dir[] = "/originStrategies/";
+	if (!s)
+		return NULL;
+	const char *name = s, *slash = strrchr(s, '/');
+	if (slash) {
+		size_t pre = (size_t)(slash - s) + 1;
+		if (pre < sizeof dir - 1 ||
+		    memcmp(slash + 1 - (sizeof dir - 1), dir, sizeof dir - 1))
+			return NULL;
+		name = slash + 1;
+	}
+	for (size_t i = 0; i < sizeof STRATEGY_NAMES / sizeof STRATEGY_NAMES[0]; i++)
+		if (strcmp(name, STRATEGY_NAMES[i]) == 0)
+			return STRATEGY_NAMES[i];
+	return NULL;
+}
+
+bool origin_strategy_needs_credentials(const char *name)
+{
+	return name && strcmp(name, STRATEGY_BASIC) == 0;
+}
+
+const char *origin_credentials_read(struct arena *a, yajl_val v, const char **user,
+				    const char **password)
+{
+	if (v && v->type == yajl_t_string) {
+		char err[128];
+		v = a ? json_parse(a, v->u.string, strlen(v->u.string), err, sizeof err) : NULL;
+		if (!v)
+			return "must be JSON {\"user\",\"password\"}";
+	}
+	if (!v || v->type != yajl_t_object)
+		return "must be an object {\"user\",\"password\"} or a string holding one";
+	yajl_val u = json_get(v, "user"), p = json_get(v, "password");
+	if (!u || u->type != yajl_t_string || !u->u.string[0])
+		return "must have a non-empty string 'user'";
+	if (!p || p->type != yajl_t_string)
+		return "must have a string 'password'";
+	if (strchr(u->u.string, ':'))
+		return "must have a 'user' without ':'";
+	*user = u->u.string;
+	*password = p->u.string;
+	return NULL;
+}
+
+/* The credentials text stored in the table. */
+static const char *credentials_text(struct arena *a, const char *text, const char **user,
+				    const char **password)
+{
+	char err[128];
+	yajl_val v = text ? json_parse(a, text, strlen(text), err, sizeof err) : NULL;
+	return v ? origin_credentials_read(a, v, user, password) : "are not JSON";
+}
+
+/* A conservative bound on what regcomp will expand: the product of every
+ * repetition count in the pattern (nested or not), and no back-references.
+ * Bracket expressions and escapes are skipped so their braces and digits are
+ * literals. */
+static const char *regex_cost(const char *p)
+{
+	long long product = 1;
+	for (size_t i = 0; p[i];) {
+		if (p[i] == '\\') {
+			if (p[i + 1] >= '1' && p[i + 1] <= '9')
+				return "back-references are not supported";
+			i += p[i + 1] ? 2 : 1;
+		} else if (p[i] == '[') {
+			size_t j = i + 1;
+			j += p[j] == '^';
+			j += p[j] == ']';
+			while (p[j] && p[j] != ']') {
+				if (p[j] == '[' &&
+				    (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
+					char close = p[j + 1];
+					const char *e = p + j + 2;
+					while (*e && !(e[0] == close && e[1] == ']'))
+						e++;
+					j = *e ? (size_t)(e - p) + 2 : (size_t)(e - p);
+				} else {
+					j++;
+				}
+			}
+			i = p[j] ? j + 1 : j;
+		} else if (p[i] == '{') {
+			long long hi = 0;
+			size_t j = i + 1;
+			for (; p[j] >= '0' && p[j] <= '9' && hi <= REGEX_BOUND_PRODUCT_MAX; j++)
+				hi = hi * 10 + (p[j] - '0');
+			if (p[j] == ',') {
+				long long n = 0;
+				for (j++;
+				     p[j] >= '0' && p[j] <= '9' && n <= REGEX_BOUND_PRODUCT_MAX;
+				     j++)
+					n = n * 10 + (p[j] - '0');
+				if (n > hi)
+					hi = n;
+			}
+			if (hi > 1)
+				product *= hi;
+			if (product > REGEX_BOUND_PRODUCT_MAX)
+				return "repetition counts are too large (their product must be at "
+				       "most "
+				       "10000)";
+			i = j;
+		} else {
+			i++;
+		}
+	}
+	return NULL;
+}
+
+/* Compiles a stored pattern the way ingest matches it; 0 or regcomp's error. */
+static int regex_compile(regex_t *re, const char *pattern)
+{
+	if (strcmp(pattern, REGEX_MATCH_ALL) == 0)
+		pattern = ".*";
+	return regcomp(re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+}
+
+const char *origin_regex_check(struct arena *a, const char *pattern)
+{
+	if (!pattern || !*pattern)
+		return "is empty";
+	const char *why = regex_cost(pattern);
+	if (why)
+		return why;
+	regex_t re;
+	int rc = regex_compile(&re, pattern);
+	if (rc == 0) {
+		regfree(&re);
+		return NULL;
+	}
+	char msg[128];
+	regerror(rc, &re, msg, sizeof msg);
+	return arena_printf(a, "is not a POSIX extended regular expression (%s)", msg);
+}
+
+struct strategy {
+	const char *regex, *name, *credentials;
+};
+
+/* Index of the first strategy whose regex matches url (in the given order),
+ * -1 when none. A pattern that does not compile, or that the API would now
+ * refuse, never matches. */
+static int strategy_match(const struct strategy *s, size_t n, const char *url)
+{
+	for (size_t i = 0; i < n; i++) {
+		regex_t re;
+		if (!s[i].regex || regex_cost(s[i].regex) || regex_compile(&re, s[i].regex) != 0)
+			continue;
+		int rc = regexec(&re, url, 0, NULL, 0);
+		regfree(&re);
+		if (rc == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* The customer's strategies in order; false when the database failed. */
+static bool strategies_load(struct db *db, struct arena *a, int c, struct strategy **out, size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	if (!db || c <= 0)
+		return true;
+	struct db_rows *r = db_query(db, a, SQL_STRATEGIES, "i", c);
+	if (!r)
+		return false;
+	*out = arena_alloc(a, (r->n ? r->n : 1) * sizeof **out);
+	for (size_t i = 0; i < r->n; i++) {
+		(*out)[i].regex = db_str(r, i, 0);
+		(*out)[i].name = db_str(r, i, 1);
+		(*out)[i].credentials = db_str(r, i, 2);
+	}
+	*n = r->n;
+	return true;
+}
+
+/* ---- http(s) ---- */
+
+struct creds {
+	const char *user, *password; /* NULL: none */
+};
+
+struct sink {
+	FILE *fp;
+	long long bytes, max;
+	bool too_large, write_failed;
+	int err;
+};
+
+/* Chunked answers carry no length for CURLOPT_MAXFILESIZE to check, so the
+ * cap is enforced here too. Returning short makes curl stop. */
+static size_t sink_write(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t len = size * nmemb;
+	if ((long long)len > s->max - s->bytes) {
+		s->too_large = true;
+		return 0;
+	}
+	if (len && fwrite(data, 1, len, s->fp) != len) {
+		s->write_failed = true;
+		s->err = errno ? errno : EIO;
+		return 0;
+	}
+	s->bytes += (long long)len;
+	return len;
+}
+
+static void content_type_copy(struct origin_fetch *f, const char *ct)
+{
+	size_t n = ct ? strlen(ct) : 0;
+	if (n >= sizeof f->content_type) /* a cut media type would mislead */
+		n = 0;
+	memcpy(f->content_type, ct ? ct : "", n);
+	f->content_type[n] = '\0';
+}
+
+static enum origin_status curl_status(CURLcode rc, const struct sink *s, long redirects,
+				      const struct origin_limits *l, const char *errbuf,
+				      struct origin_fetch *f)
+{
+	char eb[128];
+	const char *msg = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+	switch (rc) {
+	case CURLE_OK:
+		return ORIGIN_OK;
+	case CURLE_HTTP_RETURNED_ERROR:
+		return fail(f, ORIGIN_HTTP_ERROR, "origin answered HTTP %ld", f->http_status);
+	case CURLE_FILESIZE_EXCEEDED:
+		return fail(f, ORIGIN_TOO_LARGE, "origin is larger than the limit of %lld bytes",
+			    l->max_bytes);
+	case CURLE_WRITE_ERROR:
+		if (s->too_large)
+			return fail(f, ORIGIN_TOO_LARGE,
+				    "origin is larger than the limit of %lld bytes", l->max_bytes);
+		return fail(f, ORIGIN_LOCAL_ERROR, "could not write the local copy: %s",
+			    errno_text(s->write_failed ? s->err : EIO, eb, sizeof eb));
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return fail(f, ORIGIN_BAD_URL,
+			    redirects ? "origin redirected to a scheme other than http or https"
+				      : "origin URL scheme is not supported");
+	case CURLE_URL_MALFORMAT:
+		return fail(f, ORIGIN_BAD_URL, "origin URL is malformed");
+	case CURLE_TOO_MANY_REDIRECTS:
+		return fail(f, ORIGIN_UNREACHABLE, "origin redirected more than %ld times",
+			    l->max_redirects);
+	case CURLE_OPERATION_TIMEDOUT:
+		return fail(f, ORIGIN_UNREACHABLE, "origin timed out: %s", msg);
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_FAILED_INIT:
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+	case CURLE_UNKNOWN_OPTION:
+	case CURLE_NOT_BUILT_IN:
+		return fail(f, ORIGIN_LOCAL_ERROR, "could not run the HTTP client: %s", msg);
+	default:
+		return fail(f, ORIGIN_UNREACHABLE, "origin unreachable: %s", msg);
+	}
+}
+
+/* Options are set through one latch: the first that fails stops the rest,
+ * and the fetch is refused rather than run with a weaker setting. */
+#define SETOPT(opt, val)                                                                           \
+	do {                                                                                       \
+		if (set == CURLE_OK)                                                               \
+			set = curl_easy_setopt(h, opt, val);                                       \
+	} while (0)
+
+static enum origin_status http_fetch(const struct origin_limits *l, const char *url,
+				     const struct creds *cr, const char *dest,
+				     struct origin_fetch *f)
+{
+	char eb[128];
+	CURL *h = curl_easy_init();
+	if (!h)
+		return fail(f, ORIGIN_LOCAL_ERROR, "could not start the HTTP client");
+	int fd = dest_open(dest);
+	FILE *fp = fd >= 0 ? fdopen(fd, "wb") : NULL;
+	if (!fp) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(dest);
+		}
+		curl_easy_cleanup(h);
+		return dest_fail(f, err);
+	}
+
+	struct sink s = {.fp = fp, .max = l->max_bytes};
+	char errbuf[CURL_ERROR_SIZE];
+	errbuf[0] = '\0';
+	CURLcode set = CURLE_OK;
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_MAXREDIRS, l->max_redirects);
+	SETOPT(CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
+	SETOPT(CURLOPT_TIMEOUT, l->timeout);
+	if (l->low_speed_limit > 0) {
+		SETOPT(CURLOPT_LOW_SPEED_LIMIT, l->low_speed_limit);
+		SETOPT(CURLOPT_LOW_SPEED_TIME, l->low_speed_time);
+	}
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_bytes);
+	SETOPT(CURLOPT_FAILONERROR, 1L);
+	SETOPT(CURLOPT_USERAGENT, l->user_agent);
+	SETOPT(CURLOPT_WRITEFUNCTION, sink_write);
+	SETOPT(CURLOPT_WRITEDATA, &s);
+	if (cr && cr->user) {
+		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SETOPT(CURLOPT_USERNAME, cr->user);
+		SETOPT(CURLOPT_PASSWORD, cr->password ? cr->password : "");
+	}
+
+	enum origin_status st;
+	if (set != CURLE_OK) {
+		st = fail(f, ORIGIN_LOCAL_ERROR, "could not configure the HTTP client: %s",
+			  curl_easy_strerror(set));
+	} else {
+		CURLcode rc = curl_easy_perform(h);
+		long code = 0, redirects = 0;
+		char *ct = NULL;
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &redirects);
+		if (curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) != CURLE_OK)
+			ct = NULL;
+		f->http_status = code;
+		content_type_copy(f, ct);
+		/* curl's own message is the only text not written here: keep any
+		 * credential out of it, as the error ends up in the API. */
+		if (cr) {
+			scrub(errbuf, cr->password);
+			scrub(errbuf, cr->user);
+		}
+		scrub_userinfo(errbuf, url);
+		st = curl_status(rc, &s, redirects, l, errbuf, f);
+		/* FAILONERROR lets some statuses through (401/407 with auth); a
+		 * redirect curl did not follow ends here too. */
+		if (st == ORIGIN_OK && (code < 200 || code > 299))
+			st = fail(f, ORIGIN_HTTP_ERROR, "origin answered HTTP %ld", code);
+	}
+	f->bytes = s.bytes;
+	if (fclose(fp) != 0 && st == ORIGIN_OK)
+		st = fail(f, ORIGIN_LOCAL_ERROR, "could not write the local copy: %s",
+			  errno_text(errno, eb, sizeof eb));
+	if (st == ORIGIN_OK && f->bytes == 0)
+		st = fail(f, ORIGIN_EMPTY, "origin is empty (0 bytes)");
+	if (st != ORIGIN_OK)
+		unlink(dest);
+	curl_easy_cleanup(h);
+	return st;
+}
+
+#undef SETOPT
+
+/* ---- the entry point ---- */
+
+static enum origin_status fetch(struct db *db, struct arena *a, const struct config *cfg, int c,
+				const char *url, const char *dest, struct origin_fetch *f)
+{
+	const char *why = NULL;
+	if (!dest || !*dest)
+		return fail(f, ORIGIN_LOCAL_ERROR, "no local path to fetch the origin to");
+	struct origin_limits l;
+	limits_read(cfg, &l);
+	switch (url_kind(url, &why)) {
+	case URL_BAD:
+		return fail(f, ORIGIN_BAD_URL, "%s", why);
+	case URL_FILE:
+		return file_fetch(a, &l, url, dest, f);
+	case URL_HTTP:
+		break;
+	}
+
+	struct strategy *s;
+	size_t n;
+	if (!strategies_load(db, a, c, &s, &n))
+		return fail(f, ORIGIN_LOCAL_ERROR,
+			    "could not read the customer's origin strategies");
+	struct creds cr = {NULL, NULL};
+	int i = strategy_match(s, n, url);
+	if (i >= 0 && origin_strategy_needs_credentials(s[i].name) &&
+	    credentials_text(a, s[i].credentials, &cr.user, &cr.password))
+		return fail(f, ORIGIN_LOCAL_ERROR,
+			    "the matching origin strategy's credentials cannot be read");
+	return http_fetch(&l, url, &cr, dest, f);
+}
+
+enum origin_status origin_fetch(struct db *db, struct arena *a, const struct config *cfg, int c,
+				const char *url, const char *dest_path, struct origin_fetch *f)
+{
+	struct origin_fetch scratch;
+	if (!f)
+		f = &scratch;
+	memset(f, 0, sizeof *f);
+	struct arena *own = a ? NULL : arena_new(4096);
+	enum origin_status st = fetch(db, a ? a : own, cfg, c, url, dest_path, f);
+	if (own)
+		arena_free(own);
+	return st;
+}

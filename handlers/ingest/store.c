@@ -1,0 +1,126 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "store.h"
+#include "str.h"
+#include "banned.h"
+
+const char *store_asset_dir(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return arena_printf(a, "%s/%d/%d/%s", root, c, s, id);
+}
+
+/* mkdir -p; 0 or -1. */
+static int mkdirs(struct arena *a, const char *path)
+{
+	char *p = arena_strdup(a, path);
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+const char *store_work_dir(struct arena *a, const char *root, const char *tag, char *err,
+			   size_t errlen)
+{
+	const char *base = arena_printf(a, "%s/.work", root);
+	if (mkdirs(a, base) != 0) {
+		xsnprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
+		return NULL;
+	}
+	const char *dir = arena_printf(a, "%s/%s", base, tag);
+	store_rm_rf(dir); /* a leftover from a runner that died */
+	if (mkdir(dir, 0755) != 0) {
+		xsnprintf(err, errlen, "cannot create a work directory: %s", strerror(errno));
+		return NULL;
+	}
+	return dir;
+}
+
+int store_install(struct arena *a, const char *work_dir, const char *final_dir, char *err,
+		  size_t errlen)
+{
+	const char *slash = strrchr(final_dir, '/');
+	if (!slash || mkdirs(a, arena_strndup(a, final_dir, (size_t)(slash - final_dir))) != 0) {
+		xsnprintf(err, errlen, "cannot create the asset's directory: %s", strerror(errno));
+		return -1;
+	}
+	if (rename(work_dir, final_dir) == 0)
+		return 0; /* first version */
+	if (errno != EEXIST && errno != ENOTEMPTY) {
+		xsnprintf(err, errlen, "cannot install derivatives: %s", strerror(errno));
+		return -1;
+	}
+	/* Replace: swap the two directories in one step, then delete the old
+	 * version, now at work_dir. */
+	if (renameat2(AT_FDCWD, work_dir, AT_FDCWD, final_dir, RENAME_EXCHANGE) != 0) {
+		xsnprintf(err, errlen, "cannot replace derivatives: %s", strerror(errno));
+		return -1;
+	}
+	store_rm_rf(work_dir);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int store_rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+int store_remove(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	const char *dir = store_asset_dir(a, root, c, s, id);
+	/* Move it aside first so a reader never sees a half-deleted asset. */
+	const char *trash = arena_printf(a, "%s/.work/delete-%d-%d-%d-%s", root, (int)getpid(), c,
+					 s, id);
+	if (mkdirs(a, arena_printf(a, "%s/.work", root)) == 0 && rename(dir, trash) == 0)
+		return store_rm_rf(trash);
+	return store_rm_rf(dir);
+}
+
+long long store_du(struct arena *a, const char *path, const char *except_subdir)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	long long total = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (except_subdir && strcmp(e->d_name, except_subdir) == 0)
+			continue;
+		const char *p = arena_printf(a, "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			total += store_du(a, p, NULL);
+		else if (S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	closedir(d);
+	return total;
+}

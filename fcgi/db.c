@@ -204,7 +204,8 @@ int db_ensure(struct db *db)
 	unsigned int port = (unsigned int)config_int(db->cfg, "db_port", 3306);
 	if (!mysql_real_connect(m, host, config_str(db->cfg, "db_user", "root"),
 				config_str(db->cfg, "db_password", NULL),
-				config_str(db->cfg, "db_name", "dlcs"), port, sock, 0)) {
+				config_str(db->cfg, "db_name", "dlcs"), port, sock,
+				CLIENT_FOUND_ROWS)) {
 		set_err(db, DB_EDOWN, mysql_error(m));
 		mysql_close(m);
 		return DB_EDOWN;

@@ -41,7 +41,9 @@ void db_free(struct db *db);
 /* Connects if needed; DB_OK or DB_EDOWN. Called by the core before each request. */
 int db_ensure(struct db *db);
 
-/* Runs a statement that returns no rows: affected rows (>= 0) or an enum db_err. */
+/* Runs a statement that returns no rows: affected rows (>= 0; for UPDATE the
+ * rows matched, not only those changed: the connection uses
+ * CLIENT_FOUND_ROWS) or an enum db_err. */
 long long db_exec(struct db *db, const char *sql, const char *types, ...);
 /* Runs a query: rows in the arena, or NULL on error (see db_last_err). */
 struct db_rows *db_query(struct db *db, struct arena *a, const char *sql, const char *types, ...);

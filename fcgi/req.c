@@ -90,6 +90,8 @@ int req_fail(struct req *rq, int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	if (rq->fail_context)
+		msg = arena_printf(rq->arena, "%s: %s", rq->fail_context, msg);
 
 	/* A half-built JSON body is thrown away: the error replaces it. */
 	struct jw *w = req_json(rq);

@@ -56,6 +56,8 @@ struct req {
 	struct sbuf out;
 	struct jw *jw; /* set by req_json(); its text becomes the body */
 	const char *sendfile_path; /* X-Accel-Redirect target, set by delivery handlers */
+	const char *fail_context; /* when set, req_fail prefixes descriptions with it
+				     (e.g. "member 3 ('page-7')" while validating a batch) */
 
 	/* how the request reaches the outside world (FastCGI or a test) */
 	const char *(*getenv)(void *ctx, const char *name);

@@ -6,6 +6,7 @@
  * channels or maxUnauthorised change is left "ingesting" with no size. */
 #include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "app.h"
@@ -48,6 +49,7 @@ enum stmt {
 	SQL_ASSET_REINGEST,
 	SQL_ASSET_META_UPDATE,
 	SQL_ASSET_SET_BATCH,
+	SQL_ASSET_NOTHING_TO_INGEST,
 	SQL_ASSET_DELETE,
 	SQL_STORAGE_ENSURE,
 	SQL_SPACE_INC,
@@ -89,6 +91,7 @@ static const char *const sql[SQL__MAX] = {
 			   " ingesting=1, finished=NULL, error=NULL" KEY_WHERE,
     /* Bulk metadata: a NULL parameter keeps the column. */
     [SQL_ASSET_SET_BATCH] = "UPDATE assets SET batch_id=?" KEY_WHERE,
+    [SQL_ASSET_NOTHING_TO_INGEST] = "UPDATE assets SET ingesting=0" KEY_WHERE,
     [SQL_ASSET_META_UPDATE] = "UPDATE assets SET tags=COALESCE(?,tags), roles=COALESCE(?,roles),"
 			      " manifests=COALESCE(?,manifests), string1=COALESCE(?,string1),"
 			      " string2=COALESCE(?,string2), string3=COALESCE(?,string3),"
@@ -433,6 +436,19 @@ static int read_list(struct req *rq, yajl_val body, enum asset_list which, struc
 	return 0;
 }
 
+/* Origins are fetched by the runner; what it could never fetch is refused
+ * here, as bad input, rather than as a failed ingest later. */
+static bool origin_syntax_ok(const char *o)
+{
+	if (strncasecmp(o, "http://", 7) && strncasecmp(o, "https://", 8) &&
+	    strncasecmp(o, "file:///", 8))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)o; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
 /* Reads and validates an asset body (or a bulk member) for asset c/s/id;
  * returns 0 or the 400 it answered, naming the field. */
 static int asset_body_read(struct req *rq, yajl_val body, int c, int s, const char *id,
@@ -471,6 +487,9 @@ static int asset_body_read(struct req *rq, yajl_val body, int c, int s, const ch
 			return st;
 		if (in->has_origin && strlen(in->origin) > TEXT_MAX_BYTES)
 			return req_fail(rq, 400, "'origin' is too long");
+		if (in->has_origin && *in->origin && !origin_syntax_ok(in->origin))
+			return req_fail(rq, 400, "'origin' must be an http://, https:// or file:// "
+						 "URL without spaces or control characters");
 		/* Write-only in the seed and never stored: an asset is always
 		 * fetched from its origin. Accepted so clients may send it. */
 		if ((st = jin_str(rq, body, "initialOrigin", &ignored, &has)))
@@ -669,6 +688,11 @@ const char *asset_plan_channels(const struct asset_plan *p)
 	return p->channels;
 }
 
+bool asset_plan_has_origin(const struct asset_plan *p)
+{
+	return p->in.origin && *p->in.origin;
+}
+
 int asset_plan_apply(struct req *rq, const struct asset_plan *plan, long long batch_id,
 		     bool *created)
 {
@@ -775,8 +799,15 @@ int asset_put(struct req *rq)
 	bool created;
 	if ((st = asset_plan_apply(rq, plan, 0, &created)))
 		return txn_abort(rq, st);
+	/* Without an origin there is nothing to fetch: the asset is registered
+	 * (metadata only) and ingested once an origin is given. */
+	bool ingest = asset_plan_has_origin(plan);
 	enum work_priority prio = ingest_priority(plan->family);
-	long long item = work_enqueue(db, c, s, id, 0, prio);
+	long long item = 0;
+	if (ingest)
+		item = work_enqueue(db, c, s, id, 0, prio);
+	else
+		db_exec(db, sql[SQL_ASSET_NOTHING_TO_INGEST], "iis", c, s, id);
 	if (item < 0)
 		return txn_fail(rq, "queueing the ingest");
 	if (db_commit(db) != DB_OK)
@@ -786,7 +817,7 @@ int asset_put(struct req *rq)
 	if (created)
 		req_header(rq, "Location",
 			   req_url(rq, "/customers/%d/spaces/%d/images/%s", c, s, id));
-	if (prio != WORK_SYNC)
+	if (!ingest || prio != WORK_SYNC)
 		return respond_asset(rq, c, s, id, ok);
 	return ingest_wait_respond(rq, c, s, id, item, ok);
 }
@@ -857,6 +888,11 @@ int asset_patch(struct req *rq)
 	bind_mutable(p, &in, list_json, channels, family, c, s, id);
 	db_exec_params(db, sql[SQL_ASSET_UPDATE], p, MUTABLE_NPARAMS);
 	long long item = 0;
+	if (reingest && !*in.origin) {
+		/* The origin was removed: nothing to fetch any more. */
+		reingest = false;
+		db_exec(db, sql[SQL_ASSET_NOTHING_TO_INGEST], "iis", c, s, id);
+	}
 	if (reingest) {
 		db_exec(db, sql[SQL_ASSET_REINGEST], "iis", c, s, id);
 		item = work_enqueue(db, c, s, id, 0, ingest_priority(family));

@@ -94,6 +94,9 @@ int asset_plan_put(struct req *rq, struct yajl_val_s *body, int c, int s, const 
 /* The family ('I', 'T', 'F') and stored channels JSON the plan resolved. */
 char asset_plan_family(const struct asset_plan *p);
 const char *asset_plan_channels(const struct asset_plan *p);
+/* False when the asset has no origin (then there is nothing to ingest). */
+#include <stdbool.h>
+bool asset_plan_has_origin(const struct asset_plan *p);
 /* Creates or replaces the asset inside the caller's transaction, marked
  * ingesting (and in batch batch_id when > 0). *created tells which. Returns
  * 0, or the status it answered (507 storage policy, database errors); the

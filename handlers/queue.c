@@ -168,6 +168,9 @@ static int batch_submit(struct req *rq, bool priority)
 				return req_fail(rq, 400, "space %d does not exist", m[i].space);
 			return st;
 		}
+		if (!asset_plan_has_origin(m[i].plan))
+			return req_fail(rq, 400, "'origin' is required: a queued asset is ingested "
+						 "from its origin");
 		if (priority && asset_plan_family(m[i].plan) == 'T')
 			return req_fail(rq, 400, "the priority queue takes no audio or video "
 						 "(iiif-av) assets");

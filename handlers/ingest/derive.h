@@ -10,6 +10,22 @@
  *   s.json                           {"o":[[w,h],...],"a":[[w,h],...]}: thumbnail
  *                                    sizes, largest first, open and auth
  *   info.txt                         "width height tile_size scale_factors..."
+ *
+ * Tiles (only with o->tiles; info.txt too): scale factors f = 1, 2, 4, ... up
+ * to the first whose level, ceil(W/f) × ceil(H/f), fits in one 256 px tile.
+ * Tile (i, j) of factor f covers x = i*256*f, y = j*256*f, w = min(256*f, W-x),
+ * h = min(256*f, H-y) and is sw = ceil(w/f) by ceil(h/f) pixels: exactly the
+ * region and size OpenSeadragon (and vips dzsave --layout iiif) ask for. The
+ * smallest level is the whole image: "full" maps to 0,0,W,H.
+ *
+ * Thumbnails (only with o->thumbs; s.json too): the policy's sizes plus the
+ * default set !1024,1024 !400,400 !200,200 !100,100, each computed from the
+ * displayed W×H (rounded to the nearest pixel), never larger than the image
+ * unless the size starts with "^", and stored once per longest edge.
+ *
+ * W×H is after EXIF orientation; CMYK and other colorspaces become RGB, alpha
+ * is flattened onto white, 16-bit samples become 8-bit, and only the first
+ * frame of a multi-frame file is used.
  */
 #ifndef DLCS_DERIVE_H
 #define DLCS_DERIVE_H
@@ -36,27 +52,39 @@ struct derive_opts {
 	int max_unauthorised;           /* -1 all thumbs open; N: longest edge <= N open */
 	long long max_pixels;           /* reject images with more pixels (0: no limit) */
 	int jpeg_quality;               /* tiles and thumbs, e.g. 85 */
-	int threads;                    /* tile encoding threads (>= 1) */
+	int threads;                    /* threads in all, the caller's included (>= 1) */
 };
 
 struct derive_result {
 	int width, height;              /* after EXIF orientation */
 	long long tiles_bytes, thumbs_bytes;
 	int ntiles, nthumbs;
+	bool bad_input;                 /* on failure: the original's fault (not an image,
+					 * corrupt, over a limit: answer 422), not ours
+					 * (a write or resource error: 500) */
 	char error[256];                /* readable cause when the call fails */
 };
 
-/* Parses one thumbs-policy size parameter; false if malformed. */
+/* Parses one thumbs-policy size parameter ("!w,h", "w,", ",h", optional "^";
+ * sides 1..65500); false if malformed. */
 bool derive_parse_size(const char *s, struct derive_thumb_size *out);
 
-/* Process-wide GraphicsMagick setup (InitializeMagick and resource limits:
- * memory_limit bytes of pixel cache before refusing). Call once. */
+/* Process-wide GraphicsMagick setup; call once, before any other
+ * GraphicsMagick call. Installs GraphicsMagick's allocator (large pixel
+ * buffers on transparent huge pages), calls InitializeMagick, and sets the
+ * resource limits: memory_limit bytes of pixel cache (0: GraphicsMagick's
+ * default) and never a disk cache, so an image past it fails instead of
+ * swapping; no GraphicsMagick OpenMP threads (derive_image parallelises
+ * itself). */
 void derive_init(const char *argv0, long long memory_limit);
 
 /* Reads the original at src_path and writes the derivatives into out_dir
- * (which must exist and be empty). Returns 0, or -1 with r->error set:
- * not an image, truncated/corrupt, over max_pixels, zero size, write error.
- * Never aborts on bad input. */
+ * (which must exist and be empty). Returns 0, or -1 with r->error and
+ * r->bad_input set: not an image, truncated/corrupt, over max_pixels, zero
+ * size (bad input); cannot read the original, a write error (not). After a
+ * failure out_dir may hold part of the output: the caller removes it.
+ * Without tiles and thumbs it only reads the header (r->width, r->height).
+ * Never aborts on bad input; safe to call from several threads at once. */
 int derive_image(const char *src_path, const char *out_dir, const struct derive_opts *o,
 		 struct derive_result *r);
 

@@ -3,12 +3,14 @@
  * the database with a lease, fetches the origin, makes the derivatives and
  * records the outcome. Any number of runners, on any number of hosts sharing
  * the database and storage, cooperate through the leases (see work.h).
- * SIGTERM: the item in hand is finished if it is past its fetch, otherwise
- * released for another runner; then the process exits. */
+ * SIGTERM: an item whose origin fetch is under way when the stop comes is
+ * released for another runner (its derivatives were not made); one past its
+ * fetch is finished; then the process exits. */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,78 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
+/* Keeps the lease of the item in hand alive while the main thread fetches
+ * and decodes (either can outlast a lease), on its own database connection.
+ * If renewal finds the lease gone, `lost` tells the main thread to drop the
+ * item at its next checkpoint. */
+struct heartbeat {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct db *db;
+	const char *owner;
+	int lease_seconds;
+	long long item_id; /* 0: nothing in hand */
+	bool quit;
+	bool lost;
+};
+
+static void *heartbeat_main(void *arg)
+{
+	struct heartbeat *hb = arg;
+	mysql_thread_init();
+	int period_ms = hb->lease_seconds * 1000 / 3;
+	if (period_ms < 200)
+		period_ms = 200;
+	pthread_mutex_lock(&hb->mu);
+	while (!hb->quit) {
+		if (hb->item_id == 0) {
+			pthread_cond_wait(&hb->cv, &hb->mu);
+			continue;
+		}
+		long long item = hb->item_id;
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += period_ms / 1000;
+		until.tv_nsec += (long)(period_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&hb->cv, &hb->mu, &until);
+		if (hb->quit || hb->item_id != item)
+			continue;
+		pthread_mutex_unlock(&hb->mu);
+		struct work_item w = {.id = item};
+		int rc = db_ensure(hb->db) == DB_OK
+				 ? work_renew(hb->db, &w, hb->owner, hb->lease_seconds)
+				 : -1;
+		pthread_mutex_lock(&hb->mu);
+		if (rc == 0 && hb->item_id == item)
+			hb->lost = true;
+	}
+	pthread_mutex_unlock(&hb->mu);
+	mysql_thread_end();
+	return NULL;
+}
+
+static void heartbeat_hold(struct heartbeat *hb, long long item_id)
+{
+	pthread_mutex_lock(&hb->mu);
+	hb->item_id = item_id;
+	hb->lost = false;
+	pthread_cond_signal(&hb->cv);
+	pthread_mutex_unlock(&hb->mu);
+}
+
+static bool heartbeat_lost(struct heartbeat *hb)
+{
+	pthread_mutex_lock(&hb->mu);
+	bool lost = hb->lost;
+	pthread_mutex_unlock(&hb->mu);
+	return lost;
+}
+
 struct runner {
 	struct config *cfg;
 	struct db *db;
@@ -46,11 +120,13 @@ struct runner {
 	int lease_seconds;
 	int max_attempts;
 	struct derive_opts base_opts;
+	struct heartbeat *hb;
 };
 
 enum {
 	SQL_ASSET,
 	SQL_THUMBS_POLICY,
+	SQL_ASSET_EXISTS,
 	SQL__MAX
 };
 
@@ -60,6 +136,7 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_THUMBS_POLICY] = "SELECT policy_data FROM delivery_channel_policies"
 			      " WHERE customer_id IN (?, 0) AND channel = 'thumbs' AND name = ?"
 			      " ORDER BY customer_id DESC LIMIT 1",
+	[SQL_ASSET_EXISTS] = "SELECT 1 FROM assets WHERE customer_id = ? AND space_id = ? AND id = ?",
 };
 
 static void sleep_ms(int ms)
@@ -158,7 +235,7 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		store_rm_rf(work);
 		return true;
 	}
-	if (work_renew(rn->db, w, rn->owner, rn->lease_seconds) != 1) {
+	if (heartbeat_lost(rn->hb) || work_renew(rn->db, w, rn->owner, rn->lease_seconds) != 1) {
 		store_rm_rf(work);
 		return false;
 	}
@@ -215,11 +292,23 @@ static void process(struct runner *rn, struct arena *a, const struct work_item *
 		/* The runners that claimed it before died on it (killed, out of
 		 * memory): give up instead of crashing runners forever. */
 		o.error = arena_printf(a, "ingest abandoned after %d attempts", w->attempts - 1);
-	} else if (!ingest(rn, a, w, &o)) {
-		log_info("item %lld (%d/%d/%s) released", w->id, w->customer, w->space, w->asset);
-		return;
+	} else {
+		heartbeat_hold(rn->hb, w->id);
+		bool keep = ingest(rn, a, w, &o);
+		heartbeat_hold(rn->hb, 0);
+		if (!keep) {
+			log_info("item %lld (%d/%d/%s) released", w->id, w->customer, w->space,
+				 w->asset);
+			return;
+		}
 	}
 	int rc = work_complete(rn->db, a, w, rn->owner, &o);
+	/* The asset may have been deleted while it was being ingested, after
+	 * the API removed its files: remove what this runner installed. */
+	struct db_rows *exists =
+		db_query(rn->db, a, SQL[SQL_ASSET_EXISTS], "iis", w->customer, w->space, w->asset);
+	if (exists && exists->n == 0)
+		store_remove(a, rn->storage_root, w->customer, w->space, w->asset);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc == 1)
@@ -286,6 +375,25 @@ int main(int argc, char **argv)
 	char owner[200];
 	xsnprintf(owner, sizeof owner, "%.120s:%d", host, (int)getpid());
 	rn.owner = owner;
+	struct heartbeat hb = {.db = db_new(cfg), .owner = owner, .lease_seconds = rn.lease_seconds};
+	pthread_mutex_init(&hb.mu, NULL);
+	pthread_cond_init(&hb.cv, NULL);
+	if (pthread_create(&hb.thread, NULL, heartbeat_main, &hb) != 0) {
+		log_err("cannot start the lease heartbeat thread");
+		return 1;
+	}
+	rn.hb = &hb;
+	{
+		/* Work directories of runners of this host that were killed. */
+		struct arena *tmp = arena_new(4096);
+		char prefix[160];
+		xsnprintf(prefix, sizeof prefix, "%.120s_", host);
+		for (char *p = prefix; *p; p++)
+			if (*p == '/' || *p == ':')
+				*p = '_';
+		store_clean_stale(tmp, rn.storage_root, prefix);
+		arena_free(tmp);
+	}
 	int poll_ms = (int)config_int(cfg, "runner_poll_ms", 200);
 	struct arena *a = arena_new(64 * 1024);
 	log_info("runner %s started", owner);
@@ -305,6 +413,14 @@ int main(int argc, char **argv)
 			sleep_ms(1000);
 	}
 	log_info("runner %s stopping", owner);
+	pthread_mutex_lock(&hb.mu);
+	hb.quit = true;
+	pthread_cond_signal(&hb.cv);
+	pthread_mutex_unlock(&hb.mu);
+	pthread_join(hb.thread, NULL);
+	db_free(hb.db);
+	pthread_mutex_destroy(&hb.mu);
+	pthread_cond_destroy(&hb.cv);
 	arena_free(a);
 	db_free(rn.db);
 	curl_global_cleanup();

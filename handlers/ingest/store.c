@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,4 +124,26 @@ long long store_du(struct arena *a, const char *path, const char *except_subdir)
 	}
 	closedir(d);
 	return total;
+}
+
+void store_clean_stale(struct arena *a, const char *root, const char *prefix)
+{
+	const char *base = arena_printf(a, "%s/.work", root);
+	DIR *d = opendir(base);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		char *end;
+		long pid = strtol(e->d_name + plen, &end, 10);
+		if (end == e->d_name + plen || *end != '-' || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* still running (or not ours to judge) */
+		store_rm_rf(arena_printf(a, "%s/%s", base, e->d_name));
+	}
+	closedir(d);
 }

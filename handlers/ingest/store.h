@@ -22,6 +22,9 @@ int store_install(struct arena *a, const char *work_dir, const char *final_dir, 
 int store_remove(struct arena *a, const char *root, int c, int s, const char *id);
 /* Deletes a tree (no symlinks followed). 0 or -1. */
 int store_rm_rf(const char *path);
+/* Removes work directories "{prefix}{pid}-..." under {root}/.work/ whose
+ * pid no longer runs on this host (left by a runner that was killed). */
+void store_clean_stale(struct arena *a, const char *root, const char *prefix);
 /* Total bytes of regular files under path, excluding `except_subdir` (NULL: none). */
 long long store_du(struct arena *a, const char *path, const char *except_subdir);
 

@@ -116,3 +116,47 @@ def pytest_sessionfinish(session, exitstatus):
     if tr is not None:
         passed, failed = _e2e_counts(tr.stats)
         tr.write_line("e2e: %d passed, %d failed" % (passed, failed))
+
+
+# ---------------------------------------------------------------- ingest (added with the queue/ingest tests)
+
+@pytest.fixture(scope="session")
+def origin():
+    """A loopback HTTP origin (tests/e2e/origin.py) for the whole session:
+    origin.add(bytes, ...) serves a new unique path and returns its URL;
+    origin.count(url) is how many times it was fetched."""
+    from origin import Origin
+    o = Origin()
+    yield o
+    o.close()
+
+
+@pytest.fixture(scope="session")
+def dlcs_repo():
+    return os.path.abspath(os.environ.get("DLCS_REPO") or os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+@pytest.fixture(scope="session")
+def dlcs_var(dlcs_repo):
+    """The stack's state directory ($DLCS_VAR)."""
+    return os.path.abspath(os.environ.get("DLCS_VAR") or os.path.join(dlcs_repo, "var"))
+
+
+@pytest.fixture(scope="session")
+def stack_config(dlcs_var):
+    """$DLCS_VAR/dlcs.conf as {key: value} (key = value lines, # comments)."""
+    conf = {}
+    with open(os.path.join(dlcs_var, "dlcs.conf")) as f:
+        for line in f:
+            line = line.split("#", 1)[0].strip()
+            key, sep, value = line.partition("=")
+            if sep and key.strip():
+                conf[key.strip()] = value.strip()
+    return conf
+
+
+@pytest.fixture(scope="session")
+def storage_root(stack_config, dlcs_var):
+    """Where the runners store asset files ({root}/{customer}/{space}/{id}/)."""
+    root = stack_config.get("storage_root") or os.path.join(dlcs_var, "storage")
+    return os.path.abspath(root)

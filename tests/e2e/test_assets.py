@@ -34,7 +34,7 @@ def test_put_new_asset_201_with_location_and_fields(space):
     assert j["manifests"] == ["m1"]
     assert j["mediaType"] == "image/jpeg"
     assert j["family"] == "I"
-    assert j["ingesting"] is True, "a new asset is ingesting until ingest lands"
+    assert j["ingesting"] is False, "an asset without origin has nothing to ingest"
     for absent in ("width", "height", "finished", "error", "batch"):
         assert absent not in j, "%r must be omitted before ingest: %s" % (absent, j)
     assert j["storage"] == j["@id"] + "/storage"
@@ -42,18 +42,24 @@ def test_put_new_asset_201_with_location_and_fields(space):
     assert isinstance(j.get("thumbnailImageService"), str) and "/thumbs/" in j["thumbnailImageService"]
 
 
-def test_put_with_origin_is_ingesting_without_dimensions(space):
-    # api.md: until ingest lands, the stored asset has "ingesting": true and
-    # no width/height. (This is the one test that changes when PUT starts
-    # ingesting synchronously.)
-    origin = "https://example.org/images/with-origin.jpg"
-    j = put_asset(space, "with-origin", origin=origin)
-    assert j["origin"] == origin
-    assert j["ingesting"] is True
-    assert "width" not in j and "height" not in j
+def test_put_with_dead_origin_is_502_and_asset_kept_with_error(space):
+    # CONTRACT 5: PUT ingests synchronously; an unreachable origin answers
+    # 502 naming the cause while the asset stays stored with its error.
+    origin = "http://127.0.0.1:9/images/with-origin.jpg"  # discard port: refused
+    r = space.customer.api.put(space.image("with-origin"),
+                               json={"mediaType": "image/jpeg", "origin": origin})
+    assert_error(r, 502, mentions="origin")
     got = assert_resource(space.customer.api.get(space.image("with-origin")), 200, "vocab:Image")
-    assert got["origin"] == origin and got["ingesting"] is True
+    assert got["origin"] == origin
+    assert got["ingesting"] is False
+    assert got.get("error", "").startswith("origin:"), got
     assert "width" not in got and "height" not in got
+
+
+def test_put_without_origin_is_registered_not_ingested(space):
+    j = put_asset(space, "no-origin")
+    assert j["ingesting"] is False
+    assert "error" not in j and "width" not in j
 
 
 def test_put_minimal_asset_defaults(space):
@@ -73,7 +79,7 @@ def test_get_asset_matches_put(space):
     put = put_asset(space, "roundtrip", string1="x", tags=["a"])
     r = space.customer.api.get(space.image("roundtrip"))
     got = assert_resource(r, 200, "vocab:Image", "/images/roundtrip")
-    assert got["ingesting"] is True
+    assert got["ingesting"] is False
     assert "width" not in got and "height" not in got
     for k in ("id", "space", "created", "string1", "tags", "mediaType", "family", "deliveryChannels", "@id"):
         assert got[k] == put[k], "GET %s %r != PUT %r" % (k, got[k], put[k])

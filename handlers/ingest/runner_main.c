@@ -253,7 +253,10 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		struct derive_result dr;
 		memset(&dr, 0, sizeof dr);
 		if (derive_image(original, work, &opts, &dr) != 0) {
-			o->error = arena_printf(a, "image: %s", dr.error[0] ? dr.error : "cannot decode");
+			/* "image:" is the image's fault (422 on a synchronous PUT);
+			 * "storage:" is ours (500). */
+			o->error = arena_printf(a, "%s: %s", dr.bad_input ? "image" : "storage",
+						dr.error[0] ? dr.error : "cannot decode");
 			store_rm_rf(work);
 			return true;
 		}

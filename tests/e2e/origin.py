@@ -11,6 +11,7 @@ answer 404)."""
 import io
 import json
 import os
+import base64
 import re
 import socket
 import struct
@@ -33,7 +34,8 @@ UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 # ---------------------------------------------------------------- the origin server
 
 class _Route:
-    def __init__(self, body, content_type, status, delay, gate, extra_length):
+    def __init__(self, body, content_type, status, delay, gate, extra_length, basic_auth=None):
+        self.basic_auth = basic_auth  # (user, password) the origin demands, or None
         self.body = body
         self.content_type = content_type
         self.status = status
@@ -61,6 +63,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return
+        if route.basic_auth is not None:
+            want = "Basic " + base64.b64encode(("%s:%s" % route.basic_auth).encode()).decode()
+            if self.headers.get("Authorization") != want:
+                body = b"credentials required\n"
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="origin"')
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
         if route.gate is not None:
             route.gate.wait(60)
         if route.delay:
@@ -110,14 +122,15 @@ class Origin:
         return self.base + path
 
     def add(self, body, content_type="image/jpeg", status=200, delay=0.0, gate=None, extra_length=0,
-            name=None):
+            name=None, basic_auth=None):
         """Serves body at a new unique path; returns its URL. delay: seconds
         to wait before answering; gate: a threading.Event to wait for (up to
         60 s) before answering; extra_length: announce that many more bytes
         than are sent (the connection then closes early)."""
         path = self.path(name)
         with self._lock:
-            self._routes[path] = _Route(body, content_type, status, delay, gate, extra_length)
+            self._routes[path] = _Route(body, content_type, status, delay, gate, extra_length,
+                                        basic_auth)
         return self.url(path)
 
     def count(self, path_or_url):

@@ -19,9 +19,9 @@
 #include "banned.h"
 
 #define STMT_CACHE_SLOTS 512
-#define STMT_CACHE_MAX 384 /* beyond this the cache is emptied: bounded memory */
-#define MAX_PARAMS 512
-#define SCRATCH 256 /* result bytes fetched inline; longer values are fetched again */
+#define STMT_CACHE_MAX   384 /* beyond this the cache is emptied: bounded memory */
+#define MAX_PARAMS       512
+#define SCRATCH          256 /* result bytes fetched inline; longer values are fetched again */
 
 struct stmt_slot {
 	char *sql;

@@ -10,10 +10,9 @@
 #include "str.h"
 #include "banned.h"
 
-static const char SQL_TABLE[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
-	" applied DATETIME(6) NOT NULL) ENGINE=InnoDB";
+static const char SQL_TABLE[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				" version INT NOT NULL PRIMARY KEY, name VARCHAR(255) NOT NULL,"
+				" applied DATETIME(6) NOT NULL) ENGINE=InnoDB";
 static const char SQL_LOCK[] = "SELECT GET_LOCK('dlcs_migrate', 60)";
 static const char SQL_UNLOCK[] = "SELECT RELEASE_LOCK('dlcs_migrate')";
 static const char SQL_APPLIED[] = "SELECT 1 FROM schema_migrations WHERE version = ?";
@@ -63,7 +62,8 @@ static int run_file(struct db *db, struct arena *a, const char *path)
 			sbuf_add(&stmt, line, len);
 			sbuf_addc(&stmt, '\n');
 			size_t e = len;
-			while (e && (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r'))
+			while (e &&
+			       (line[e - 1] == ' ' || line[e - 1] == '\t' || line[e - 1] == '\r'))
 				e--;
 			if (e && line[e - 1] == ';') {
 				stmt.buf[stmt.len - 1 - (len - e) - 1] = ' ';
@@ -124,7 +124,8 @@ int migrate_apply(struct db *db, const char *dir)
 			continue;
 		const char *path = arena_printf(a, "%s/%s", dir, names[i]);
 		log_info("migrate: applying %s", names[i]);
-		if (run_file(db, a, path) != 0 || db_exec(db, SQL_RECORD, "is", version, names[i]) < 0)
+		if (run_file(db, a, path) != 0 ||
+		    db_exec(db, SQL_RECORD, "is", version, names[i]) < 0)
 			rc = -1;
 	}
 unlock:

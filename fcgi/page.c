@@ -32,8 +32,7 @@ void collection_begin(struct jw *w, struct req *rq, const char *path, const stru
 }
 
 /* "?page=N&pageSize=P" plus every other parameter of the request, re-encoded. */
-static const char *page_link(struct req *rq, const char *path, const struct page *p,
-			     long long page)
+static const char *page_link(struct req *rq, const char *path, const struct page *p, long long page)
 {
 	struct sbuf b;
 	sbuf_init(&b, rq->arena);

@@ -9,7 +9,7 @@ struct jw;
 struct req;
 
 #define PAGE_SIZE_DEFAULT 100
-#define PAGE_SIZE_MAX 500
+#define PAGE_SIZE_MAX     500
 
 struct page {
 	long long page;  /* 1-based */

@@ -30,13 +30,13 @@ struct req {
 	const char *request_id;
 	enum http_method method;
 	const char *method_name;
-	const char *path;  /* raw path of REQUEST_URI, without the query string */
-	const char *query; /* raw query string ("" when none) */
+	const char *path;        /* raw path of REQUEST_URI, without the query string */
+	const char *query;       /* raw query string ("" when none) */
 	struct kv *query_params; /* decoded, in order */
 	size_t nquery_params;
 	const char *body; /* NUL-terminated copy of the body, NULL when empty */
 	size_t body_len;
-	yajl_val json; /* parsed body for routes with R_JSON */
+	yajl_val json;        /* parsed body for routes with R_JSON */
 	const char *base_url; /* public scheme://host[:port], no trailing slash */
 
 	/* route captures: %d segments in ints[], %s segments (decoded) in strs[] */
@@ -54,10 +54,10 @@ struct req {
 	struct kv *resp_headers;
 	size_t nresp_headers, resp_headers_cap;
 	struct sbuf out;
-	struct jw *jw; /* set by req_json(); its text becomes the body */
+	struct jw *jw;             /* set by req_json(); its text becomes the body */
 	const char *sendfile_path; /* X-Accel-Redirect target, set by delivery handlers */
-	const char *fail_context; /* when set, req_fail prefixes descriptions with it
-				     (e.g. "member 3 ('page-7')" while validating a batch) */
+	const char *fail_context;  /* when set, req_fail prefixes descriptions with it
+				      (e.g. "member 3 ('page-7')" while validating a batch) */
 
 	/* how the request reaches the outside world (FastCGI or a test) */
 	const char *(*getenv)(void *ctx, const char *name);
@@ -80,7 +80,8 @@ const char *req_url(struct req *rq, const char *fmt, ...) __attribute__((format(
 
 /* Replaces any body with the error document of CONTRACT section 3 and
  * returns status, so handlers can `return req_fail(rq, 404, "space %d not found", s);` */
-int req_fail(struct req *rq, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int req_fail(struct req *rq, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* The error for the database's last failure: 409 for a duplicate, 503 when
  * the database is unavailable, 500 otherwise. `what` names the operation. */
 int req_db_fail(struct req *rq, const char *what);

@@ -76,7 +76,8 @@ static bool match(const char *pattern, const struct segs *path, struct req *rq, 
 			if (ns == REQ_MAX_ARGS)
 				return false;
 			if (capture)
-				rq->strs[ns] = url_decode(rq->arena, path->s[i], path->len[i], false);
+				rq->strs[ns] =
+					url_decode(rq->arena, path->s[i], path->len[i], false);
 			ns++;
 		} else if (pat.len[i] != path->len[i] ||
 			   memcmp(pat.s[i], path->s[i], pat.len[i]) != 0) {

@@ -160,8 +160,7 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 		if (st)
 			return st;
 	}
-	if ((route->flags & R_CUSTOMER) && !rq->caller_admin &&
-	    rq->ints[0] != rq->caller_customer)
+	if ((route->flags & R_CUSTOMER) && !rq->caller_admin && rq->ints[0] != rq->caller_customer)
 		return req_fail(rq, 401, "these credentials are not valid for customer %lld",
 				rq->ints[0]);
 	if ((route->flags & R_ADMIN) && !rq->caller_admin)
@@ -169,14 +168,16 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 
 	if (route->flags & (R_JSON | R_JSON_OPT)) {
 		if (body_too_large)
-			return req_fail(rq, 413, "request body exceeds %zu bytes", rq->app->max_body);
+			return req_fail(rq, 413, "request body exceeds %zu bytes",
+					rq->app->max_body);
 		bool empty = rq->body_len == 0;
 		if (empty && (route->flags & R_JSON))
 			return req_fail(rq, 400, "a JSON body is required");
 		if (!empty) {
 			if (!json_content_type(req_env(rq, "CONTENT_TYPE")))
-				return req_fail(rq, 415, "the body must be JSON (application/json or "
-							 "application/ld+json)");
+				return req_fail(rq, 415,
+						"the body must be JSON (application/json or "
+						"application/ld+json)");
 			char err[200];
 			rq->json = json_parse(rq->arena, rq->body, rq->body_len, err, sizeof err);
 			if (!rq->json)
@@ -237,14 +238,14 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	} else if (rq->method == METHOD__MAX) {
 		status = req_fail(rq, 405, "method not supported");
 	} else {
-		enum route_result rr =
-			router_match(app->routes, app->nroutes, rq, &route, &allow);
+		enum route_result rr = router_match(app->routes, app->nroutes, rq, &route, &allow);
 		if (rq->method == M_OPTIONS && rr == ROUTE_BAD_METHOD) {
 			/* CORS preflight: no route takes OPTIONS, so the path's
 			 * methods are exactly the Allow list. */
 			req_header(rq, "Allow", allow);
 			req_header(rq, "Access-Control-Allow-Methods", allow);
-			req_header(rq, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+			req_header(rq, "Access-Control-Allow-Headers",
+				   "Authorization, Content-Type");
 			req_header(rq, "Access-Control-Max-Age", "86400");
 			rr = ROUTE_FOUND;
 			route = NULL;

@@ -94,7 +94,8 @@ char *url_decode(struct arena *a, const char *s, size_t len, bool plus_is_space)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return NULL;
-			int hi = hexval((unsigned char)s[i + 1]), lo = hexval((unsigned char)s[i + 2]);
+			int hi = hexval((unsigned char)s[i + 1]),
+			    lo = hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			c = (char)(hi * 16 + lo);

@@ -29,10 +29,10 @@
 enum stmt { SQL_MANIFESTS_LOCK, SQL_MANIFESTS_SET, SQL__MAX };
 
 static const char *const sql[SQL__MAX] = {
-    [SQL_MANIFESTS_LOCK] = "SELECT manifests FROM assets"
-			   " WHERE customer_id=? AND space_id=? AND id=? FOR UPDATE",
-    [SQL_MANIFESTS_SET] = "UPDATE assets SET manifests=?"
-			  " WHERE customer_id=? AND space_id=? AND id=?",
+	[SQL_MANIFESTS_LOCK] = "SELECT manifests FROM assets"
+			       " WHERE customer_id=? AND space_id=? AND id=? FOR UPDATE",
+	[SQL_MANIFESTS_SET] = "UPDATE assets SET manifests=?"
+			      " WHERE customer_id=? AND space_id=? AND id=?",
 };
 
 struct asset_key {

@@ -37,17 +37,17 @@ struct aq_def {
 };
 
 static const struct aq_def aq_defs[AQ__MAX] = {
-    [AQ_STRING1] = {"string1", AQK_STRING, true, "a.string1", NULL},
-    [AQ_STRING2] = {"string2", AQK_STRING, true, "a.string2", NULL},
-    [AQ_STRING3] = {"string3", AQK_STRING, true, "a.string3", NULL},
-    [AQ_NUMBER1] = {"number1", AQK_NUMBER, true, "a.number1", NULL},
-    [AQ_NUMBER2] = {"number2", AQK_NUMBER, true, "a.number2", NULL},
-    [AQ_NUMBER3] = {"number3", AQK_NUMBER, true, "a.number3", NULL},
-    [AQ_TAGS] = {"tags", AQK_LIST, false, "t.tag", "asset_tags"},
-    [AQ_ROLES] = {"roles", AQK_LIST, false, "t.role", "asset_roles"},
-    [AQ_ID] = {"id", AQK_ID, false, "a.id", NULL},
-    [AQ_SPACE] = {"space", AQK_SPACE, true, "a.space_id", NULL},
-    [AQ_MANIFESTS] = {"manifests", AQK_LIST, false, "t.manifest", "asset_manifests"},
+	[AQ_STRING1] = {"string1", AQK_STRING, true, "a.string1", NULL},
+	[AQ_STRING2] = {"string2", AQK_STRING, true, "a.string2", NULL},
+	[AQ_STRING3] = {"string3", AQK_STRING, true, "a.string3", NULL},
+	[AQ_NUMBER1] = {"number1", AQK_NUMBER, true, "a.number1", NULL},
+	[AQ_NUMBER2] = {"number2", AQK_NUMBER, true, "a.number2", NULL},
+	[AQ_NUMBER3] = {"number3", AQK_NUMBER, true, "a.number3", NULL},
+	[AQ_TAGS] = {"tags", AQK_LIST, false, "t.tag", "asset_tags"},
+	[AQ_ROLES] = {"roles", AQK_LIST, false, "t.role", "asset_roles"},
+	[AQ_ID] = {"id", AQK_ID, false, "a.id", NULL},
+	[AQ_SPACE] = {"space", AQK_SPACE, true, "a.space_id", NULL},
+	[AQ_MANIFESTS] = {"manifests", AQK_LIST, false, "t.manifest", "asset_manifests"},
 };
 
 /* orderBy / orderByDescending: API field -> column. Nothing else is ever
@@ -55,24 +55,24 @@ static const struct aq_def aq_defs[AQ__MAX] = {
 static const struct {
 	const char *field, *column;
 } aq_orders[] = {
-    {"id", "a.id"},
-    {"space", "a.space_id"},
-    {"created", "a.created"},
-    {"origin", "a.origin"},
-    {"string1", "a.string1"},
-    {"string2", "a.string2"},
-    {"string3", "a.string3"},
-    {"number1", "a.number1"},
-    {"number2", "a.number2"},
-    {"number3", "a.number3"},
-    {"width", "a.width"},
-    {"height", "a.height"},
-    {"duration", "a.duration"},
-    {"mediaType", "a.media_type"},
-    {"family", "a.family"},
-    {"maxUnauthorised", "a.max_unauthorised"},
-    {"finished", "a.finished"},
-    {"ingesting", "a.ingesting"},
+	{"id", "a.id"},
+	{"space", "a.space_id"},
+	{"created", "a.created"},
+	{"origin", "a.origin"},
+	{"string1", "a.string1"},
+	{"string2", "a.string2"},
+	{"string3", "a.string3"},
+	{"number1", "a.number1"},
+	{"number2", "a.number2"},
+	{"number3", "a.number3"},
+	{"width", "a.width"},
+	{"height", "a.height"},
+	{"duration", "a.duration"},
+	{"mediaType", "a.media_type"},
+	{"family", "a.family"},
+	{"maxUnauthorised", "a.max_unauthorised"},
+	{"finished", "a.finished"},
+	{"ingesting", "a.ingesting"},
 };
 
 /* Well-formed UTF-8 without overlongs, surrogates or NUL (query-string values
@@ -385,10 +385,10 @@ void asset_query_sql(const struct asset_query *q, struct arena *a, int customer,
 		}
 		case AQK_LIST:
 			sbuf_printf(
-			    &w,
-			    " AND EXISTS (SELECT 1 FROM %s t WHERE t.customer_id=a.customer_id"
-			    " AND t.space_id=a.space_id AND t.asset_id=a.id AND %s",
-			    d->table, d->column);
+				&w,
+				" AND EXISTS (SELECT 1 FROM %s t WHERE t.customer_id=a.customer_id"
+				" AND t.space_id=a.space_id AND t.asset_id=a.id AND %s",
+				d->table, d->column);
 			sql_in(&w, v->n);
 			sbuf_addc(&w, ')');
 			for (size_t i = 0; i < v->n; i++)
@@ -408,7 +408,7 @@ void asset_query_sql(const struct asset_query *q, struct arena *a, int customer,
 		*order = arena_printf(a, " ORDER BY a.space_id%s, a.id%s", dir, dir);
 	else
 		*order =
-		    arena_printf(a, " ORDER BY %s%s, a.space_id%s, a.id%s", col, dir, dir, dir);
+			arena_printf(a, " ORDER BY %s%s, a.space_id%s, a.id%s", col, dir, dir, dir);
 	*where = w.buf;
 	*params = p;
 	*nparams = n;

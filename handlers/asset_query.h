@@ -23,18 +23,26 @@ struct aq_values {
 };
 
 enum aq_field {
-	AQ_STRING1, AQ_STRING2, AQ_STRING3,
-	AQ_NUMBER1, AQ_NUMBER2, AQ_NUMBER3,
-	AQ_TAGS, AQ_ROLES, AQ_ID, AQ_SPACE, AQ_MANIFESTS,
+	AQ_STRING1,
+	AQ_STRING2,
+	AQ_STRING3,
+	AQ_NUMBER1,
+	AQ_NUMBER2,
+	AQ_NUMBER3,
+	AQ_TAGS,
+	AQ_ROLES,
+	AQ_ID,
+	AQ_SPACE,
+	AQ_MANIFESTS,
 	AQ__MAX
 };
 
 struct asset_query {
-	struct aq_values v[AQ__MAX];   /* v[f].n == 0: no filter on f */
-	const char *order_column;      /* whitelisted SQL column, NULL = default order */
-	const char *order_field;       /* the API field name it came from */
+	struct aq_values v[AQ__MAX]; /* v[f].n == 0: no filter on f */
+	const char *order_column;    /* whitelisted SQL column, NULL = default order */
+	const char *order_field;     /* the API field name it came from */
 	bool descending;
-	const char *q_text;            /* canonical re-serialised q (for paging links), or NULL */
+	const char *q_text; /* canonical re-serialised q (for paging links), or NULL */
 };
 
 /* Reads the query parameters of rq. customer_wide allows "space" (allImages).

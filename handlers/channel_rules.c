@@ -8,12 +8,8 @@
 #include "banned.h"
 
 static const char *const channel_names[CH__MAX] = {
-	[CH_FILE] = "file",
-	[CH_IIIF_AV] = "iiif-av",
-	[CH_IIIF_IMG] = "iiif-img",
-	[CH_NONE] = "none",
-	[CH_THUMBS] = "thumbs",
-	[CH_DEFAULT] = "default",
+	[CH_FILE] = "file", [CH_IIIF_AV] = "iiif-av", [CH_IIIF_IMG] = "iiif-img",
+	[CH_NONE] = "none", [CH_THUMBS] = "thumbs",   [CH_DEFAULT] = "default",
 };
 
 /* The transcoding presets an iiif-av policy may name (Protagonist's list of
@@ -64,8 +60,8 @@ bool media_glob_match(const char *pattern, const char *media_type)
 		if (*p == '*') {
 			star = p++;
 			resume = s;
-		} else if (*p && (*p == '?' || tolower((unsigned char)*p) ==
-							  tolower((unsigned char)*s))) {
+		} else if (*p && (*p == '?' ||
+				  tolower((unsigned char)*p) == tolower((unsigned char)*s))) {
 			p++;
 			s++;
 		} else if (star) {
@@ -117,7 +113,8 @@ bool channel_pattern_ok(enum channel c, const char *pattern)
 		return slash && n == 5 && strncasecmp(pattern, "image", 5) == 0;
 	case CH_IIIF_AV:
 		return slash && n == 5 &&
-		       (strncasecmp(pattern, "audio", 5) == 0 || strncasecmp(pattern, "video", 5) == 0);
+		       (strncasecmp(pattern, "audio", 5) == 0 ||
+			strncasecmp(pattern, "video", 5) == 0);
 	default:
 		return true;
 	}
@@ -223,12 +220,14 @@ const char *policy_data_check(enum channel c, yajl_val data)
 			return "must be a JSON array of strings";
 		if (c == CH_THUMBS) {
 			if (!thumb_size_valid(s))
-				return "holds an invalid thumbnail size (expected \"!w,h\", \"w,\" or "
+				return "holds an invalid thumbnail size (expected \"!w,h\", \"w,\" "
+				       "or "
 				       "\",h\", optionally prefixed by \"^\")";
 			continue;
 		}
 		if (!av_preset_known(s))
-			return "holds an unknown iiif-av preset (known: audio-mp3-128, video-mp4-720p)";
+			return "holds an unknown iiif-av preset (known: audio-mp3-128, "
+			       "video-mp4-720p)";
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(s, data->u.array.values[j]->u.string) == 0) /* checked above */
 				return "holds a preset twice";

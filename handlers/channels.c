@@ -57,9 +57,10 @@ static const char *const sql[Q__MAX] = {
 			    " WHERE customer_id IN (?, 0) AND channel = ? AND name = ? LIMIT 1",
 	/* (customer, space): the defaults in matching order, space level first,
 	 * then the longest (most specific) pattern. */
-	[Q_DEFAULTS_FOR] = "SELECT media_type, channel, policy FROM default_delivery_channels"
-			   " WHERE customer_id = ? AND space_id IN (?, 0)"
-			   " ORDER BY space_id DESC, CHAR_LENGTH(media_type) DESC, media_type, channel",
+	[Q_DEFAULTS_FOR] =
+		"SELECT media_type, channel, policy FROM default_delivery_channels"
+		" WHERE customer_id = ? AND space_id IN (?, 0)"
+		" ORDER BY space_id DESC, CHAR_LENGTH(media_type) DESC, media_type, channel",
 	[Q_POLICIES_LIST] = "SELECT name, display_name, policy_data, created, modified"
 			    " FROM delivery_channel_policies WHERE customer_id = ? AND channel = ?"
 			    " ORDER BY name",
@@ -69,17 +70,19 @@ static const char *const sql[Q__MAX] = {
 	[Q_POLICY_LOCK] = "SELECT name FROM delivery_channel_policies"
 			  " WHERE customer_id = ? AND channel = ? AND name = ? FOR UPDATE",
 	/* (customer, channel, name, display_name, policy_data) */
-	[Q_POLICY_INSERT] = "INSERT INTO delivery_channel_policies"
-			    " (customer_id, channel, name, display_name, policy_data, created, modified)"
-			    " VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
+	[Q_POLICY_INSERT] =
+		"INSERT INTO delivery_channel_policies"
+		" (customer_id, channel, name, display_name, policy_data, created, modified)"
+		" VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))",
 	/* (display_name, policy_data, customer, channel, name) */
 	[Q_POLICY_UPDATE] = "UPDATE delivery_channel_policies"
 			    " SET display_name = ?, policy_data = ?, modified = UTC_TIMESTAMP(6)"
 			    " WHERE customer_id = ? AND channel = ? AND name = ?",
 	[Q_POLICY_DELETE] = "DELETE FROM delivery_channel_policies"
 			    " WHERE customer_id = ? AND channel = ? AND name = ?",
-	[Q_POLICY_USED_BY_DEFAULT] = "SELECT id, space_id, media_type FROM default_delivery_channels"
-				     " WHERE customer_id = ? AND channel = ? AND policy = ? LIMIT 1",
+	[Q_POLICY_USED_BY_DEFAULT] =
+		"SELECT id, space_id, media_type FROM default_delivery_channels"
+		" WHERE customer_id = ? AND channel = ? AND policy = ? LIMIT 1",
 	/* Deleting a policy is rare; the customer prefix of the key bounds the scan. */
 	[Q_POLICY_USED_BY_ASSET] = "SELECT space_id, id FROM assets WHERE customer_id = ?"
 				   " AND JSON_CONTAINS(delivery_channels,"
@@ -98,8 +101,9 @@ static const char *const sql[Q__MAX] = {
 			 " (id, customer_id, space_id, media_type, channel, policy)"
 			 " VALUES (?, ?, ?, ?, ?, ?)",
 	/* (media_type, channel, policy, customer, space, id) */
-	[Q_DDC_UPDATE] = "UPDATE default_delivery_channels SET media_type = ?, channel = ?, policy = ?"
-			 " WHERE customer_id = ? AND space_id = ? AND id = ?",
+	[Q_DDC_UPDATE] =
+		"UPDATE default_delivery_channels SET media_type = ?, channel = ?, policy = ?"
+		" WHERE customer_id = ? AND space_id = ? AND id = ?",
 	[Q_DDC_DELETE] = "DELETE FROM default_delivery_channels"
 			 " WHERE customer_id = ? AND space_id = ? AND id = ?",
 };
@@ -117,10 +121,8 @@ static const struct {
 static const struct {
 	const char *media_type, *channel, *policy;
 } seed_defaults[] = {
-	{"image/*", "iiif-img", "default"},
-	{"image/*", "thumbs", "default"},
-	{"audio/*", "iiif-av", "default-audio"},
-	{"video/*", "iiif-av", "default-video"},
+	{"image/*", "iiif-img", "default"},      {"image/*", "thumbs", "default"},
+	{"audio/*", "iiif-av", "default-audio"}, {"video/*", "iiif-av", "default-video"},
 	{"application/*", "file", "none"},
 };
 
@@ -176,8 +178,8 @@ static int policy_require(struct req *rq, int c, enum channel ch, const char *na
 	if (!r)
 		return req_db_fail(rq, "checking a delivery channel policy");
 	if (r->n == 0)
-		return req_fail(rq, 400, "'%s': policy '%s' not found for channel '%s'", field, name,
-				channel_name(ch));
+		return req_fail(rq, 400, "'%s': policy '%s' not found for channel '%s'", field,
+				name, channel_name(ch));
 	return 0;
 }
 
@@ -199,27 +201,31 @@ static int channel_member(struct req *rq, yajl_val m, int *ch, const char **poli
 			yajl_val v = m->u.object.values[i];
 			if (strcmp(k, "channel") == 0) {
 				if (!YAJL_IS_STRING(v))
-					return req_fail(rq, 400,
-							"'deliveryChannels': 'channel' must be a string");
+					return req_fail(
+						rq, 400,
+						"'deliveryChannels': 'channel' must be a string");
 				name = v->u.string;
 			} else if (strcmp(k, "policy") == 0) {
 				if (YAJL_IS_STRING(v)) {
 					if (v->u.string[0])
 						*policy = v->u.string;
 				} else if (!YAJL_IS_NULL(v)) {
-					return req_fail(rq, 400,
-							"'deliveryChannels': 'policy' must be a string");
+					return req_fail(
+						rq, 400,
+						"'deliveryChannels': 'policy' must be a string");
 				}
 			} else if (strcmp(k, "@type") != 0) {
-				return req_fail(rq, 400, "'deliveryChannels': unknown field '%s'", k);
+				return req_fail(rq, 400, "'deliveryChannels': unknown field '%s'",
+						k);
 			}
 		}
 		if (!name)
 			return req_fail(rq, 400, "'deliveryChannels': 'channel' is required");
 	} else {
-		return req_fail(rq, 400,
-				"'deliveryChannels' must hold channel names or {\"channel\",\"policy\"} "
-				"objects");
+		return req_fail(
+			rq, 400,
+			"'deliveryChannels' must hold channel names or {\"channel\",\"policy\"} "
+			"objects");
 	}
 	*ch = channel_parse(name);
 	if (*ch < 0)
@@ -262,13 +268,15 @@ int channels_resolve(struct req *rq, int customer, int space, const char *media_
 			if ((st = channel_member(rq, input->u.array.values[i], &ch, &pol)))
 				return st;
 			if (seen & CH_BIT(ch))
-				return req_fail(rq, 400, "'deliveryChannels': channel '%s' given twice",
+				return req_fail(rq, 400,
+						"'deliveryChannels': channel '%s' given twice",
 						channel_name(ch));
 			seen |= CH_BIT(ch);
 			given[ch] = pol;
 		}
 		if ((seen & (CH_BIT(CH_NONE) | CH_BIT(CH_DEFAULT))) && n > 1)
-			return req_fail(rq, 400, "'deliveryChannels': '%s' must be the only channel",
+			return req_fail(rq, 400,
+					"'deliveryChannels': '%s' must be the only channel",
 					(seen & CH_BIT(CH_NONE)) ? "none" : "default");
 		if (seen == CH_BIT(CH_DEFAULT) && given[CH_DEFAULT])
 			return req_fail(rq, 400, "'deliveryChannels': 'default' takes no policy");
@@ -289,7 +297,8 @@ int channels_resolve(struct req *rq, int customer, int space, const char *media_
 			policy[ch] = db_str(defs, i, 2);
 		}
 		if (!chosen)
-			return req_fail(rq, 400, "no default delivery channel matches mediaType '%s'",
+			return req_fail(rq, 400,
+					"no default delivery channel matches mediaType '%s'",
 					media_type);
 		if ((chosen & CH_BIT(CH_NONE)) && chosen != CH_BIT(CH_NONE))
 			return req_fail(rq, 400,
@@ -471,10 +480,9 @@ struct policy_in {
 
 /* Reads a policy body for channel ch. path_name: the {name} of the path
  * (NULL on POST), which a name in the body must agree with. */
-static int policy_body(struct req *rq, enum channel ch, const char *path_name,
-		       struct policy_in *in)
+static int policy_body(struct req *rq, enum channel ch, const char *path_name, struct policy_in *in)
 {
-	static const char *const allowed[] = {"@context", "@type", "@id",	"id", "name",
+	static const char *const allowed[] = {"@context",    "@type",   "@id",        "id", "name",
 					      "displayName", "channel", "policyData", NULL};
 	static const char *const readonly[] = {"policyCreated", "policyModified", NULL};
 	yajl_val b = rq->json, pd, arr;
@@ -583,11 +591,10 @@ int dc_policies_list(struct req *rq)
 	if (!r)
 		return req_db_fail(rq, "listing delivery channel policies");
 	w = req_json(rq);
-	collection_begin_all(
-		w, rq,
-		arena_printf(rq->arena, "/customers/%d/deliveryChannelPolicies/%s", c,
-			     channel_name(ch)),
-		(long long)r->n);
+	collection_begin_all(w, rq,
+			     arena_printf(rq->arena, "/customers/%d/deliveryChannelPolicies/%s", c,
+					  channel_name(ch)),
+			     (long long)r->n);
 	for (size_t i = 0; i < r->n; i++)
 		policy_write(w, rq, c, ch, r, i);
 	collection_end_all(w);
@@ -692,10 +699,10 @@ int dc_policy_patch(struct req *rq)
 	    (st = body_id_agrees(rq, rq->json, policy_url(rq, c, ch, name), name)))
 		return st;
 	if (in.display || in.data) {
-		long long r = db_exec(dbh(rq), sql[Q_POLICY_UPDATE], "ssiss",
-				      in.display ? in.display : db_str(cur, 0, 1),
-				      in.data ? in.data : db_str(cur, 0, 2), c, channel_name(ch),
-				      name);
+		long long r =
+			db_exec(dbh(rq), sql[Q_POLICY_UPDATE], "ssiss",
+				in.display ? in.display : db_str(cur, 0, 1),
+				in.data ? in.data : db_str(cur, 0, 2), c, channel_name(ch), name);
 		if (r < 0)
 			return req_db_fail(rq, "updating a delivery channel policy");
 	}
@@ -724,16 +731,17 @@ int dc_policy_delete(struct req *rq)
 	}
 	/* A policy still named by a default or an asset stays: deleting it would
 	 * leave them pointing at nothing. */
-	r = db_query(dbh(rq), rq->arena, sql[Q_POLICY_USED_BY_DEFAULT], "iss", c,
-		     channel_name(ch), name);
+	r = db_query(dbh(rq), rq->arena, sql[Q_POLICY_USED_BY_DEFAULT], "iss", c, channel_name(ch),
+		     name);
 	if (!r)
 		return txn_fail(rq, "deleting a delivery channel policy");
 	if (r->n) {
 		db_rollback(dbh(rq));
-		return req_fail(rq, 409,
-				"delivery channel policy '%s/%s' is still in use by default delivery "
-				"channel %s (mediaType '%s')",
-				channel_name(ch), name, db_str(r, 0, 0), db_str(r, 0, 2));
+		return req_fail(
+			rq, 409,
+			"delivery channel policy '%s/%s' is still in use by default delivery "
+			"channel %s (mediaType '%s')",
+			channel_name(ch), name, db_str(r, 0, 0), db_str(r, 0, 2));
 	}
 	r = db_query(dbh(rq), rq->arena, sql[Q_POLICY_USED_BY_ASSET], "iss", c, channel_name(ch),
 		     name);
@@ -758,13 +766,11 @@ int dc_policy_delete(struct req *rq)
 /* space 0 is the customer level. */
 static const char *ddc_path(struct req *rq, int c, int s)
 {
-	return s ? arena_printf(rq->arena, "/customers/%d/spaces/%d/defaultDeliveryChannels", c,
-				s)
+	return s ? arena_printf(rq->arena, "/customers/%d/spaces/%d/defaultDeliveryChannels", c, s)
 		 : arena_printf(rq->arena, "/customers/%d/defaultDeliveryChannels", c);
 }
 
-static void ddc_write(struct jw *w, struct req *rq, int c, int s, const struct db_rows *r,
-		      size_t i)
+static void ddc_write(struct jw *w, struct req *rq, int c, int s, const struct db_rows *r, size_t i)
 {
 	int ch = channel_parse(db_str(r, i, 2));
 
@@ -810,7 +816,7 @@ struct ddc_in {
  * id in the body is refused: the server mints it). */
 static int ddc_body(struct req *rq, int c, const char *id_url, const char *id, struct ddc_in *in)
 {
-	static const char *const allowed[] = {"@context", "@type", "@id",	"id",
+	static const char *const allowed[] = {"@context", "@type",  "@id",       "id",
 					      "channel",  "policy", "mediaType", NULL};
 	static const char *const ids[] = {"@id", "id", NULL};
 	yajl_val b = rq->json;

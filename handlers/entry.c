@@ -12,9 +12,13 @@ int entry_get(struct req *rq)
 {
 	struct jw *w = req_json(rq);
 	resource_begin(w, req_url(rq, "/"), "vocab:EntryPoint");
-	static const char *const links[] = {"customers", "queue", "storagePolicies",
-					    "thumbnailPolicies", "imageOptimisationPolicies",
-					    "originStrategies", NULL};
+	static const char *const links[] = {"customers",
+					    "queue",
+					    "storagePolicies",
+					    "thumbnailPolicies",
+					    "imageOptimisationPolicies",
+					    "originStrategies",
+					    NULL};
 	for (const char *const *l = links; *l; l++)
 		jw_kstr(w, *l, req_url(rq, "/%s", *l));
 	jw_obj_end(w);

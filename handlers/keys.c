@@ -38,8 +38,7 @@ static const char *const SQL[SQL__MAX] = {
 			      " k.customer_id = c.id) FROM customers c WHERE c.id = ?",
 };
 
-static void secret_hash(const struct config *cfg, const char *key, const char *secret,
-			char out[65])
+static void secret_hash(const struct config *cfg, const char *key, const char *secret, char out[65])
 {
 	const char *salt = config_str(cfg, "api_key_salt", "dlcs");
 	size_t n = strlen(salt) + strlen(key) + strlen(secret) + 3;
@@ -125,7 +124,8 @@ int keys_create(struct req *rq)
 		for (size_t i = 0; i < rq->json->u.object.len; i++) {
 			const char *k = rq->json->u.object.keys[i];
 			if (strcmp(k, allowed[0]) && strcmp(k, allowed[1]))
-				return req_fail(rq, 400, "'%s' cannot be set: keys are generated", k);
+				return req_fail(rq, 400, "'%s' cannot be set: keys are generated",
+						k);
 		}
 	}
 	char key[37], secret[65];

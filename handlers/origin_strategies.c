@@ -21,7 +21,7 @@
 #include "str.h"
 #include "banned.h"
 
-#define REGEX_MAX 1000          /* origin_strategies.regex VARCHAR(1000) */
+#define REGEX_MAX          1000  /* origin_strategies.regex VARCHAR(1000) */
 #define CREDENTIALS_HIDDEN "xxx" /* what output shows for stored credentials */
 
 #define OS_COLS "id, regex, strategy, credentials IS NOT NULL, optimised, sort_order"
@@ -100,9 +100,9 @@ struct os_input {
 
 static int os_read(struct req *rq, struct os_input *in)
 {
-	static const char *const allowed[] = {"@context", "@id", "@type", "id", "regex",
-					      "strategy", "credentials", "optimised", "order",
-					      NULL};
+	static const char *const allowed[] = {"@context", "@id",      "@type",       "id",
+					      "regex",    "strategy", "credentials", "optimised",
+					      "order",    NULL};
 	const char *strategy, *why;
 	bool present;
 	int st;
@@ -118,16 +118,18 @@ static int os_read(struct req *rq, struct os_input *in)
 	if ((why = origin_regex_check(rq->arena, in->regex)))
 		return req_fail(rq, 400, "'regex' %s", why);
 	if (!(in->strategy = origin_strategy_name(strategy)))
-		return req_fail(rq, 400, "'strategy' must be default or basic-http-authentication"
-					 " (or a URL ending in /originStrategies/<name>)");
+		return req_fail(rq, 400,
+				"'strategy' must be default or basic-http-authentication"
+				" (or a URL ending in /originStrategies/<name>)");
 
 	yajl_val cv = json_get(rq->json, "credentials");
 	bool given = cv && cv->type != yajl_t_null &&
 		     !(cv->type == yajl_t_string && cv->u.string[0] == '\0');
 	if (!origin_strategy_needs_credentials(in->strategy)) {
 		if (given)
-			return req_fail(rq, 400, "'credentials' can only be given with"
-						 " basic-http-authentication");
+			return req_fail(rq, 400,
+					"'credentials' can only be given with"
+					" basic-http-authentication");
 		return 0;
 	}
 	if (!given)
@@ -191,8 +193,9 @@ static int os_save(struct req *rq, int c, const char *id, const struct os_input 
 		st = req_fail(rq, 409, "an origin strategy with regex '%s' already exists (%s)",
 			      in->regex, db_str(dup, 0, 0));
 	} else if (in->keep_credentials && (cur->n == 0 || !db_int(cur, 0, COL_HAS_CREDS))) {
-		st = req_fail(rq, 400, "'credentials' must be JSON {\"user\",\"password\"}"
-				       " (\"" CREDENTIALS_HIDDEN "\" keeps stored credentials)");
+		st = req_fail(rq, 400,
+			      "'credentials' must be JSON {\"user\",\"password\"}"
+			      " (\"" CREDENTIALS_HIDDEN "\" keeps stored credentials)");
 	}
 	if (st) {
 		db_rollback(db);

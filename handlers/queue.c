@@ -23,8 +23,16 @@
 #include "banned.h"
 
 #define BATCH_COLS "id, customer_id, submitted, count, completed, errors, finished, superseded"
-enum { BCOL_ID, BCOL_CUSTOMER, BCOL_SUBMITTED, BCOL_COUNT, BCOL_COMPLETED, BCOL_ERRORS,
-       BCOL_FINISHED, BCOL_SUPERSEDED };
+enum {
+	BCOL_ID,
+	BCOL_CUSTOMER,
+	BCOL_SUBMITTED,
+	BCOL_COUNT,
+	BCOL_COMPLETED,
+	BCOL_ERRORS,
+	BCOL_FINISHED,
+	BCOL_SUPERSEDED
+};
 
 enum {
 	SQL_BATCH_INSERT,
@@ -125,8 +133,8 @@ static int batch_submit(struct req *rq, bool priority)
 	int st;
 	if ((st = customer_require(rq, c)))
 		return st;
-	static const char *const keys[] = {"@context", "@id", "@type", "member", "totalItems",
-					   "pageSize", NULL};
+	static const char *const keys[] = {"@context",   "@id",      "@type", "member",
+					   "totalItems", "pageSize", NULL};
 	if ((st = jin_only_keys(rq, rq->json, keys)))
 		return st;
 	yajl_val members = json_get(rq->json, "member");
@@ -169,11 +177,13 @@ static int batch_submit(struct req *rq, bool priority)
 			return st;
 		}
 		if (!asset_plan_has_origin(m[i].plan))
-			return req_fail(rq, 400, "'origin' is required: a queued asset is ingested "
-						 "from its origin");
+			return req_fail(rq, 400,
+					"'origin' is required: a queued asset is ingested "
+					"from its origin");
 		if (priority && asset_plan_family(m[i].plan) == 'T')
-			return req_fail(rq, 400, "the priority queue takes no audio or video "
-						 "(iiif-av) assets");
+			return req_fail(rq, 400,
+					"the priority queue takes no audio or video "
+					"(iiif-av) assets");
 	}
 	rq->fail_context = NULL;
 
@@ -235,8 +245,8 @@ int queue_get(struct req *rq)
 	jw_kint(w, "size", db_int(r, 0, 0));
 	jw_kint(w, "batchesWaiting", db_int(r, 0, 1));
 	jw_kint(w, "imagesWaiting", db_int(r, 0, 2));
-	static const char *const links[] = {"batches", "images", "active", "recent", "priority",
-					    NULL};
+	static const char *const links[] = {"batches", "images",   "active",
+					    "recent",  "priority", NULL};
 	for (const char *const *l = links; *l; l++)
 		jw_kstr(w, *l, arena_printf(rq->arena, "%s/%s", id, *l));
 	jw_obj_end(w);
@@ -269,7 +279,8 @@ static int batch_list(struct req *rq, int count_sql, int list_sql, const char *n
 	struct db *db = rq->app->db;
 	struct db_rows *n = db_query(db, rq->arena, SQL[count_sql], "i", c);
 	struct db_rows *r =
-		n ? db_query(db, rq->arena, SQL[list_sql], "ill", c, p.size, page_offset(&p)) : NULL;
+		n ? db_query(db, rq->arena, SQL[list_sql], "ill", c, p.size, page_offset(&p))
+		  : NULL;
 	if (!r)
 		return req_db_fail(rq, "listing batches");
 	p.total = db_int(n, 0, 0);
@@ -333,7 +344,8 @@ static int batch_assets(struct req *rq, const char *name, const char *extra)
 	if ((st = batch_require(rq, c, b, NULL)) || (st = asset_query_parse(rq, true, &q)))
 		return st;
 	struct db_param p = {.type = 'l', .i = b};
-	const char *path = arena_printf(rq->arena, "/customers/%d/queue/batches/%lld/%s", c, b, name);
+	const char *path =
+		arena_printf(rq->arena, "/customers/%d/queue/batches/%lld/%s", c, b, name);
 	return assets_collection_where(rq, path, c, -1, &q, extra, &p, 1);
 }
 

@@ -5,8 +5,8 @@
 #include "handlers.h"
 #include "banned.h"
 
-#define C_ "/customers/%d"
-#define CUST R_CUSTOMER
+#define C_        "/customers/%d"
+#define CUST      R_CUSTOMER
 #define CUST_JSON (R_CUSTOMER | R_JSON)
 
 const struct route api_routes[] = {

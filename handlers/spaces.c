@@ -14,7 +14,8 @@
 #include "banned.h"
 
 #define SPACE_COLS                                                                                 \
-	"customer_id, id, name, created, default_tags, default_roles, max_unauthorised, image_count"
+	"customer_id, id, name, created, default_tags, default_roles, max_unauthorised, "          \
+	"image_count"
 enum { COL_CUSTOMER, COL_ID, COL_NAME, COL_CREATED, COL_TAGS, COL_ROLES, COL_MAXUNAUTH, COL_COUNT };
 
 enum {
@@ -68,7 +69,8 @@ static const char *const SQL[SQL__MAX] = {
 			     " ?, ?, ?)",
 	[SQL_SPACE_UPDATE] = "UPDATE spaces SET name = ?, default_tags = ?, default_roles = ?,"
 			     " max_unauthorised = ? WHERE customer_id = ? AND id = ?",
-	[SQL_SPACE_HAS_ASSETS] = "SELECT 1 FROM assets WHERE customer_id = ? AND space_id = ? LIMIT 1",
+	[SQL_SPACE_HAS_ASSETS] =
+		"SELECT 1 FROM assets WHERE customer_id = ? AND space_id = ? LIMIT 1",
 	[SQL_SPACE_DELETE_DEFAULTS] = "DELETE FROM default_delivery_channels WHERE customer_id = ?"
 				      " AND space_id = ?",
 	[SQL_SPACE_DELETE] = "DELETE FROM spaces WHERE customer_id = ? AND id = ?",
@@ -118,10 +120,21 @@ struct space_input {
 
 static int space_read(struct req *rq, struct space_input *in)
 {
-	static const char *const allowed[] = {"@context", "@id", "@type", "id", "name",
-					      "defaultTags", "defaultRoles", "maxUnauthorised",
-					      "created", "approximateNumberOfImages", "images",
-					      "storage", "defaultDeliveryChannels", "metadata", NULL};
+	static const char *const allowed[] = {"@context",
+					      "@id",
+					      "@type",
+					      "id",
+					      "name",
+					      "defaultTags",
+					      "defaultRoles",
+					      "maxUnauthorised",
+					      "created",
+					      "approximateNumberOfImages",
+					      "images",
+					      "storage",
+					      "defaultDeliveryChannels",
+					      "metadata",
+					      NULL};
 	static const char *const readonly[] = {"created", "approximateNumberOfImages", NULL};
 	yajl_val tags = NULL, roles = NULL;
 	int st;
@@ -157,7 +170,8 @@ static int space_answer(struct req *rq, int c, int s, int status)
 
 static int name_conflict(struct req *rq, int c, int s, const char *name)
 {
-	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_SPACE_NAME_OWNER], "is", c, name);
+	struct db_rows *r =
+		db_query(rq->app->db, rq->arena, SQL[SQL_SPACE_NAME_OWNER], "is", c, name);
 	if (!r)
 		return req_db_fail(rq, "checking the space name");
 	if (r->n && db_int(r, 0, 0) != s)
@@ -182,7 +196,8 @@ int spaces_list(struct req *rq)
 		else if (str_eq(field, "created"))
 			which = SQL_SPACES_BY_CREATED;
 		else
-			return req_fail(rq, 400, "cannot order spaces by '%s' (use id, name or created)",
+			return req_fail(rq, 400,
+					"cannot order spaces by '%s' (use id, name or created)",
 					field);
 		if (!asc)
 			which++; /* each _DESC statement follows its ascending twin */
@@ -241,8 +256,9 @@ int spaces_create(struct req *rq)
 	if (st)
 		return st;
 	if (json_get(rq->json, "id") || json_get(rq->json, "@id"))
-		return req_fail(rq, 400, "'id' is assigned by the platform: do not supply id or @id "
-					 "(use PUT to choose one)");
+		return req_fail(rq, 400,
+				"'id' is assigned by the platform: do not supply id or @id "
+				"(use PUT to choose one)");
 	struct space_input in;
 	if ((st = space_read(rq, &in)))
 		return st;
@@ -314,8 +330,8 @@ static int space_write_body(struct req *rq, bool replace)
 		return st;
 	long long rc;
 	if (exists)
-		rc = db_exec(db, SQL[SQL_SPACE_UPDATE], "sssiii", in.name, in.tags_json, in.roles_json,
-			     (int)in.max_unauthorised, c, s);
+		rc = db_exec(db, SQL[SQL_SPACE_UPDATE], "sssiii", in.name, in.tags_json,
+			     in.roles_json, (int)in.max_unauthorised, c, s);
 	else
 		rc = db_exec(db, SQL[SQL_SPACE_INSERT], "iisssl", c, s, in.name, in.tags_json,
 			     in.roles_json, in.max_unauthorised);

@@ -67,7 +67,8 @@ int space_storage_get(struct req *rq)
 	int st = space_require(rq, c, s);
 	if (st)
 		return st;
-	struct db_rows *t = db_query(rq->app->db, rq->arena, SQL[SQL_SPACE_TOTALS], "iiii", c, s, c, s);
+	struct db_rows *t =
+		db_query(rq->app->db, rq->arena, SQL[SQL_SPACE_TOTALS], "iiii", c, s, c, s);
 	if (!t)
 		return req_db_fail(rq, "computing storage");
 	return totals_answer(rq, c, s, t);
@@ -82,7 +83,8 @@ int asset_storage_get(struct req *rq)
 	int st = space_require(rq, c, s);
 	if (st)
 		return st;
-	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_ASSET_STORAGE], "iis", c, s, id);
+	struct db_rows *r =
+		db_query(rq->app->db, rq->arena, SQL[SQL_ASSET_STORAGE], "iis", c, s, id);
 	if (!r)
 		return req_db_fail(rq, "reading asset storage");
 	if (r->n == 0)

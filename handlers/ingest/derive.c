@@ -71,10 +71,10 @@
 #endif
 
 static const struct derive_thumb_size default_thumbs[] = {
-    {1024, 1024, true, false},
-    {400, 400, true, false},
-    {200, 200, true, false},
-    {100, 100, true, false},
+	{1024, 1024, true, false},
+	{400, 400, true, false},
+	{200, 200, true, false},
+	{100, 100, true, false},
 };
 
 /* A pyramid level as displayed. Level 0 has no buffer of its own: it is the
@@ -150,7 +150,7 @@ static double elapsed(const struct job *j)
 #endif
 
 static void job_fail(struct job *j, bool bad_input, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static void job_fail(struct job *j, bool bad_input, const char *fmt, ...)
 {
@@ -783,9 +783,9 @@ static bool decode_full(struct job *j)
 	 * pointer, asked for on its own, must sit where the first row's says. */
 	const long fw = j->fw, fh = j->fh;
 	const PixelPacket *last =
-	    AcquireImagePixels(img, 0, fh - 1, (unsigned long)fw, 1, &img->exception);
+		AcquireImagePixels(img, 0, fh - 1, (unsigned long)fw, 1, &img->exception);
 	const PixelPacket *first =
-	    AcquireImagePixels(img, 0, 0, (unsigned long)fw, 1, &img->exception);
+		AcquireImagePixels(img, 0, 0, (unsigned long)fw, 1, &img->exception);
 	if (!first || !last) {
 		gm_fail(j, "reading decoded pixels", &img->exception);
 		return false;
@@ -853,7 +853,7 @@ static bool encode_tile(struct job *j, ImageInfo *enc, unsigned char *buf, int t
 	ExceptionInfo exc;
 	GetExceptionInfo(&exc);
 	Image *img =
-	    ConstituteImage((unsigned long)sw, (unsigned long)sh, "RGB", CharPixel, buf, &exc);
+		ConstituteImage((unsigned long)sw, (unsigned long)sh, "RGB", CharPixel, buf, &exc);
 	if (!img)
 		gm_fail(j, "making a tile", &exc);
 	DestroyExceptionInfo(&exc);
@@ -936,7 +936,7 @@ static void run_pyramid(struct job *j)
 	for (int i = 0; i < nhelpers; i++) {
 		helpers[i] = (struct helper){.j = j, .thumbs_first = early_thumbs};
 		helpers[i].started =
-		    pthread_create(&helpers[i].tid, NULL, helper_main, &helpers[i]) == 0;
+			pthread_create(&helpers[i].tid, NULL, helper_main, &helpers[i]) == 0;
 		if (helpers[i].started)
 			early_thumbs = false;
 	}

@@ -33,36 +33,36 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DERIVE_TILE_SIZE 256
+#define DERIVE_TILE_SIZE  256
 #define DERIVE_MAX_THUMBS 32
 
 struct derive_thumb_size {
 	/* A IIIF size parameter of a thumbs policy: "!w,h", "w,", ",h", with an
 	 * optional leading "^" (upscaling allowed). */
-	int w, h;       /* 0 when not given */
-	bool confined;  /* "!w,h" */
-	bool upscale;   /* "^" */
+	int w, h;      /* 0 when not given */
+	bool confined; /* "!w,h" */
+	bool upscale;  /* "^" */
 };
 
 struct derive_opts {
-	bool tiles;                     /* iiif-img channel: write the pyramid */
-	bool thumbs;                    /* thumbs channel: write thumbnails */
+	bool tiles;  /* iiif-img channel: write the pyramid */
+	bool thumbs; /* thumbs channel: write thumbnails */
 	struct derive_thumb_size thumb_sizes[DERIVE_MAX_THUMBS];
 	size_t nthumb_sizes;
-	int max_unauthorised;           /* -1 all thumbs open; N: longest edge <= N open */
-	long long max_pixels;           /* reject images with more pixels (0: no limit) */
-	int jpeg_quality;               /* tiles and thumbs, e.g. 85 */
-	int threads;                    /* threads in all, the caller's included (>= 1) */
+	int max_unauthorised; /* -1 all thumbs open; N: longest edge <= N open */
+	long long max_pixels; /* reject images with more pixels (0: no limit) */
+	int jpeg_quality;     /* tiles and thumbs, e.g. 85 */
+	int threads;          /* threads in all, the caller's included (>= 1) */
 };
 
 struct derive_result {
-	int width, height;              /* after EXIF orientation */
+	int width, height; /* after EXIF orientation */
 	long long tiles_bytes, thumbs_bytes;
 	int ntiles, nthumbs;
-	bool bad_input;                 /* on failure: the original's fault (not an image,
-					 * corrupt, over a limit: answer 422), not ours
-					 * (a write or resource error: 500) */
-	char error[256];                /* readable cause when the call fails */
+	bool bad_input;  /* on failure: the original's fault (not an image,
+			  * corrupt, over a limit: answer 422), not ours
+			  * (a write or resource error: 500) */
+	char error[256]; /* readable cause when the call fails */
 };
 
 /* Parses one thumbs-policy size parameter ("!w,h", "w,", ",h", optional "^";

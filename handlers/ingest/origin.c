@@ -63,7 +63,7 @@ static void limits_read(const struct config *cfg, struct origin_limits *l)
  * field is fixed by the contract, so a long message is cut (ending "...")
  * rather than aborting as xsnprintf would. */
 static enum origin_status fail(struct origin_fetch *f, enum origin_status st, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 static enum origin_status fail(struct origin_fetch *f, enum origin_status st, const char *fmt, ...)
 {
 	va_list ap;
@@ -261,10 +261,11 @@ static enum origin_status file_fetch(struct arena *a, const struct origin_limits
 	int src = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (src < 0)
 		return errno == ENOENT || errno == ELOOP
-			   ? fail(f, ORIGIN_BAD_URL,
-				  "file:// origin not found or outside the allowed directories")
-			   : fail(f, ORIGIN_LOCAL_ERROR, "could not read the file:// origin: %s",
-				  errno_text(errno, eb, sizeof eb));
+			       ? fail(f, ORIGIN_BAD_URL,
+				      "file:// origin not found or outside the allowed directories")
+			       : fail(f, ORIGIN_LOCAL_ERROR,
+				      "could not read the file:// origin: %s",
+				      errno_text(errno, eb, sizeof eb));
 	enum origin_status st = ORIGIN_OK;
 	struct stat ss, ds;
 	int out = -1;

@@ -54,18 +54,21 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_ASSET_OK] = "UPDATE assets SET width = ?, height = ?, ingesting = ?, error = NULL,"
 			 " finished = UTC_TIMESTAMP(6) WHERE customer_id = ? AND space_id = ?"
 			 " AND id = ?",
-	[SQL_ASSET_ERROR] = "UPDATE assets SET ingesting = ?, error = ?, finished = UTC_TIMESTAMP(6)"
-			    " WHERE customer_id = ? AND space_id = ? AND id = ?",
+	[SQL_ASSET_ERROR] =
+		"UPDATE assets SET ingesting = ?, error = ?, finished = UTC_TIMESTAMP(6)"
+		" WHERE customer_id = ? AND space_id = ? AND id = ?",
 	[SQL_OLD_STORAGE] = "SELECT size, thumbnail_size FROM asset_storage WHERE customer_id = ?"
 			    " AND space_id = ? AND asset_id = ? FOR UPDATE",
-	[SQL_SET_STORAGE] = "UPDATE asset_storage SET size = ?, thumbnail_size = ?,"
-			    " last_checked = UTC_TIMESTAMP(6) WHERE customer_id = ? AND space_id = ?"
-			    " AND asset_id = ?",
-	[SQL_TOTALS_ADD] = "INSERT INTO customer_storage (customer_id, space_id, images, bytes,"
-			   " thumbnail_bytes, last_calculated) VALUES (?, ?, 0, ?, ?,"
-			   " UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE bytes = bytes + VALUES(bytes),"
-			   " thumbnail_bytes = thumbnail_bytes + VALUES(thumbnail_bytes),"
-			   " last_calculated = VALUES(last_calculated)",
+	[SQL_SET_STORAGE] =
+		"UPDATE asset_storage SET size = ?, thumbnail_size = ?,"
+		" last_checked = UTC_TIMESTAMP(6) WHERE customer_id = ? AND space_id = ?"
+		" AND asset_id = ?",
+	[SQL_TOTALS_ADD] =
+		"INSERT INTO customer_storage (customer_id, space_id, images, bytes,"
+		" thumbnail_bytes, last_calculated) VALUES (?, ?, 0, ?, ?,"
+		" UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE bytes = bytes + VALUES(bytes),"
+		" thumbnail_bytes = thumbnail_bytes + VALUES(thumbnail_bytes),"
+		" last_calculated = VALUES(last_calculated)",
 	[SQL_BATCH_ASSET] = "UPDATE batch_assets SET status = ?, finished = UTC_TIMESTAMP(6)"
 			    " WHERE batch_id = ? AND space_id = ? AND asset_id = ? AND status = 1",
 	/* Assignments run left to right, so finished sees the new counts; the
@@ -83,10 +86,12 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_ASSET_BATCHES] = "SELECT DISTINCT ba.batch_id FROM batch_assets ba JOIN batches b ON"
 			      " b.id = ba.batch_id WHERE b.customer_id = ? AND ba.space_id = ? AND"
 			      " ba.asset_id = ? AND ba.status = 1",
-	[SQL_FAIL_MEMBERSHIP] = "UPDATE batch_assets SET status = 2, finished = UTC_TIMESTAMP(6)"
-				" WHERE batch_id = ? AND space_id = ? AND asset_id = ? AND status = 1",
-	[SQL_BATCH_STATE] = "SELECT completed, errors, finished IS NOT NULL, superseded FROM batches"
-			    " WHERE id = ? FOR UPDATE",
+	[SQL_FAIL_MEMBERSHIP] =
+		"UPDATE batch_assets SET status = 2, finished = UTC_TIMESTAMP(6)"
+		" WHERE batch_id = ? AND space_id = ? AND asset_id = ? AND status = 1",
+	[SQL_BATCH_STATE] =
+		"SELECT completed, errors, finished IS NOT NULL, superseded FROM batches"
+		" WHERE id = ? FOR UPDATE",
 	[SQL_BATCH_STILL_HOLDS] = "SELECT 1 FROM assets WHERE batch_id = ? LIMIT 1",
 	[SQL_BATCH_SUPERSEDE] = "UPDATE batches SET superseded = 1 WHERE id = ?",
 };
@@ -183,8 +188,8 @@ static int complete_txn(struct db *db, struct arena *a, const struct work_item *
 			return -1;
 	}
 	if (w->batch_id > 0) {
-		if (db_exec(db, SQL[SQL_BATCH_ASSET], "ilis", o->error ? 2 : 3, w->batch_id, w->space,
-			    w->asset) < 0 ||
+		if (db_exec(db, SQL[SQL_BATCH_ASSET], "ilis", o->error ? 2 : 3, w->batch_id,
+			    w->space, w->asset) < 0 ||
 		    db_exec(db, SQL[SQL_BATCH_RECOUNT], "lll", w->batch_id, w->batch_id,
 			    w->batch_id) < 0)
 			return -1;
@@ -246,8 +251,8 @@ int work_batch_test(struct db *db, struct arena *a, long long batch_id)
 	if (rc != DB_OK)
 		return rc;
 	struct db_rows *before = db_query(db, a, SQL[SQL_BATCH_STATE], "l", batch_id);
-	struct db_rows *holds = before ? db_query(db, a, SQL[SQL_BATCH_STILL_HOLDS], "l", batch_id)
-				       : NULL;
+	struct db_rows *holds =
+		before ? db_query(db, a, SQL[SQL_BATCH_STILL_HOLDS], "l", batch_id) : NULL;
 	if (!holds) {
 		db_rollback(db);
 		return db_last_err(db);

@@ -14,7 +14,7 @@ enum work_priority { WORK_NORMAL = 0, WORK_PRIORITY = 1, WORK_SYNC = 2 };
 struct work_item {
 	long long id;
 	int customer, space;
-	const char *asset; /* arena memory */
+	const char *asset;  /* arena memory */
 	long long batch_id; /* 0 when not part of a batch */
 	int priority;
 	int attempts; /* including this claim */

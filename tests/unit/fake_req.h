@@ -19,8 +19,8 @@ static inline const char *fake_getenv(void *ctx, const char *name)
 	return NULL;
 }
 
-static inline void fake_req(struct req *rq, struct arena *a, struct app *app,
-			    enum http_method m, const char *path, const char *const *env)
+static inline void fake_req(struct req *rq, struct arena *a, struct app *app, enum http_method m,
+			    const char *path, const char *const *env)
 {
 	memset(rq, 0, sizeof *rq);
 	rq->arena = a;

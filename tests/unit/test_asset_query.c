@@ -367,19 +367,19 @@ static void test_order(void)
 	CHECK_STR(Q.order_column, "a.media_type");
 
 	static const char *const ok[][2] = {
-	    {"space", "a.space_id"},
-	    {"origin", "a.origin"},
-	    {"string1", "a.string1"},
-	    {"string2", "a.string2"},
-	    {"string3", "a.string3"},
-	    {"number1", "a.number1"},
-	    {"number2", "a.number2"},
-	    {"number3", "a.number3"},
-	    {"duration", "a.duration"},
-	    {"family", "a.family"},
-	    {"maxUnauthorised", "a.max_unauthorised"},
-	    {"finished", "a.finished"},
-	    {"ingesting", "a.ingesting"},
+		{"space", "a.space_id"},
+		{"origin", "a.origin"},
+		{"string1", "a.string1"},
+		{"string2", "a.string2"},
+		{"string3", "a.string3"},
+		{"number1", "a.number1"},
+		{"number2", "a.number2"},
+		{"number3", "a.number3"},
+		{"duration", "a.duration"},
+		{"family", "a.family"},
+		{"maxUnauthorised", "a.max_unauthorised"},
+		{"finished", "a.finished"},
+		{"ingesting", "a.ingesting"},
 	};
 	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
 		CHECK(PARSE(false, "orderBy", ok[i][0]) == 0);

@@ -75,7 +75,8 @@ static void test_glob(void)
 	CHECK(!media_glob_match(NULL, "image/jpeg"));
 	CHECK(!media_glob_match("*", NULL));
 	/* A pattern that backtracks a lot still answers (and quickly). */
-	CHECK(!media_glob_match("*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	CHECK(!media_glob_match("*a*a*a*a*a*a*a*a*b",
+				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
 }
 
 static void test_media(void)

@@ -35,7 +35,7 @@ enum pattern {
 };
 
 static const unsigned char quad_rgb[4][3] = {
-    {255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 255}};
+	{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {255, 255, 255}};
 
 static Image *make_pixels(int w, int h, enum pattern p)
 {
@@ -130,12 +130,12 @@ static void spill(const char *path, const void *data, size_t len)
 static void set_exif_orientation(const char *path, int o)
 {
 	static const unsigned char app1[] = {
-	    0xFF, 0xE1, 0x00, 0x22, 'E',  'x',  'i',  'f',  0, 0, /* APP1, length 34 */
-	    'I',  'I',  0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,       /* TIFF header */
-	    0x01, 0x00,                                           /* one entry */
-	    0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,       /* 0x0112 SHORT x1 */
-	    0x00, 0x00, 0x00, 0x00,                               /* value (set below) */
-	    0x00, 0x00, 0x00, 0x00};                              /* no next IFD */
+		0xFF, 0xE1, 0x00, 0x22, 'E',  'x',  'i',  'f',  0, 0, /* APP1, length 34 */
+		'I',  'I',  0x2A, 0x00, 0x08, 0x00, 0x00, 0x00,       /* TIFF header */
+		0x01, 0x00,                                           /* one entry */
+		0x12, 0x01, 0x03, 0x00, 0x01, 0x00, 0x00, 0x00,       /* 0x0112 SHORT x1 */
+		0x00, 0x00, 0x00, 0x00,                               /* value (set below) */
+		0x00, 0x00, 0x00, 0x00};                              /* no next IFD */
 	size_t len;
 	unsigned char *old = slurp(path, &len);
 	unsigned char *buf = malloc(len + sizeof app1);
@@ -362,12 +362,12 @@ static void check_thumbs(const char *out, const int (*sizes)[2], size_t n, const
 static struct derive_opts opts(void)
 {
 	struct derive_opts o = {
-	    .tiles = true,
-	    .thumbs = true,
-	    .max_unauthorised = -1,
-	    .max_pixels = 50000000,
-	    .jpeg_quality = 85,
-	    .threads = 2,
+		.tiles = true,
+		.thumbs = true,
+		.max_unauthorised = -1,
+		.max_pixels = 50000000,
+		.jpeg_quality = 85,
+		.threads = 2,
 	};
 	return o;
 }

@@ -288,9 +288,9 @@ static void test_strategy_name(void)
 {
 	CHECK_STR(origin_strategy_name("default"), "default");
 	CHECK_STR(origin_strategy_name("basic-http-authentication"), "basic-http-authentication");
-	CHECK_STR(
-	    origin_strategy_name("https://api.dlcs.io/originStrategies/basic-http-authentication"),
-	    "basic-http-authentication");
+	CHECK_STR(origin_strategy_name(
+			  "https://api.dlcs.io/originStrategies/basic-http-authentication"),
+		  "basic-http-authentication");
 	CHECK_STR(origin_strategy_name("/originStrategies/default"), "default");
 	CHECK(origin_strategy_name("https://api.dlcs.io/originStrategies/sftp") == NULL);
 	CHECK(origin_strategy_name("https://api.dlcs.io/other/default") == NULL);
@@ -374,10 +374,10 @@ static void test_regex_check(void)
 static void test_strategy_match(void)
 {
 	struct strategy s[] = {
-	    {"(", "basic-http-authentication", "{}"}, /* broken: never matches */
-	    {"^https://private\\.example\\.org/", "basic-http-authentication", "{}"},
-	    {"example\\.org", "default", NULL},
-	    {"*", "default", NULL},
+		{"(", "basic-http-authentication", "{}"}, /* broken: never matches */
+		{"^https://private\\.example\\.org/", "basic-http-authentication", "{}"},
+		{"example\\.org", "default", NULL},
+		{"*", "default", NULL},
 	};
 	CHECK(strategy_match(s, 4, "https://private.example.org/a.jpg") == 1);
 	CHECK(strategy_match(s, 4, "HTTPS://PRIVATE.EXAMPLE.ORG/a.jpg") == 1); /* REG_ICASE */
@@ -475,19 +475,19 @@ static void test_file(void)
 	      ORIGIN_OK);
 
 	static const char *const refused[] = {
-	    "allowed/escape",            /* symlink to a file outside */
-	    "allowed/outdir/secret",     /* symlinked directory outside */
-	    "allowed/../outside/secret", /* .. */
-	    "allowed/%2E%2E/outside/secret",
-	    "allowed2/x.jpg", /* a sibling sharing the prefix */
-	    "outside/secret",
-	    "allowed/nonexistent.jpg",
-	    "allowed", /* the dir itself */
+		"allowed/escape",            /* symlink to a file outside */
+		"allowed/outdir/secret",     /* symlinked directory outside */
+		"allowed/../outside/secret", /* .. */
+		"allowed/%2E%2E/outside/secret",
+		"allowed2/x.jpg", /* a sibling sharing the prefix */
+		"outside/secret",
+		"allowed/nonexistent.jpg",
+		"allowed", /* the dir itself */
 	};
 	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
 		put_file(dest, "OLD", 3);
 		enum origin_status s =
-		    origin_fetch(NULL, A, cfg, 1, tmp("file://%s/%s", refused[i]), dest, &f);
+			origin_fetch(NULL, A, cfg, 1, tmp("file://%s/%s", refused[i]), dest, &f);
 		CHECK(s == ORIGIN_BAD_URL);
 		if (s != ORIGIN_BAD_URL)
 			fprintf(stderr, "  refused[%zu] %s: %d %s\n", i, refused[i], s, f.error);

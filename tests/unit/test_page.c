@@ -48,7 +48,8 @@ int main(void)
 	const char *t = jw_text(w, NULL);
 	CHECK(t && strstr(t, "\"totalItems\":23"));
 	CHECK(t && strstr(t, "\"totalPages\":5"));
-	CHECK(t && strstr(t, "\"first\":\"http://h/c?page=1&pageSize=5&q=%7B%22string1%22%3A%22a%20b%22%7D\""));
+	CHECK(t && strstr(t, "\"first\":\"http://h/"
+			     "c?page=1&pageSize=5&q=%7B%22string1%22%3A%22a%20b%22%7D\""));
 	CHECK(t && strstr(t, "\"previous\":\"http://h/c?page=1&pageSize=5"));
 	CHECK(t && strstr(t, "\"next\":\"http://h/c?page=3&pageSize=5"));
 	CHECK(t && strstr(t, "\"last\":\"http://h/c?page=5&pageSize=5"));

@@ -96,9 +96,9 @@ def space(customer):
 
 
 def _e2e_counts(stats):
-    passed = {r.nodeid for r in stats.get("passed", []) if getattr(r, "when", "call") == "call"}
+    passed = [r for r in stats.get("passed", []) if getattr(r, "when", "call") == "call"]
     failed = {r.nodeid for r in stats.get("failed", [])} | {r.nodeid for r in stats.get("error", [])}
-    return len(passed - failed), len(failed)
+    return len([r for r in passed if r.nodeid not in failed]), len(failed)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -4,6 +4,8 @@
 #include "common.h"
 #include "db.h"
 #include "json.h"
+#include "page.h"
+#include "arena.h"
 #include "req.h"
 #include "str.h"
 #include "banned.h"
@@ -63,4 +65,27 @@ int body_id_agrees(struct req *rq, struct yajl_val_s *body, const char *id_url, 
 			return req_fail(rq, 400, "'id' does not match the id in the URL");
 	}
 	return 0;
+}
+
+int customer_rows_page(struct req *rq, int c, const char *path, const char *count_sql,
+		       const char *list_sql, row_writer_fn write, const char *what)
+{
+	int st = customer_require(rq, c);
+	if (st)
+		return st;
+	struct page p;
+	page_from_query(rq, &p);
+	struct db *db = rq->app->db;
+	struct db_rows *n = db_query(db, rq->arena, count_sql, "i", c);
+	struct db_rows *r =
+		n ? db_query(db, rq->arena, list_sql, "ill", c, p.size, page_offset(&p)) : NULL;
+	if (!r)
+		return req_db_fail(rq, what);
+	p.total = db_int(n, 0, 0);
+	struct jw *w = req_json(rq);
+	collection_begin(w, rq, path, &p);
+	for (size_t i = 0; i < r->n; i++)
+		write(w, rq, r, i);
+	collection_end(w, rq, path, &p);
+	return 200;
 }

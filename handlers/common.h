@@ -24,4 +24,15 @@ void resource_begin(struct jw *w, const char *id, const char *type);
 struct yajl_val_s;
 int body_id_agrees(struct req *rq, struct yajl_val_s *body, const char *id_url, const char *id);
 
+/* Writes row i of r as one member of a collection. */
+struct db_rows;
+typedef void (*row_writer_fn)(struct jw *w, struct req *rq, const struct db_rows *r, size_t i);
+
+/* Answers the paged Collection at `path` of customer c's rows: count_sql
+ * takes (c) and returns one count, list_sql takes (c, limit, offset). 404
+ * when the customer does not exist; `what` names the listing in errors. */
+#include <stddef.h>
+int customer_rows_page(struct req *rq, int c, const char *path, const char *count_sql,
+		       const char *list_sql, row_writer_fn write, const char *what);
+
 #endif

@@ -84,33 +84,21 @@ int keys_issue(struct db *db, const struct config *cfg, int c, char key[37], cha
 	return rc < 0 ? (int)rc : DB_OK;
 }
 
+static void key_write(struct jw *w, struct req *rq, const struct db_rows *r, size_t i)
+{
+	jw_obj(w);
+	jw_kstr(w, "@id", req_url(rq, "/customers/%d/keys/%s", (int)rq->ints[0], db_str(r, i, 0)));
+	jw_kstr(w, "@type", "vocab:Key");
+	jw_kstr(w, "key", db_str(r, i, 0));
+	jw_obj_end(w);
+}
+
 int keys_list(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
-	struct page p;
-	page_from_query(rq, &p);
-	struct db_rows *n = db_query(rq->app->db, rq->arena, SQL[SQL_KEYS_COUNT], "i", c);
-	struct db_rows *r = n ? db_query(rq->app->db, rq->arena, SQL[SQL_KEYS_LIST], "ill", c,
-					 p.size, page_offset(&p))
-			      : NULL;
-	if (!r)
-		return req_db_fail(rq, "listing keys");
-	p.total = db_int(n, 0, 0);
-	const char *path = arena_printf(rq->arena, "/customers/%d/keys", c);
-	struct jw *w = req_json(rq);
-	collection_begin(w, rq, path, &p);
-	for (size_t i = 0; i < r->n; i++) {
-		jw_obj(w);
-		jw_kstr(w, "@id", req_url(rq, "%s/%s", path, db_str(r, i, 0)));
-		jw_kstr(w, "@type", "vocab:Key");
-		jw_kstr(w, "key", db_str(r, i, 0));
-		jw_obj_end(w);
-	}
-	collection_end(w, rq, path, &p);
-	return 200;
+	return customer_rows_page(rq, c, arena_printf(rq->arena, "/customers/%d/keys", c),
+				  SQL[SQL_KEYS_COUNT], SQL[SQL_KEYS_LIST], key_write,
+				  "listing keys");
 }
 
 int keys_create(struct req *rq)

@@ -223,29 +223,17 @@ static int os_save(struct req *rq, int c, const char *id, const struct os_input 
 	return 0;
 }
 
+static void os_member(struct jw *w, struct req *rq, const struct db_rows *r, size_t i)
+{
+	os_write(w, rq, (int)rq->ints[0], r, i);
+}
+
 int origin_strategies_list(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
-	struct page p;
-	page_from_query(rq, &p);
-	struct db *db = rq->app->db;
-	struct db_rows *n = db_query(db, rq->arena, SQL[SQL_OS_COUNT], "i", c);
-	struct db_rows *r =
-		n ? db_query(db, rq->arena, SQL[SQL_OS_LIST], "ill", c, p.size, page_offset(&p))
-		  : NULL;
-	if (!r)
-		return req_db_fail(rq, "listing origin strategies");
-	p.total = db_int(n, 0, 0);
-	const char *path = arena_printf(rq->arena, "/customers/%d/originStrategies", c);
-	struct jw *w = req_json(rq);
-	collection_begin(w, rq, path, &p);
-	for (size_t i = 0; i < r->n; i++)
-		os_write(w, rq, c, r, i);
-	collection_end(w, rq, path, &p);
-	return 200;
+	return customer_rows_page(
+		rq, c, arena_printf(rq->arena, "/customers/%d/originStrategies", c),
+		SQL[SQL_OS_COUNT], SQL[SQL_OS_LIST], os_member, "listing origin strategies");
 }
 
 int origin_strategies_create(struct req *rq)

@@ -271,26 +271,8 @@ int global_queue_get(struct req *rq)
 static int batch_list(struct req *rq, int count_sql, int list_sql, const char *name)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
-	struct page p;
-	page_from_query(rq, &p);
-	struct db *db = rq->app->db;
-	struct db_rows *n = db_query(db, rq->arena, SQL[count_sql], "i", c);
-	struct db_rows *r =
-		n ? db_query(db, rq->arena, SQL[list_sql], "ill", c, p.size, page_offset(&p))
-		  : NULL;
-	if (!r)
-		return req_db_fail(rq, "listing batches");
-	p.total = db_int(n, 0, 0);
-	const char *path = arena_printf(rq->arena, "/customers/%d/queue/%s", c, name);
-	struct jw *w = req_json(rq);
-	collection_begin(w, rq, path, &p);
-	for (size_t i = 0; i < r->n; i++)
-		batch_write(w, rq, r, i);
-	collection_end(w, rq, path, &p);
-	return 200;
+	return customer_rows_page(rq, c, arena_printf(rq->arena, "/customers/%d/queue/%s", c, name),
+				  SQL[count_sql], SQL[list_sql], batch_write, "listing batches");
 }
 
 int batches_list(struct req *rq)

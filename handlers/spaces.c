@@ -182,9 +182,6 @@ static int name_conflict(struct req *rq, int c, int s, const char *name)
 int spaces_list(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	int which = SQL_SPACES_BY_ID;
 	const char *asc = req_query(rq, "orderBy"), *desc = req_query(rq, "orderByDescending");
 	const char *field = asc ? asc : desc;
@@ -202,22 +199,8 @@ int spaces_list(struct req *rq)
 		if (!asc)
 			which++; /* each _DESC statement follows its ascending twin */
 	}
-	struct page p;
-	page_from_query(rq, &p);
-	struct db *db = rq->app->db;
-	struct db_rows *n = db_query(db, rq->arena, SQL[SQL_SPACES_COUNT], "i", c);
-	struct db_rows *r =
-		n ? db_query(db, rq->arena, SQL[which], "ill", c, p.size, page_offset(&p)) : NULL;
-	if (!r)
-		return req_db_fail(rq, "listing spaces");
-	p.total = db_int(n, 0, 0);
-	const char *path = arena_printf(rq->arena, "/customers/%d/spaces", c);
-	struct jw *w = req_json(rq);
-	collection_begin(w, rq, path, &p);
-	for (size_t i = 0; i < r->n; i++)
-		space_write(w, rq, r, i);
-	collection_end(w, rq, path, &p);
-	return 200;
+	return customer_rows_page(rq, c, arena_printf(rq->arena, "/customers/%d/spaces", c),
+				  SQL[SQL_SPACES_COUNT], SQL[which], space_write, "listing spaces");
 }
 
 /* Mints the next space id: the counter, moved past ids chosen with PUT.

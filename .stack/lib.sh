@@ -14,11 +14,14 @@
 #   mysql/        MariaDB data directory
 #   run/          sockets and pid files
 #   log/          every log: mysqld.log, admin.log, <pool>.log, nginx-*.log
-#   storage/      originals and derivatives (storage_root)
-#   nginx/        rendered nginx.conf, its pid file and temp directories
+#   storage/      originals and derivatives (storage_root); storage/public/ holds
+#                 the links of open assets that nginx serves itself
+#   nginx/        rendered nginx.conf, custom-headers.conf (written by dlcs-api and
+#                 dlcs-admin render-headers), its pid file and temp directories
 #
 # Knobs (environment): DLCS_VAR, DLCS_PORT (8080), DLCS_BUILD (build; relative
-# names are under the repository), DLCS_WORKERS (4), DLCS_SKIP_BUILD=1,
+# names are under the repository), DLCS_WORKERS (4), DLCS_IMAGE_WORKERS (2),
+# DLCS_RUNNERS (2), DLCS_SKIP_BUILD=1,
 # DLCS_SKIP_DEPS=1, DLCS_CONFIGURE_FLAGS (--enable-werror), DLCS_JOBS (2).
 
 STACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,6 +53,7 @@ stack_env() {
 	DLCS_PORT=${DLCS_PORT:-8080}
 	DLCS_WORKERS=${DLCS_WORKERS:-4}
 	DLCS_RUNNERS=${DLCS_RUNNERS:-2}
+	DLCS_IMAGE_WORKERS=${DLCS_IMAGE_WORKERS:-2}
 	local build=${DLCS_BUILD:-build}
 	[[ $build == /* ]] || build=$REPO/$build
 	BUILD_DIR=$(realpath -m -- "$build")
@@ -68,8 +72,10 @@ stack_env() {
 	MYSQL_PID=$RUN_DIR/mysqld.pid
 	NGINX_PID=$NGINX_DIR/nginx.pid
 	NGINX_CONF=$NGINX_DIR/nginx.conf
+	CUSTOM_HEADERS=$NGINX_DIR/custom-headers.conf
 	[[ $DLCS_RUNNERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_RUNNERS must be a positive number"
-	export DLCS_VAR DLCS_PORT DLCS_WORKERS DLCS_RUNNERS
+	[[ $DLCS_IMAGE_WORKERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_IMAGE_WORKERS must be a positive number"
+	export DLCS_VAR DLCS_PORT DLCS_WORKERS DLCS_RUNNERS DLCS_IMAGE_WORKERS
 	export DLCS_CONFIG=$CONF_FILE
 }
 
@@ -197,6 +203,39 @@ EOF
 	)
 }
 
+# config_value KEY DEFAULT: the value of KEY in $CONF_FILE (the last
+# "KEY = value" line), or DEFAULT when absent or empty.
+config_value() {
+	local v
+	v=$(sed -n -e 's/#.*//' -e "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" -- "$CONF_FILE" 2>/dev/null |
+		sed -e 's/[[:space:]]*$//' | tail -n1)
+	printf '%s' "${v:-$2}"
+}
+
+# Adds the settings that later versions introduced to an existing
+# $CONF_FILE, each only when its key is absent (the file is the user's).
+update_config() {
+	local added=""
+	if ! grep -qE '^[[:space:]]*nginx_custom_headers[[:space:]]*=' -- "$CONF_FILE"; then
+		added+="
+# The nginx include of the customers' custom headers, rewritten on every
+# change through the API and by dlcs-admin render-headers; nginx.conf
+# includes it. Empty: not written.
+nginx_custom_headers = $CUSTOM_HEADERS
+"
+	fi
+	if ! grep -qE '^[[:space:]]*nginx_pid_file[[:space:]]*=' -- "$CONF_FILE"; then
+		added+="
+# The nginx master that gets SIGHUP after the include is rewritten (the
+# API workers must be allowed to signal it). Empty: none.
+nginx_pid_file = $NGINX_PID
+"
+	fi
+	[[ -n $added ]] || return 0
+	say "adding delivery settings to $CONF_FILE"
+	printf '%s' "$added" >>"$CONF_FILE"
+}
+
 # ---------------------------------------------------------------- MariaDB
 
 mysql_cli() {
@@ -288,12 +327,13 @@ run_admin() {
 # up starts them in this order, down stops them in reverse. The runners
 # answer no FastCGI requests (see handlers/ingest/runner_main.c); they are
 # spawned the same way so one mechanism starts, tracks and stops everything.
-FCGI_POOLS=(api:dlcs-api runner:dlcs-runner)
+FCGI_POOLS=(api:dlcs-api image:dlcs-image runner:dlcs-runner)
 
 # pool_count NAME: how many processes pool NAME runs.
 pool_count() {
 	case $1 in
 	runner) printf '%s' "$DLCS_RUNNERS" ;;
+	image) printf '%s' "$DLCS_IMAGE_WORKERS" ;;
 	*) printf '%s' "$DLCS_WORKERS" ;;
 	esac
 }
@@ -395,23 +435,43 @@ NGINX_WORKERS=2
 # A value made safe for the replacement side of sed "s|...|...|".
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 
+# nginx_keepalive [WORKERS]: for a pool of WORKERS (default DLCS_WORKERS).
 nginx_keepalive() {
-	local k=$(((DLCS_WORKERS - 1) / NGINX_WORKERS))
+	local k=$(((${1:-$DLCS_WORKERS} - 1) / NGINX_WORKERS))
 	((k > 8)) && k=8
 	printf '%s' "$k"
 }
 
+# A keepalive line for the upstream of a pool of N workers.
+keepalive_line() {
+	local n=$1 k
+	k=$(nginx_keepalive "$n")
+	if ((k > 0)); then
+		printf 'keepalive %s;' "$k"
+	else
+		printf '# no keepalive: too few FastCGI workers (%s)' "$n"
+	fi
+}
+
 # Renders nginx/dev.conf.in into $NGINX_CONF (to a temporary file first).
 render_nginx_conf() {
-	local out=$1 keepalive
-	keepalive=$(nginx_keepalive)
-	local ka_line="# no keepalive: too few FastCGI workers (DLCS_WORKERS=$DLCS_WORKERS)"
-	((keepalive > 0)) && ka_line="keepalive $keepalive;"
+	local out=$1
+	local ka_line image_ka_line storage
+	ka_line=$(keepalive_line "$DLCS_WORKERS")
+	image_ka_line=$(keepalive_line "$DLCS_IMAGE_WORKERS")
+	storage=$(config_value storage_root "$STORAGE_DIR")
+	CUSTOM_HEADERS=$(config_value nginx_custom_headers "$NGINX_DIR/custom-headers.conf")
+	# nginx refuses to start without the included file; empty is valid.
+	[[ -e $CUSTOM_HEADERS ]] || : >"$CUSTOM_HEADERS"
 	sed -e "s|@REPO@|$(esc "$REPO")|g" \
 		-e "s|@DLCS_VAR@|$(esc "$DLCS_VAR")|g" \
 		-e "s|@NGINX_DIR@|$(esc "$NGINX_DIR")|g" \
 		-e "s|@LOG_DIR@|$(esc "$LOG_DIR")|g" \
 		-e "s|@API_SOCK@|$(esc "$(pool_sock api)")|g" \
+		-e "s|@IMAGE_SOCK@|$(esc "$(pool_sock image)")|g" \
+		-e "s|@IMAGE_KEEPALIVE@|$(esc "$image_ka_line")|g" \
+		-e "s|@STORAGE_ROOT@|$(esc "$storage")|g" \
+		-e "s|@CUSTOM_HEADERS@|$(esc "$CUSTOM_HEADERS")|g" \
 		-e "s|@PORT@|$(esc "$DLCS_PORT")|g" \
 		-e "s|@NGINX_WORKERS@|$NGINX_WORKERS|g" \
 		-e "s|@KEEPALIVE@|$(esc "$ka_line")|g" \

@@ -3,10 +3,18 @@
  *   dlcs-admin bootstrap KEYFILE  create the admin customer (id 1) and, when
  *                                 KEYFILE does not exist, a key for it, written
  *                                 there as "key:secret" (mode 0600)
- *   dlcs-admin create-key C       print a new "key:secret" for customer C */
+ *   dlcs-admin create-key C       print a new "key:secret" for customer C
+ *   dlcs-admin render-headers     rewrite the nginx include of the custom
+ *                                 headers (nginx_custom_headers) and reload
+ *                                 nginx (nginx_pid_file)
+ *   dlcs-admin publish-names      the public name links of every customer
+ *                                 (storage_root/public/{iiif-img,thumbs}/{name})
+ *   dlcs-admin publish-assets [C] re-derive the public links of every asset
+ *                                 (of customer C): a repair */
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,11 +22,14 @@
 
 #include "arena.h"
 #include "config.h"
+#include "custom_headers.h"
 #include "customers.h"
 #include "db.h"
 #include "keys.h"
 #include "log.h"
 #include "migrate.h"
+#include "publish.h"
+#include "store.h"
 #include "str.h"
 #include "banned.h"
 
@@ -27,7 +38,8 @@ static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?"
 
 static int usage(void)
 {
-	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n",
+	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
+	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n",
 	      stderr);
 	return 2;
 }
@@ -68,6 +80,10 @@ static int bootstrap(struct db *db, const struct config *cfg, const char *keyfil
 			goto out;
 		}
 		log_info("created the admin customer (id 1)");
+		/* Delivery: the public name link (handlers/ingest/store.h). */
+		const char *root = config_str(cfg, "storage_root", NULL);
+		if (root && *root && store_publish_name(a, root, 1, "admin") != 0)
+			log_warn("cannot link public/*/admin under %s", root);
 	}
 	if (access(keyfile, F_OK) == 0) {
 		rc = 0;
@@ -109,6 +125,40 @@ static int create_key(struct db *db, const struct config *cfg, const char *custo
 	return rc;
 }
 
+/* Delivery (custom headers, public links): each command calls the function
+ * that the API and the runner use. */
+static int render_headers(struct db *db, const struct config *cfg)
+{
+	if (!config_str(cfg, "nginx_custom_headers", NULL)) {
+		log_err("nginx_custom_headers is not set in the configuration");
+		return 1;
+	}
+	struct arena *a = arena_new(64 * 1024);
+	int rc = custom_headers_publish(db, a, cfg) == 0 ? 0 : 1;
+	arena_free(a);
+	return rc;
+}
+
+static int publish(struct db *db, const struct config *cfg, bool names, const char *customer)
+{
+	const char *root = config_str(cfg, "storage_root", NULL);
+	long long c = 0;
+	if (!root || !*root) {
+		log_err("storage_root is not set in the configuration");
+		return 1;
+	}
+	if (customer && !str_to_ll(customer, 1, 2147483647, &c))
+		return usage();
+	struct arena *a = arena_new(64 * 1024);
+	int failed = names ? publish_names_all(db, a, root) : publish_assets_all(db, root, (int)c);
+	arena_free(a);
+	if (failed < 0)
+		log_err("database error: %s", db_last_msg(db));
+	else if (failed > 0)
+		log_err("%d link(s) could not be made", failed);
+	return failed == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = getenv("DLCS_CONFIG");
@@ -139,6 +189,12 @@ int main(int argc, char **argv)
 		rc = bootstrap(db, cfg, argv[i + 1]);
 	} else if (strcmp(argv[i], "create-key") == 0 && i + 2 == argc) {
 		rc = create_key(db, cfg, argv[i + 1]);
+	} else if (strcmp(argv[i], "render-headers") == 0 && i + 1 == argc) {
+		rc = render_headers(db, cfg);
+	} else if (strcmp(argv[i], "publish-names") == 0 && i + 1 == argc) {
+		rc = publish(db, cfg, true, NULL);
+	} else if (strcmp(argv[i], "publish-assets") == 0 && i + 2 >= argc) {
+		rc = publish(db, cfg, false, i + 1 < argc ? argv[i + 1] : NULL);
 	} else {
 		rc = usage();
 	}

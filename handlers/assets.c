@@ -23,6 +23,7 @@
 #include "json.h"
 #include "log.h"
 #include "page.h"
+#include "publish.h"
 #include "req.h"
 #include "store.h"
 #include "str.h"
@@ -812,6 +813,9 @@ int asset_put(struct req *rq)
 		return txn_fail(rq, "queueing the ingest");
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, created ? "creating the asset" : "replacing the asset");
+	/* Delivery: the replacement may restrict it (the runner publishes again
+	 * once the new version is installed). */
+	asset_publish_cfg(db, rq->arena, rq->app->cfg, c, s, id);
 
 	int ok = created ? 201 : 200;
 	if (created)
@@ -904,6 +908,8 @@ int asset_patch(struct req *rq)
 			asset_list_index(rq, c, s, id, (enum asset_list)l, in.list[l], in.nlist[l]);
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "updating the asset");
+	/* Delivery: roles, maxUnauthorised or channels may have changed. */
+	asset_publish_cfg(db, rq->arena, rq->app->cfg, c, s, id);
 	if (reingest && ingest_priority(family) == WORK_SYNC)
 		return ingest_wait_respond(rq, c, s, id, item, 200);
 	return respond_asset(rq, c, s, id, 200);
@@ -939,6 +945,9 @@ int asset_delete(struct req *rq)
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting the asset");
 	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
+	/* Delivery: nginx stops serving it before its files go. */
+	if (root && store_unpublish(rq->arena, root, c, s, id) != 0)
+		log_warn("could not remove the public links of %d/%d/%s", c, s, id);
 	if (root && store_remove(rq->arena, root, c, s, id) != 0)
 		log_warn("could not remove the files of %d/%d/%s", c, s, id);
 	return 204;
@@ -1033,6 +1042,10 @@ int space_images_patch(struct req *rq)
 	}
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "updating the assets");
+	/* Delivery: members whose roles changed. */
+	for (size_t i = 0; i < n; i++)
+		if (in[i].list_json[ALIST_ROLES])
+			asset_publish_cfg(db, rq->arena, rq->app->cfg, c, s, ids[i]);
 
 	struct db_rows **rows = arena_alloc(rq->arena, (n ? n : 1) * sizeof *rows);
 	size_t found = 0;

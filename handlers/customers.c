@@ -4,14 +4,17 @@
 #include "arena.h"
 #include "channels.h"
 #include "common.h"
+#include "config.h"
 #include "customers.h"
 #include "db.h"
 #include "handlers.h"
 #include "ids.h"
 #include "input.h"
 #include "json.h"
+#include "log.h"
 #include "page.h"
 #include "req.h"
+#include "store.h"
 #include "str.h"
 #include "banned.h"
 
@@ -117,6 +120,9 @@ int customers_create(struct req *rq)
 		return req_fail(rq, 400, "'name' must be 1-60 characters of A-Z a-z 0-9 _ . -");
 	if (str_ieq(name, "admin"))
 		return req_fail(rq, 400, "'name' \"admin\" is reserved");
+	if (strspn(name, "0123456789") == strlen(name))
+		return req_fail(rq, 400, "'name' must not be all digits: delivery URLs take a "
+					 "customer's id or name in the same place");
 	if (!has_display)
 		display = name;
 	if (strlen(display) == 0 || strlen(display) > 255)
@@ -140,6 +146,10 @@ int customers_create(struct req *rq)
 		return req_fail(rq, 409, "a customer named '%s' already exists", name);
 	if (rc != DB_OK)
 		return req_db_fail(rq, "creating the customer");
+	/* Delivery: /iiif-img/{name}/... reaches the customer's public links. */
+	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
+	if (root && *root && store_publish_name(rq->arena, root, id, name) != 0)
+		log_warn("customer %d: cannot link public/*/%s under %s", id, name, root);
 
 	struct db_rows *r = db_query(db, rq->arena, SQL[SQL_CUSTOMER_GET], "i", id);
 	if (!r || r->n != 1)

@@ -69,6 +69,13 @@ int origin_strategy_get(struct req *rq);
 int origin_strategy_put(struct req *rq);
 int origin_strategy_delete(struct req *rq);
 
+/* custom_headers.c: a customer's custom headers */
+int custom_headers_list(struct req *rq);
+int custom_headers_create(struct req *rq);
+int custom_header_get(struct req *rq);
+int custom_header_put(struct req *rq);
+int custom_header_delete(struct req *rq);
+
 /* queue.c */
 int global_queue_get(struct req *rq);
 int queue_get(struct req *rq);

@@ -17,6 +17,7 @@
 #include "input.h"
 #include "json.h"
 #include "page.h"
+#include "publish.h"
 #include "req.h"
 #include "str.h"
 #include "work.h"
@@ -211,6 +212,10 @@ static int batch_submit(struct req *rq, bool priority)
 	rq->fail_context = NULL;
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "submitting the batch");
+	/* A replaced asset may have become restricted: its public links follow
+	 * the new row now, not only after its ingest. */
+	for (size_t i = 0; i < n; i++)
+		asset_publish_cfg(db, rq->arena, rq->app->cfg, c, m[i].space, m[i].id);
 
 	struct db_rows *r = db_query(db, rq->arena, SQL[SQL_BATCH_GET], "il", c, batch);
 	if (!r || r->n != 1)

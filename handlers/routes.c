@@ -60,6 +60,12 @@ const struct route api_routes[] = {
 	{M_PUT, C_ "/originStrategies/%s", origin_strategy_put, CUST_JSON},
 	{M_DELETE, C_ "/originStrategies/%s", origin_strategy_delete, CUST},
 
+	{M_GET, C_ "/customHeaders", custom_headers_list, CUST},
+	{M_POST, C_ "/customHeaders", custom_headers_create, CUST_JSON},
+	{M_GET, C_ "/customHeaders/%s", custom_header_get, CUST},
+	{M_PUT, C_ "/customHeaders/%s", custom_header_put, CUST_JSON},
+	{M_DELETE, C_ "/customHeaders/%s", custom_header_delete, CUST},
+
 	{M_GET, C_ "/queue", queue_get, CUST},
 	{M_POST, C_ "/queue", queue_post, CUST_JSON},
 	{M_POST, C_ "/queue/priority", queue_priority_post, CUST_JSON},

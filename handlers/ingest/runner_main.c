@@ -26,6 +26,7 @@
 #include "json.h"
 #include "log.h"
 #include "origin.h"
+#include "publish.h"
 #include "store.h"
 #include "str.h"
 #include "work.h"
@@ -305,13 +306,23 @@ static void process(struct runner *rn, struct arena *a, const struct work_item *
 			return;
 		}
 	}
+	/* Delivery: the public links follow the outcome (linked when the asset
+	 * is open and was ingested without error, unlinked otherwise), set
+	 * before it is recorded so that a synchronous PUT, answered as soon as
+	 * it is, finds them in place. */
+	if (o.error)
+		store_unpublish(a, rn->storage_root, w->customer, w->space, w->asset);
+	else
+		asset_publish(rn->db, a, rn->storage_root, w->customer, w->space, w->asset);
 	int rc = work_complete(rn->db, a, w, rn->owner, &o);
 	/* The asset may have been deleted while it was being ingested, after
 	 * the API removed its files: remove what this runner installed. */
 	struct db_rows *exists =
 		db_query(rn->db, a, SQL[SQL_ASSET_EXISTS], "iis", w->customer, w->space, w->asset);
-	if (exists && exists->n == 0)
+	if (exists && exists->n == 0) {
+		store_unpublish(a, rn->storage_root, w->customer, w->space, w->asset);
 		store_remove(a, rn->storage_root, w->customer, w->space, w->asset);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (rc == 1)

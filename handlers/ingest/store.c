@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "ids.h"
 #include "store.h"
 #include "str.h"
 #include "banned.h"
@@ -146,4 +147,71 @@ void store_clean_stale(struct arena *a, const char *root, const char *prefix)
 		store_rm_rf(arena_printf(a, "%s/%s", base, e->d_name));
 	}
 	closedir(d);
+}
+
+/* ---- public links ------------------------------------------------------ */
+
+static const char *const PUBLIC_CHANNELS[] = {"iiif-img", "thumbs"};
+
+/* Points `link` at `target`, replacing whatever link is there in one
+ * rename. 0 or -1. */
+static int link_replace(struct arena *a, const char *target, const char *link)
+{
+	const char *slash = strrchr(link, '/');
+	if (!slash || mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
+		return -1;
+	char rnd[9];
+	random_hex(rnd, 4);
+	const char *tmp = arena_printf(a, "%s@%d.%s", link, (int)getpid(), rnd);
+	if (symlink(target, tmp) != 0)
+		return -1;
+	if (rename(tmp, link) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int link_remove(const char *link)
+{
+	return unlink(link) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
+		  bool thumbs)
+{
+	const bool on[] = {iiif_img, thumbs};
+	const char *target = arena_printf(a, "../../../../%d/%d/%s", c, s, id);
+	int rc = 0;
+	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++) {
+		const char *link = arena_printf(a, "%s/public/%s/%d/%d/%s", root,
+						PUBLIC_CHANNELS[i], c, s, id);
+		if ((on[i] ? link_replace(a, target, link) : link_remove(link)) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return store_publish(a, root, c, s, id, false, false);
+}
+
+int store_publish_name(struct arena *a, const char *root, int c, const char *name)
+{
+	if (!customer_name_valid(name) || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strspn(name, "0123456789") == strlen(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	const char *target = arena_printf(a, "%d", c);
+	int rc = 0;
+	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++)
+		if (link_replace(a, target,
+				 arena_printf(a, "%s/public/%s/%s", root, PUBLIC_CHANNELS[i],
+					      name)) != 0)
+			rc = -1;
+	return rc;
 }

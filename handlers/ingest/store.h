@@ -6,6 +6,7 @@
 #ifndef DLCS_STORE_H
 #define DLCS_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct arena;
@@ -27,5 +28,28 @@ int store_rm_rf(const char *path);
 void store_clean_stale(struct arena *a, const char *root, const char *prefix);
 /* Total bytes of regular files under path, excluding `except_subdir` (NULL: none). */
 long long store_du(struct arena *a, const char *path, const char *except_subdir);
+
+/* Public links: the access control of nginx's fast path, which serves only
+ * files under {root}/public/. An open asset (no roles, maxUnauthorised -1,
+ * ingested without error) is reachable there through relative symlinks:
+ *   public/iiif-img/{c}/{s}/{id} -> ../../../../{c}/{s}/{id}  (iiif-img channel)
+ *   public/thumbs/{c}/{s}/{id}   -> ../../../../{c}/{s}/{id}  (thumbs channel)
+ *   public/{iiif-img,thumbs}/{customer name} -> {c}
+ * Relative targets keep working where hosts mount shared storage at
+ * different paths. Links are created under a temporary name ('@' never
+ * occurs in asset ids or customer names) and renamed into place, so a
+ * reader sees the old link or the new one, never none. */
+
+/* Creates or replaces each link whose flag is true and removes each whose
+ * flag is false (an absent link is fine). 0, or -1 when a link could not be
+ * made or removed (errno set). */
+int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
+		  bool thumbs);
+/* store_publish(..., false, false). */
+int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id);
+/* public/iiif-img/{name} and public/thumbs/{name} -> {c}. -1 for a name that
+ * cannot be a link: invalid, "." or "..", or all digits (it would stand for
+ * another customer's id). */
+int store_publish_name(struct arena *a, const char *root, int c, const char *name);
 
 #endif

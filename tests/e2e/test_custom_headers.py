@@ -1,0 +1,333 @@
+"""Custom headers (CONTRACT section 10, delivery.md "Custom headers"):
+/customers/{c}/customHeaders CRUD and validation, and their rendering into
+the nginx include (config nginx_custom_headers), which nginx reloads after
+every change so that the tiles it serves itself carry them.
+
+None of these tests needs dlcs-image: the headers are checked on tiles that
+nginx serves from storage.
+
+Every change reloads nginx, whose old workers then close the client
+connections they hold as soon as their request ends; a client that sends
+its next request on such a connection at that moment gets a reset. The
+changes below are therefore made with "Connection: close"."""
+
+import time
+
+import pytest
+import requests
+
+from helpers import (Api, assert_collection, assert_created, assert_error, assert_resource, create_space,
+                     describe, walk)
+from origin import UUID_RE, jpeg
+
+TILE_V3 = "0,0,256,256/256,256/0/default.jpg"
+CLOSE = {"Connection": "close"}  # see the module's docstring
+
+
+def headers_path(c):
+    return c.path + "/customHeaders"
+
+
+def post(c, status=201, **body):
+    r = c.api.post(headers_path(c), json=body, headers=CLOSE)
+    if status == 201:
+        return assert_created(r, "vocab:CustomHeader")
+    return r
+
+
+def ingest(space, origin, asset_id):
+    r = space.customer.api.put(space.image(asset_id), json={
+        "mediaType": "image/jpeg", "origin": origin.add(jpeg(600, 400))}, timeout=60)
+    j = assert_resource(r, 201, "vocab:Image")
+    assert "error" not in j, describe(r)
+
+
+def tile(space, asset_id, customer=None):
+    return "/iiif-img/%s/%d/%s/%s" % (customer or space.customer.id, space.id, asset_id, TILE_V3)
+
+
+def wait_header(anon, url, key, want, timeout=15.0):
+    """Polls url (a tile nginx serves itself) until header key has the value
+    want (None: absent); nginx reloads asynchronously after SIGHUP. Returns
+    the last response."""
+    end = time.time() + timeout
+    while True:
+        try:
+            r = anon.get(url)
+        except requests.exceptions.ConnectionError:
+            # An old nginx worker closing a kept connection during a reload.
+            time.sleep(0.2)
+            continue
+        assert r.status_code == 200 and r.headers.get("Accept-Ranges") == "bytes", describe(r)
+        if r.headers.get(key) == want or time.time() > end:
+            return r
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def rendered(stack_config):
+    path = stack_config.get("nginx_custom_headers")
+    assert path, "the test stack's dlcs.conf has no nginx_custom_headers"
+
+    def read():
+        with open(path) as f:
+            return f.read()
+    return read
+
+
+# ---------------------------------------------------------------- the resource
+
+def test_create_read_update_delete(customer):
+    j = post(customer, key="X-Served-By", value="our library")
+    assert UUID_RE.fullmatch(j["id"]), j
+    assert j["@id"].endswith("%s/%s" % (headers_path(customer), j["id"])), j
+    assert (j["key"], j["value"]) == ("X-Served-By", "our library")
+    assert "space" not in j and "role" not in j, j
+    path = "%s/%s" % (headers_path(customer), j["id"])
+
+    got = assert_resource(customer.api.get(path), 200, "vocab:CustomHeader", path)
+    assert got == j
+
+    _, members = walk(customer.api, headers_path(customer), member_type="vocab:CustomHeader")
+    assert [m["id"] for m in members] == [j["id"]]
+
+    sp = create_space(customer)
+    r = customer.api.put(path, json={"key": "X-Served-By", "value": "v2", "space": sp.id, "role": "staff"},
+                         headers=CLOSE)
+    put = assert_resource(r, 200, "vocab:CustomHeader", path)
+    assert (put["value"], put["space"], put["role"]) == ("v2", sp.id, "staff"), put
+    # PUT replaces: what it omits goes.
+    r = customer.api.put(path, json={"key": "X-Other", "value": "v3", "@id": j["@id"], "id": j["id"]}, headers=CLOSE)
+    put = assert_resource(r, 200, "vocab:CustomHeader", path)
+    assert (put["key"], put["value"]) == ("X-Other", "v3") and "space" not in put and "role" not in put, put
+
+    # Upper-case UUIDs name the same header.
+    r = customer.api.get("%s/%s" % (headers_path(customer), j["id"].upper()))
+    assert assert_resource(r, 200, "vocab:CustomHeader", path)["id"] == j["id"]
+
+    r = customer.api.delete(path, headers=CLOSE)
+    assert r.status_code == 204, describe(r)
+    assert_error(customer.api.get(path), 404)
+    assert_error(customer.api.delete(path, headers=CLOSE), 404)
+    j = assert_collection(customer.api.get(headers_path(customer)), "vocab:CustomHeader")
+    assert j["totalItems"] == 0
+
+
+def test_space_and_role_are_kept(customer):
+    sp = create_space(customer)
+    j = post(customer, key="Link", value='<https://example.org/terms>; rel="license"', space=sp.id,
+             role="https://api.example.org/customers/%d/roles/staff" % customer.id)
+    assert j["space"] == sp.id and j["role"].endswith("/roles/staff"), j
+    assert j["value"] == '<https://example.org/terms>; rel="license"'
+
+
+def test_list_is_paged(customer):
+    made = [post(customer, key="X-N%d" % i, value=str(i))["id"] for i in range(5)]
+    pages, members = walk(customer.api, headers_path(customer), params={"pageSize": 2},
+                          member_type="vocab:CustomHeader")
+    assert len(pages) == 3 and pages[0]["totalItems"] == 5
+    assert [m["id"] for m in members] == made
+
+
+@pytest.mark.parametrize("body,field,mentions", [
+    ({"value": "v"}, "key", "required"),
+    ({"key": "X-A"}, "value", "required"),
+    ({"key": 5, "value": "v"}, "key", None),
+    ({"key": "X-A", "value": 5}, "value", None),
+    ({"key": "", "value": "v"}, "key", None),
+    ({"key": "X A", "value": "v"}, "key", None),
+    ({"key": "X:A", "value": "v"}, "key", None),
+    ({"key": "X-A\r\nX-B", "value": "v"}, "key", None),
+    ({"key": "-X", "value": "v"}, "key", None),
+    ({"key": "X" * 101, "value": "v"}, "key", None),
+    ({"key": "Content-Length", "value": "1"}, "key", None),
+    ({"key": "content-type", "value": "text/html"}, "key", None),
+    ({"key": "Transfer-Encoding", "value": "chunked"}, "key", None),
+    ({"key": "Connection", "value": "close"}, "key", None),
+    ({"key": "Set-Cookie", "value": "a=b"}, "key", None),
+    ({"key": "Access-Control-Allow-Origin", "value": "https://example.org"}, "key", None),
+    ({"key": "ETag", "value": '"x"'}, "key", None),
+    ({"key": "X-Accel-Redirect", "value": "/etc/passwd"}, "key", None),
+    ({"key": "X-A", "value": "a\r\nX-Injected: 1"}, "value", None),
+    ({"key": "X-A", "value": "a\nb"}, "value", None),
+    ({"key": "X-A", "value": "a\u0001b"}, "value", None),
+    ({"key": "X-A", "value": "costs $5"}, "value", "$"),
+    ({"key": "X-A", "value": "${host}"}, "value", "$"),
+    ({"key": "X-A", "value": ""}, "value", None),
+    ({"key": "X-A", "value": "   "}, "value", None),
+    ({"key": "X-A", "value": "x" * 2001}, "value", None),
+    ({"key": "X-A", "value": "v", "space": "1"}, "space", None),
+    ({"key": "X-A", "value": "v", "space": -1}, "space", None),
+    ({"key": "X-A", "value": "v", "space": 99999}, "space", "does not exist"),
+    ({"key": "X-A", "value": "v", "role": 5}, "role", None),
+    ({"key": "X-A", "value": "v", "role": ""}, "role", None),
+    ({"key": "X-A", "value": "v", "role": "r" * 501}, "role", None),
+    ({"key": "X-A", "value": "v", "colour": "red"}, "colour", None),
+    ({"key": "X-A", "value": "v", "id": "0b9a1f8e-4b7c-4f3e-9d1a-2c3b4d5e6f70"}, "id", None),
+])
+def test_post_validation(customer, body, field, mentions):
+    r = customer.api.post(headers_path(customer), json=body)
+    assert_error(r, 400, field=field, mentions=mentions)
+    assert assert_collection(customer.api.get(headers_path(customer)))["totalItems"] == 0
+
+
+def test_escaped_nul_is_refused(customer):
+    r = customer.api.post(headers_path(customer), data='{"key":"X-A","value":"a\\u0000b"}',
+                          headers={"Content-Type": "application/json"})
+    assert_error(r, 400)
+
+
+def test_values_that_are_fine(customer):
+    for value in ('quoted "word" and back\\slash', "semi; {braces} #hash 'single'", "tab\there",
+                  "caf\u00e9", "x" * 2000):
+        j = post(customer, key="X-Fine", value=value)
+        assert j["value"] == value
+
+
+def test_ids_and_methods(customer):
+    base = headers_path(customer)
+    unknown = "%s/0b9a1f8e-4b7c-4f3e-9d1a-2c3b4d5e6f70" % base
+    assert_error(customer.api.get(unknown), 404)
+    assert_error(customer.api.put(unknown, json={"key": "X-A", "value": "v"}, headers=CLOSE), 404)
+    assert_error(customer.api.delete(unknown, headers=CLOSE), 404)
+    assert_error(customer.api.get(base + "/not-a-uuid"), 404)
+    assert_error(customer.api.delete(base + "/not-a-uuid", headers=CLOSE), 404)
+    assert_error(customer.api.put(base + "/not-a-uuid", json={"key": "X-A", "value": "v"}, headers=CLOSE), 400)
+    j = post(customer, key="X-A", value="v")
+    path = "%s/%s" % (base, j["id"])
+    assert_error(customer.api.put(path, json={"value": "v"}, headers=CLOSE), 400, field="key")
+    assert_error(customer.api.put(path, json={"key": "X-A", "value": "v", "id": "x"}, headers=CLOSE), 400)
+    assert_error(customer.api.put(path, json={"key": "Host", "value": "v"}, headers=CLOSE), 400, field="key")
+    assert_error(customer.api.post(path, json={"key": "X-A", "value": "v"}, headers=CLOSE), 405)
+    assert_error(customer.api.patch(path, json={"value": "w"}, headers=CLOSE), 405)
+    assert assert_resource(customer.api.get(path), 200, "vocab:CustomHeader")["value"] == "v"
+
+
+def test_other_customers_and_anonymous_get_401(make_customer, base):
+    owner, other = make_customer(), make_customer()
+    j = post(owner, key="X-Mine", value="secret-ish")
+    path = "%s/%s" % (headers_path(owner), j["id"])
+    anon = Api(base)
+    try:
+        for api in (other.api, anon):
+            assert_error(api.get(headers_path(owner)), 401)
+            assert_error(api.post(headers_path(owner), json={"key": "X-B", "value": "v"}, headers=CLOSE), 401)
+            assert_error(api.get(path), 401)
+            assert_error(api.put(path, json={"key": "X-B", "value": "v"}, headers=CLOSE), 401)
+            assert_error(api.delete(path, headers=CLOSE), 401)
+    finally:
+        anon.close()
+    # Another customer's header id under one's own path is simply unknown.
+    assert_error(other.api.get("%s/%s" % (headers_path(other), j["id"])), 404)
+    assert_error(other.api.delete("%s/%s" % (headers_path(other), j["id"]), headers=CLOSE), 404)
+    assert assert_resource(owner.api.get(path), 200, "vocab:CustomHeader")["value"] == "secret-ish"
+
+
+def test_admin_may_manage_any_customer(customer, admin):
+    r = admin.post(headers_path(customer), json={"key": "X-By-Admin", "value": "1"}, headers=CLOSE)
+    assert_created(r, "vocab:CustomHeader")
+    assert_error(admin.get("/customers/999999/customHeaders"), 404)
+    assert_error(admin.post("/customers/999999/customHeaders", json={"key": "X-A", "value": "v"}, headers=CLOSE), 404)
+
+
+def test_limit_per_customer(customer):
+    for i in range(100):
+        post(customer, key="X-L%d" % i, value="v")
+    assert_error(customer.api.post(headers_path(customer), json={"key": "X-Over", "value": "v"}), 400,
+                 mentions="100")
+
+
+# ---------------------------------------------------------------- the nginx include
+
+def test_rendered_file_follows_changes(customer, rendered):
+    j = post(customer, key="X-Rendered", value='say "hi" \\ bye')
+    text = rendered()
+    assert 'add_header X-Rendered "say \\"hi\\" \\\\ bye" always;' in text, text[-3000:]
+    assert "(%d|%s)" % (customer.id, customer.name) in text
+    # The X-Accel-Redirect location puts the key back from the application.
+    assert "add_header X-Rendered $upstream_http_x_rendered always;" in text
+    r = customer.api.delete("%s/%s" % (headers_path(customer), j["id"]), headers=CLOSE)
+    assert r.status_code == 204
+    assert "X-Rendered" not in rendered()
+
+
+def test_role_headers_are_not_rendered_for_tiles(customer, rendered):
+    post(customer, key="X-Role-Only", value="role value", role="staff")
+    text = rendered()
+    assert '"role value"' not in text
+    assert "add_header X-Role-Only $upstream_http_x_role_only always;" in text
+
+
+def test_static_tiles_carry_the_customers_headers(customer, origin, anon, rendered):
+    sa, sb = create_space(customer), create_space(customer)
+    ingest(sa, origin, "a")
+    ingest(sb, origin, "b")
+    ta, tb = tile(sa, "a"), tile(sb, "b")
+    before = anon.get(ta)
+    assert before.status_code == 200 and "X-Wide" not in before.headers, describe(before)
+
+    wide = post(customer, key="X-Wide", value='wide "one"; {x} #y \\z')
+    r = wait_header(anon, ta, "X-Wide", 'wide "one"; {x} #y \\z')
+    assert r.headers.get("X-Wide") == 'wide "one"; {x} #y \\z', "nginx did not reload with the header: %s" % (
+        r.headers,)
+    assert r.headers.get("Access-Control-Allow-Origin") == "*"
+    assert r.headers.get("Cache-Control") == "public, max-age=31536000"
+    assert r.headers.get("ETag") and r.headers.get("Last-Modified")
+    assert wait_header(anon, tb, "X-Wide", 'wide "one"; {x} #y \\z').headers.get("X-Wide")
+    # By name too.
+    assert wait_header(anon, tile(sa, "a", customer.name), "X-Wide",
+                       'wide "one"; {x} #y \\z').headers.get("X-Wide")
+
+    # A space's headers come on top of the customer's, for that space only;
+    # the same key replaces the customer's value there.
+    post(customer, key="X-Space", value="only a", space=sa.id)
+    post(customer, key="x-wide", value="a's own", space=sa.id)
+    r = wait_header(anon, ta, "X-Wide", "a's own")
+    assert r.headers.get("X-Wide") == "a's own", r.headers
+    assert r.headers.get("X-Space") == "only a", r.headers
+    rb = anon.get(tb)
+    assert "X-Space" not in rb.headers and rb.headers.get("X-Wide") == 'wide "one"; {x} #y \\z', rb.headers
+
+    # A custom Cache-Control replaces the platform's; role headers are the
+    # application's (restricted assets never come from here).
+    post(customer, key="Cache-Control", value="public, max-age=60", space=sb.id)
+    post(customer, key="X-Role", value="r", role="staff")
+    r = wait_header(anon, tb, "Cache-Control", "public, max-age=60")
+    assert r.headers.get("Cache-Control") == "public, max-age=60", r.headers
+    assert "X-Role" not in r.headers
+
+    # Another customer's tiles are untouched.
+    # (customer-level locations match this customer's id and name only)
+    r = customer.api.delete("%s/%s" % (headers_path(customer), wide["id"]), headers=CLOSE)
+    assert r.status_code == 204
+    rb = wait_header(anon, tb, "X-Wide", None)
+    assert "X-Wide" not in rb.headers, rb.headers
+    assert wait_header(anon, ta, "X-Wide", "a's own").headers.get("X-Wide") == "a's own"
+
+
+def test_headers_stay_with_their_customer(make_customer, origin, anon):
+    one, two = make_customer(), make_customer()
+    s1, s2 = create_space(one), create_space(two)
+    ingest(s1, origin, "t")
+    ingest(s2, origin, "t")
+    post(one, key="X-Owner", value="one")
+    assert wait_header(anon, tile(s1, "t"), "X-Owner", "one").headers.get("X-Owner") == "one"
+    r = anon.get(tile(s2, "t"))
+    assert r.status_code == 200 and "X-Owner" not in r.headers, r.headers
+    r = anon.get(tile(s2, "t", two.name))
+    assert r.status_code == 200 and "X-Owner" not in r.headers, r.headers
+
+
+def test_nginx_config_stays_valid_after_every_kind_of_value(customer, origin, anon):
+    sp = create_space(customer)
+    ingest(sp, origin, "v")
+    values = ['"', "\\", "\\\\\"", "a\tb", "}", "{", ";", "#", "'", "caf\u00e9", "end\\"]
+    for i, v in enumerate(values):
+        post(customer, key="X-V%d" % i, value=v)
+    r = wait_header(anon, tile(sp, "v"), "X-V%d" % (len(values) - 1), "end\\")
+    for i, v in enumerate(values):
+        got = r.headers.get("X-V%d" % i)
+        # requests decodes header bytes as latin-1
+        if got is not None:
+            got = got.encode("latin-1").decode("utf-8")
+        assert got == v, "X-V%d: %r != %r" % (i, got, v)

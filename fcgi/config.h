@@ -5,7 +5,10 @@
  *   max_body_bytes    request body cap, 413 above it (default 16 MiB)
  *   schema_dir        where the NNN-*.sql migrations live
  *   storage_root      where originals and derivatives are stored
- *   api_key_salt      mixed into stored key hashes */
+ *   api_key_salt      mixed into stored key hashes
+ *   nginx_custom_headers, nginx_pid_file   the rendered custom-headers include
+ *                     and the nginx to reload after it changes
+ * (the runner's and the image server's keys are listed in README.md) */
 #ifndef DLCS_CONFIG_H
 #define DLCS_CONFIG_H
 

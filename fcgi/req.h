@@ -55,7 +55,6 @@ struct req {
 	size_t nresp_headers, resp_headers_cap;
 	struct sbuf out;
 	struct jw *jw;             /* set by req_json(); its text becomes the body */
-	const char *sendfile_path; /* X-Accel-Redirect target, set by delivery handlers */
 	const char *fail_context;  /* when set, req_fail prefixes descriptions with it
 				      (e.g. "member 3 ('page-7')" while validating a batch) */
 

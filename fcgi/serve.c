@@ -283,7 +283,9 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 		log_err("%s: handler returned status %d", rq->request_id, status);
 		status = req_fail(rq, 500, "internal error");
 	}
-	if (status == 401)
+	/* The Basic challenge belongs to the API; a delivery 401 (a restricted
+	 * image in a viewer) must not pop up a browser's login box. */
+	if (status == 401 && app->authenticate)
 		req_header(rq, "WWW-Authenticate", "Basic realm=\"DLCS-API\"");
 
 	const char *out = rq->out.buf;

@@ -1,0 +1,790 @@
+/* Delivery handlers (see delivery.h). Each public handler is a thin wrapper
+ * that fixes the version and the channel and ends in finish(), which gives
+ * errors their Cache-Control. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "arena.h"
+#include "channels.h"
+#include "config.h"
+#include "custom_headers_apply.h"
+#include "db.h"
+#include "delivery.h"
+#include "ids.h"
+#include "iiif_parse.h"
+#include "info.h"
+#include "json.h"
+#include "log.h"
+#include "render.h"
+#include "req.h"
+#include "sha256.h"
+#include "store.h"
+#include "str.h"
+#include "banned.h"
+
+#define CC_IMAGE "public, max-age=31536000"
+#define CC_INFO  "public, max-age=3600"
+#define CC_ERROR "no-store"
+
+/* A 503 for an asset being ingested asks to come back after this long. */
+#define RETRY_AFTER "10"
+
+enum { SQL_CUSTOMER_BY_NAME, SQL_ASSET, SQL__MAX };
+
+static const char *const sql[SQL__MAX] = {
+	[SQL_CUSTOMER_BY_NAME] = "SELECT id FROM customers WHERE name = ?",
+	[SQL_ASSET] = "SELECT roles, max_unauthorised, delivery_channels, media_type, width,"
+		      " height, ingesting, finished, error FROM assets"
+		      " WHERE customer_id = ? AND space_id = ? AND id = ?",
+};
+
+enum asset_acol {
+	AC_ROLES,
+	AC_MAX_UNAUTH,
+	AC_CHANNELS,
+	AC_MEDIA_TYPE,
+	AC_WIDTH,
+	AC_HEIGHT,
+	AC_INGESTING,
+	AC_FINISHED,
+	AC_ERROR
+};
+
+struct delivery_asset {
+	const char *cpart; /* the customer as the path gave it */
+	int c, s;
+	const char *id;
+	const char *roles; /* JSON text */
+	int max_unauthorised;
+	bool restricted;
+	const char *channels, *media_type, *finished;
+	int width, height; /* 0 when unknown */
+	bool ingesting;
+	const char *rel; /* "{c}/{s}/{id}", relative to storage_root */
+	const char *dir;
+	struct stored st;
+};
+
+enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL };
+
+/* --- configuration --- */
+
+static const char *storage_root(struct req *rq)
+{
+	return config_str(rq->app->cfg, "storage_root", "var/storage");
+}
+
+static const char *internal_prefix(struct req *rq)
+{
+	return config_str(rq->app->cfg, "nginx_storage_location", "/dlcs-storage");
+}
+
+static long long max_area(struct req *rq)
+{
+	return config_int(rq->app->cfg, "image_max_area", 16777216);
+}
+
+static int jpeg_quality(struct req *rq)
+{
+	long long q = config_int(rq->app->cfg, "image_jpeg_quality",
+				 config_int(rq->app->cfg, "jpeg_quality", 85));
+	return q >= 1 && q <= 100 ? (int)q : 85;
+}
+
+/* --- response helpers --- */
+
+static bool has_header(struct req *rq, const char *name)
+{
+	for (size_t i = 0; i < rq->nresp_headers; i++)
+		if (str_ieq(rq->resp_headers[i].key, name))
+			return true;
+	return false;
+}
+
+/* Our defaults give way to a customer's header of the same name. */
+static void header_default(struct req *rq, const char *name, const char *value)
+{
+	if (!has_header(rq, name))
+		req_header(rq, name, value);
+}
+
+static int finish(struct req *rq, int status)
+{
+	if (status >= 400)
+		header_default(rq, "Cache-Control", CC_ERROR);
+	return status;
+}
+
+/* If-None-Match against a strong tag (weak comparison, as RFC 9110 asks). */
+static bool not_modified(struct req *rq, const char *etag)
+{
+	const char *inm = req_header_in(rq, "If-None-Match");
+	if (!inm)
+		return false;
+	size_t elen = strlen(etag);
+	for (const char *p = inm; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		size_t n = strcspn(p, ",");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == elen && strncmp(p, etag, n) == 0)
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
+/* A body the application makes itself (info.json, an uncached render). */
+static int send_bytes(struct req *rq, const void *data, size_t len, const char *type,
+		      const char *cache_control, const char *etag)
+{
+	header_default(rq, "Cache-Control", cache_control);
+	req_header(rq, "ETag", etag);
+	if (not_modified(rq, etag)) {
+		rq->status = 304;
+		return 304;
+	}
+	sbuf_init(&rq->out, rq->arena);
+	sbuf_add(&rq->out, data, len);
+	rq->content_type = type;
+	rq->status = 200;
+	return 200;
+}
+
+/* A file under storage_root (rel), sent by nginx through X-Accel-Redirect
+ * to its internal location (ranges, ETag, Last-Modified and 304 are
+ * nginx's). 0 when the file is missing (nothing answered). */
+static int send_file(struct req *rq, const char *rel, const char *type, const char *cache_control)
+{
+	const char *path = arena_printf(rq->arena, "%s/%s", storage_root(rq), rel);
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return 0;
+	header_default(rq, "Cache-Control", cache_control);
+	req_header(rq, "X-Accel-Redirect",
+		   arena_printf(rq->arena, "%s/%s", internal_prefix(rq), rel));
+	rq->content_type = type;
+	rq->status = 200;
+	return 200;
+}
+
+static int redirect(struct req *rq, int status, const char *location)
+{
+	req_header(rq, "Location", location);
+	header_default(rq, "Cache-Control", CC_INFO);
+	rq->status = status;
+	return status;
+}
+
+/* --- the asset --- */
+
+/* The path's customer: its id, or its name looked up. 0 or the status. */
+static int customer_resolve(struct req *rq, const char *cpart, int *c)
+{
+	long long v;
+	if (str_to_ll(cpart, 0, INT_MAX, &v)) {
+		*c = (int)v;
+		return 0;
+	}
+	if (!customer_name_valid(cpart))
+		return req_fail(rq, 404, "customer '%s' not found", cpart);
+	struct db_rows *r = db_query(rq->app->db, rq->arena, sql[SQL_CUSTOMER_BY_NAME], "s", cpart);
+	if (!r)
+		return req_db_fail(rq, "looking up the customer");
+	if (r->n == 0)
+		return req_fail(rq, 404, "customer '%s' not found", cpart);
+	*c = (int)db_int(r, 0, 0);
+	return 0;
+}
+
+static bool roles_empty(struct req *rq, const char *roles)
+{
+	if (!roles || !*roles)
+		return true;
+	char err[64];
+	yajl_val v = json_parse(rq->arena, roles, strlen(roles), err, sizeof err);
+	if (!v)
+		return false; /* unreadable: treat as restricted */
+	return YAJL_IS_ARRAY(v) && v->u.array.len == 0;
+}
+
+static bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static const char *channel_name(enum need need)
+{
+	return need == NEED_TILES ? "iiif-img" : need == NEED_SIZES ? "thumbs" : "file";
+}
+
+/* Loads the path's asset and what it needs on disk, applying the custom
+ * headers on the way. 0, or the status it answered. */
+static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
+{
+	memset(as, 0, sizeof *as);
+	as->cpart = rq->strs[0];
+	as->s = (int)rq->ints[0];
+	as->id = rq->strs[1];
+	int st = customer_resolve(rq, as->cpart, &as->c);
+	if (st)
+		return st;
+	if (!asset_id_valid(as->id)) {
+		custom_headers_apply(rq, as->c, as->s, NULL);
+		return req_fail(rq, 404, "asset not found");
+	}
+	struct db_rows *r =
+		db_query(rq->app->db, rq->arena, sql[SQL_ASSET], "iis", as->c, as->s, as->id);
+	if (!r)
+		return req_db_fail(rq, "reading the asset");
+	if (r->n == 0) {
+		custom_headers_apply(rq, as->c, as->s, NULL);
+		return req_fail(rq, 404, "asset %d/%d/%s not found", as->c, as->s, as->id);
+	}
+	as->roles = db_str(r, 0, AC_ROLES);
+	as->max_unauthorised = (int)db_int(r, 0, AC_MAX_UNAUTH);
+	as->channels = db_str(r, 0, AC_CHANNELS);
+	as->media_type = db_str(r, 0, AC_MEDIA_TYPE);
+	as->width = (int)db_int(r, 0, AC_WIDTH);
+	as->height = (int)db_int(r, 0, AC_HEIGHT);
+	as->ingesting = db_int(r, 0, AC_INGESTING) != 0;
+	as->finished = db_str(r, 0, AC_FINISHED);
+	const char *error = db_str(r, 0, AC_ERROR);
+	as->restricted = !roles_empty(rq, as->roles) || as->max_unauthorised >= 0;
+	custom_headers_apply(rq, as->c, as->s, as->roles);
+
+	const char *channel = channel_name(need);
+	if (!channels_has(as->channels, channel))
+		return req_fail(rq, 404, "asset %d/%d/%s is not delivered on the %s channel", as->c,
+				as->s, as->id, channel);
+	if (error && !as->ingesting)
+		return req_fail(rq, 404, "asset %d/%d/%s failed to ingest", as->c, as->s, as->id);
+	as->rel = arena_printf(rq->arena, "%d/%d/%s", as->c, as->s, as->id);
+	as->dir = store_asset_dir(rq->arena, storage_root(rq), as->c, as->s, as->id);
+	bool have;
+	if (need == NEED_ORIGINAL) {
+		have = file_exists(arena_printf(rq->arena, "%s/original", as->dir));
+	} else {
+		stored_load(rq->arena, as->dir, &as->st);
+		have = need == NEED_TILES ? as->st.has_tiles : as->st.has_sizes;
+	}
+	if (!have) {
+		/* A new asset whose first ingest is running: come back soon. (A
+		 * re-ingest keeps the old files until the new ones replace them.) */
+		if (as->ingesting) {
+			req_header(rq, "Retry-After", RETRY_AFTER);
+			return req_fail(rq, 503,
+					"asset %d/%d/%s is being ingested, try again shortly",
+					as->c, as->s, as->id);
+		}
+		return req_fail(rq, 404, "asset %d/%d/%s has no %s files", as->c, as->s, as->id,
+				channel);
+	}
+	return 0;
+}
+
+static bool access_allows(const struct delivery_asset *as, int w, int h)
+{
+	if (!as->restricted)
+		return true;
+	if (w <= 0 || h <= 0)
+		return false; /* the whole service, or an original */
+	return as->max_unauthorised >= 0 && (w > h ? w : h) <= as->max_unauthorised;
+}
+
+int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h)
+{
+	if (access_allows(as, w, h))
+		return 0;
+	if (w > 0 && h > 0 && as->max_unauthorised >= 0)
+		return req_fail(rq, 401,
+				"asset %d/%d/%s is restricted: images larger than %d pixels need "
+				"authorisation",
+				as->c, as->s, as->id, as->max_unauthorised);
+	return req_fail(rq, 401, "asset %d/%d/%s is restricted: authorisation is required", as->c,
+			as->s, as->id);
+}
+
+/* --- info.json --- */
+
+static int send_info(struct req *rq, int version, const struct info_doc *d)
+{
+	struct jw *w = jw_new(rq->arena);
+	info_write(w, d);
+	size_t len;
+	const char *text = jw_text(w, &len);
+	if (!text)
+		return req_fail(rq, 500, "could not generate info.json");
+	char hex[65];
+	sha256_hex(text, len, hex);
+	const char *etag = arena_printf(rq->arena, "\"%.32s\"", hex);
+	const char *type = info_content_type(version, req_header_in(rq, "Accept"));
+	req_header(rq, "Vary", "Accept");
+	if (version == 2 && strcmp(type, "application/json") == 0)
+		req_header(rq, "Link",
+			   "<http://iiif.io/api/image/2/context.json>; "
+			   "rel=\"http://www.w3.org/ns/json-ld#context\"; "
+			   "type=\"application/ld+json\"");
+	return send_bytes(rq, text, len, type, CC_INFO, etag);
+}
+
+static const char *service_id(struct req *rq, const char *prefix, int version,
+			      const struct delivery_asset *as)
+{
+	/* checked by asset_load: safe in a path as they are */
+	return req_url(rq, "/%s/%s%s/%d/%s", prefix, version == 2 ? "v2/" : "", as->cpart, as->s,
+		       as->id);
+}
+
+static int img_info(struct req *rq, int version)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_TILES, &as);
+	if (st || (st = delivery_access(rq, &as, 0, 0)))
+		return st;
+	long long area = max_area(rq);
+	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
+	size_t n = 0;
+	for (size_t i = 0; i < as.st.nsizes; i++)
+		if (area <= 0 || (long long)as.st.sizes[i].w * as.st.sizes[i].h <= area)
+			sizes[n++] = as.st.sizes[i];
+	struct info_doc d = {
+		.version = version,
+		.id = service_id(rq, "iiif-img", version, &as),
+		.W = as.st.W,
+		.H = as.st.H,
+		.sizes = sizes,
+		.nsizes = n,
+		.sf = as.st.sf,
+		.nsf = as.st.nsf,
+		.tile = as.st.tile,
+		.max_area = area,
+		.webp = render_format_available(IIIF_F_WEBP),
+	};
+	return send_info(rq, version, &d);
+}
+
+/* W×H for the thumbnail service: the asset's, else its largest thumbnail. */
+static void thumbs_dims(const struct delivery_asset *as, int *W, int *H)
+{
+	*W = as->width;
+	*H = as->height;
+	if ((*W <= 0 || *H <= 0) && as->st.nsizes > 0) {
+		const struct stored_size *big = &as->st.sizes[0];
+		for (size_t i = 1; i < as->st.nsizes; i++)
+			if ((long long)as->st.sizes[i].w * as->st.sizes[i].h >
+			    (long long)big->w * big->h)
+				big = &as->st.sizes[i];
+		*W = big->w;
+		*H = big->h;
+	}
+}
+
+static int thumbs_info_v(struct req *rq, int version)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_SIZES, &as);
+	if (st)
+		return st;
+	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
+	size_t n = 0;
+	for (size_t i = 0; i < as.st.nsizes; i++)
+		if (access_allows(&as, as.st.sizes[i].w, as.st.sizes[i].h))
+			sizes[n++] = as.st.sizes[i];
+	if (n == 0)
+		return as.restricted ? delivery_access(rq, &as, 0, 0)
+				     : req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c,
+						as.s, as.id);
+	struct info_doc d = {
+		.version = version,
+		.id = service_id(rq, "thumbs", version, &as),
+		.level0 = true,
+		.sizes = sizes,
+		.nsizes = n,
+	};
+	thumbs_dims(&as, &d.W, &d.H);
+	return send_info(rq, version, &d);
+}
+
+/* --- images --- */
+
+static int longest(int w, int h)
+{
+	return w > h ? w : h;
+}
+
+/* The render cache: one file per canonical request and asset version,
+ * named by its SHA-256, under {storage_root}/.cache/{2 hex}/. */
+static const char *cache_key(struct req *rq, const struct delivery_asset *as,
+			     const struct iiif_params *p, const struct iiif_resolved *r)
+{
+	char rot[32];
+	iiif_format_number(p->rotation, rot, sizeof rot);
+	enum iiif_quality q = p->quality == IIIF_Q_COLOR ? IIIF_Q_DEFAULT : p->quality;
+	return arena_printf(rq->arena, "1|%d|%d|%s|%s|%d,%d,%d,%d|%d,%d|%s%s|%s|%s|%d", as->c,
+			    as->s, as->id, as->finished ? as->finished : "-", r->region.x,
+			    r->region.y, r->region.w, r->region.h, r->w, r->h, p->mirror ? "!" : "",
+			    rot, iiif_quality_name(q), iiif_format_ext(p->format),
+			    jpeg_quality(rq));
+}
+
+struct cache_entry {
+	const char *path;
+	time_t atime;
+	long long size;
+};
+
+static int cache_entry_cmp(const void *a, const void *b)
+{
+	const struct cache_entry *x = a, *y = b;
+	return x->atime < y->atime ? -1 : x->atime > y->atime;
+}
+
+/* Removes the least recently used entries (atime, which every hit sets)
+ * until the cache is at 90% of limit. One process at a time: the others
+ * skip while the lock is held. Stale temporary files go too. */
+static void cache_evict(struct arena *a, const char *cache_dir, long long limit)
+{
+	int lock = open(arena_printf(a, "%s/.lock", cache_dir), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lock < 0)
+		return;
+	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
+		close(lock);
+		return;
+	}
+	struct cache_entry *e = NULL;
+	size_t n = 0, cap = 0;
+	long long total = 0;
+	time_t now = time(NULL);
+	DIR *top = opendir(cache_dir);
+	struct dirent *d;
+	while (top && (d = readdir(top))) {
+		if (strlen(d->d_name) != 2 || d->d_name[0] == '.')
+			continue;
+		const char *sub = arena_printf(a, "%s/%s", cache_dir, d->d_name);
+		DIR *dir = opendir(sub);
+		struct dirent *f;
+		while (dir && (f = readdir(dir))) {
+			if (strcmp(f->d_name, ".") == 0 || strcmp(f->d_name, "..") == 0)
+				continue;
+			const char *path = arena_printf(a, "%s/%s", sub, f->d_name);
+			struct stat st;
+			if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+				continue;
+			if (f->d_name[0] == '.') { /* a writer's temporary file */
+				if (now - st.st_mtime > 3600)
+					unlink(path);
+				continue;
+			}
+			if (n == cap) {
+				size_t ncap = cap ? cap * 2 : 1024;
+				e = arena_realloc(a, e, cap * sizeof *e, ncap * sizeof *e);
+				cap = ncap;
+			}
+			e[n++] = (struct cache_entry){path, st.st_atime, (long long)st.st_size};
+			total += st.st_size;
+		}
+		if (dir)
+			closedir(dir);
+	}
+	if (top)
+		closedir(top);
+	if (total > limit) {
+		qsort(e, n, sizeof *e, cache_entry_cmp);
+		long long target = limit / 10 * 9;
+		size_t removed = 0;
+		for (size_t i = 0; i < n && total > target; i++)
+			if (unlink(e[i].path) == 0) {
+				total -= e[i].size;
+				removed++;
+			}
+		log_info("render cache: removed %zu files, %lld bytes left", removed, total);
+	}
+	flock(lock, LOCK_UN);
+	close(lock);
+}
+
+/* Writes data as rel atomically; false on any failure (nothing left). */
+static bool cache_store(struct req *rq, const char *root, const char *sub, const char *rel,
+			const void *data, size_t len)
+{
+	const char *cache = arena_printf(rq->arena, "%s/.cache", root);
+	const char *dir = arena_printf(rq->arena, "%s/%s", cache, sub);
+	if ((mkdir(cache, 0755) != 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0755) != 0 && errno != EEXIST))
+		return false;
+	const char *final = arena_printf(rq->arena, "%s/%s", root, rel);
+	const char *tmp =
+		arena_printf(rq->arena, "%s/.tmp-%d-%s", dir, (int)getpid(), strrchr(rel, '/') + 1);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return false;
+	const char *p = data;
+	size_t left = len;
+	bool ok = true;
+	while (left > 0) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ok = false;
+			break;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (close(fd) != 0)
+		ok = false;
+	if (!ok || rename(tmp, final) != 0) {
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+/* A render from the cache, or made now and cached. */
+static int send_render(struct req *rq, const struct delivery_asset *as, const struct iiif_params *p,
+		       const struct iiif_resolved *r)
+{
+	const char *root = storage_root(rq);
+	const char *key = cache_key(rq, as, p, r);
+	char hex[65];
+	sha256_hex(key, strlen(key), hex);
+	const char *sub = arena_strndup(rq->arena, hex, 2);
+	const char *rel =
+		arena_printf(rq->arena, ".cache/%s/%s.%s", sub, hex, iiif_format_ext(p->format));
+	const char *type = iiif_format_mime(p->format);
+	long long limit = config_int(rq->app->cfg, "image_cache_bytes", 1LL << 30);
+
+	if (limit > 0) {
+		const char *path = arena_printf(rq->arena, "%s/%s", root, rel);
+		/* a hit counts as a use: eviction goes by atime */
+		struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
+		if (utimensat(AT_FDCWD, path, ts, 0) == 0) {
+			int st = send_file(rq, rel, type, CC_IMAGE);
+			if (st)
+				return st;
+		}
+	}
+	struct render_src src = {.dir = as->dir,
+				 .W = as->st.W,
+				 .H = as->st.H,
+				 .tile = as->st.tile,
+				 .nsf = as->st.nsf};
+	memcpy(src.sf, as->st.sf, sizeof src.sf);
+	struct render_out out;
+	int st = render_image(rq->arena, &src, p, r, jpeg_quality(rq), &out);
+	if (st == 501)
+		return req_fail(rq, 501, "%s", out.error);
+	if (st) {
+		log_err("%s: rendering %s: %s", rq->request_id, as->rel, out.error);
+		return req_fail(rq, 500, "the image could not be computed");
+	}
+	if (limit > 0 && cache_store(rq, root, sub, rel, out.data, out.len)) {
+		/* Past the limit on average every limit/16 bytes written: a
+		 * coin from the key's hash, so no process keeps a count. */
+		uint32_t coin = (uint32_t)strtoul(arena_strndup(rq->arena, hex + 2, 8), NULL, 16);
+		if ((double)coin / 4294967296.0 < 16.0 * (double)out.len / (double)limit)
+			cache_evict(rq->arena, arena_printf(rq->arena, "%s/.cache", root), limit);
+		st = send_file(rq, rel, type, CC_IMAGE);
+		if (st)
+			return st;
+	}
+	return send_bytes(rq, out.data, out.len, type, CC_IMAGE,
+			  arena_printf(rq->arena, "\"%.32s\"", hex));
+}
+
+static int img_image(struct req *rq, int version)
+{
+	struct iiif_params p;
+	const char *why;
+	int st = iiif_parse(version, rq->strs[2], rq->strs[3], rq->strs[4], rq->strs[5], &p, &why);
+	if (st)
+		return req_fail(rq, st, "%s", why);
+	struct delivery_asset as;
+	if ((st = asset_load(rq, NEED_TILES, &as)))
+		return st;
+	struct iiif_limits lim = {.max_area = max_area(rq)};
+	struct iiif_resolved r;
+	if ((st = iiif_resolve(&p, as.st.W, as.st.H, &lim, &r, &why)))
+		return req_fail(rq, st, "%s", why);
+	if ((st = delivery_access(rq, &as, r.w, r.h)))
+		return st;
+	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
+	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
+		/* exactly a stored tile or thumbnail: the file itself */
+		char name[96];
+		int tw, th;
+		if (stored_match_tile(&as.st, &r, name, sizeof name, &tw, &th)) {
+			const char *rel = arena_printf(rq->arena, "%s/tiles/%s", as.rel, name);
+			if (access_allows(&as, tw, th) &&
+			    (st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
+				return st;
+		}
+		int k = stored_match_size(as.st.sizes, as.st.nsizes, as.st.W, as.st.H, &r);
+		if (k >= 0 && access_allows(&as, as.st.sizes[k].w, as.st.sizes[k].h)) {
+			const char *rel = arena_printf(rq->arena, "%s/thumbs/%d.jpg", as.rel,
+						       longest(as.st.sizes[k].w, as.st.sizes[k].h));
+			if ((st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
+				return st;
+		}
+	}
+	return send_render(rq, &as, &p, &r);
+}
+
+static int thumbs_image_v(struct req *rq, int version)
+{
+	struct iiif_params p;
+	const char *why;
+	int st = iiif_parse(version, rq->strs[2], rq->strs[3], rq->strs[4], rq->strs[5], &p, &why);
+	if (st)
+		return req_fail(rq, st, "%s", why);
+	if (p.rotation != 0 || p.mirror)
+		return req_fail(rq, 400, "thumbnails: the rotation must be 0");
+	if (p.quality != IIIF_Q_DEFAULT)
+		return req_fail(rq, 400, "thumbnails: the quality must be default");
+	if (p.format != IIIF_F_JPG)
+		return req_fail(rq, 400, "thumbnails: the format must be jpg");
+	struct delivery_asset as;
+	if ((st = asset_load(rq, NEED_SIZES, &as)))
+		return st;
+	int W, H;
+	thumbs_dims(&as, &W, &H);
+	struct iiif_resolved r;
+	if ((st = iiif_resolve(&p, W, H, NULL, &r, &why)))
+		return req_fail(rq, st, "%s", why);
+	if (r.region.x != 0 || r.region.y != 0 || r.region.w != W || r.region.h != H)
+		return req_fail(rq, 400, "thumbnails: the region must be full");
+	int k = stored_match_size(as.st.sizes, as.st.nsizes, W, H, &r);
+	if (k < 0)
+		return req_fail(rq, 404, "no thumbnail of %dx%d; see info.json for the sizes", r.w,
+				r.h);
+	const struct stored_size *t = &as.st.sizes[k];
+	if ((st = delivery_access(rq, &as, t->w, t->h)))
+		return st;
+	const char *rel = arena_printf(rq->arena, "%s/thumbs/%d.jpg", as.rel, longest(t->w, t->h));
+	if ((st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
+		return st;
+	log_err("%s: %s is listed in s.json but missing", rq->request_id, rel);
+	return req_fail(rq, 500, "a stored thumbnail is missing");
+}
+
+/* --- redirects --- */
+
+static int redirect_info(struct req *rq, const char *prefix, int status)
+{
+	int c;
+	int st = customer_resolve(rq, rq->strs[0], &c);
+	if (st)
+		return st;
+	custom_headers_apply(rq, c, (int)rq->ints[0], NULL);
+	/* both parts are checked, so they go into the URL as they are: an id
+	 * is [A-Za-z0-9._~()-], a customer a number or [A-Za-z0-9_.-] */
+	if (!asset_id_valid(rq->strs[1]))
+		return req_fail(rq, 404, "asset not found");
+	return redirect(rq, status,
+			req_url(rq, "/%s/%s/%d/%s/info.json", prefix, rq->strs[0], (int)rq->ints[0],
+				rq->strs[1]));
+}
+
+/* --- the routes' handlers --- */
+
+int iiif_img_redirect(struct req *rq)
+{
+	return finish(rq, redirect_info(rq, "iiif-img", 303));
+}
+
+int iiif_img_redirect_v2(struct req *rq)
+{
+	return finish(rq, redirect_info(rq, "iiif-img/v2", 303));
+}
+
+int iiif_img_redirect_v3(struct req *rq)
+{
+	return finish(rq, redirect_info(rq, "iiif-img", 303));
+}
+
+int iiif_img_info(struct req *rq)
+{
+	return finish(rq, img_info(rq, 3));
+}
+
+int iiif_img_info_v2(struct req *rq)
+{
+	return finish(rq, img_info(rq, 2));
+}
+
+int iiif_img_info_v3(struct req *rq)
+{
+	return finish(rq, redirect_info(rq, "iiif-img", 302));
+}
+
+int iiif_img_image(struct req *rq)
+{
+	return finish(rq, img_image(rq, 3));
+}
+
+int iiif_img_image_v2(struct req *rq)
+{
+	return finish(rq, img_image(rq, 2));
+}
+
+int thumbs_redirect(struct req *rq)
+{
+	return finish(rq, redirect_info(rq, "thumbs", 303));
+}
+
+int thumbs_redirect_v2(struct req *rq)
+{
+	return finish(rq, redirect_info(rq, "thumbs/v2", 303));
+}
+
+int thumbs_info(struct req *rq)
+{
+	return finish(rq, thumbs_info_v(rq, 3));
+}
+
+int thumbs_info_v2(struct req *rq)
+{
+	return finish(rq, thumbs_info_v(rq, 2));
+}
+
+int thumbs_image(struct req *rq)
+{
+	return finish(rq, thumbs_image_v(rq, 3));
+}
+
+int thumbs_image_v2(struct req *rq)
+{
+	return finish(rq, thumbs_image_v(rq, 2));
+}
+
+int file_get(struct req *rq)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_ORIGINAL, &as);
+	if (st || (st = delivery_access(rq, &as, 0, 0)))
+		return finish(rq, st);
+	const char *type =
+		as.media_type && *as.media_type ? as.media_type : "application/octet-stream";
+	st = send_file(rq, arena_printf(rq->arena, "%s/original", as.rel), type, CC_IMAGE);
+	return finish(rq, st ? st : req_fail(rq, 500, "the stored original is missing"));
+}

@@ -1,0 +1,419 @@
+/* info.json and the stored files it comes from: info.txt and s.json
+ * parsing, the 3.0 and 2.1 documents (parsed back and checked field by
+ * field), the Accept negotiation, and matching requests to stored tiles and
+ * thumbnails with OpenSeadragon's tile URLs. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "iiif/iiif_parse.h"
+#include "iiif/info.h"
+#include "json.h"
+#include "check.h"
+
+static struct arena *A;
+
+static void test_info_txt(void)
+{
+	struct stored st;
+	memset(&st, 0, sizeof st);
+	CHECK(stored_parse_info("1000 700 256 1 2 4\n", &st) == 0);
+	CHECK(st.has_tiles && st.W == 1000 && st.H == 700 && st.tile == 256 && st.nsf == 3 &&
+	      st.sf[2] == 4);
+	CHECK(stored_parse_info("1 1 256 1", &st) == 0 && st.nsf == 1);
+	static const char *const bad[] = {
+		"",
+		"1000 700 256\n",
+		"1000 700 256 2 4\n",
+		"1000 700 256 1 1\n",
+		"1000 700 256 1 4 2\n",
+		"0 700 256 1\n",
+		"1000 -7 256 1\n",
+		"1000 700 256 1 \n",
+		"1000  700 256 1\n",
+		"1000 700 256 1\n\n",
+		"x 700 256 1\n",
+		"1000 700 256 1 2 x\n",
+		"9999999 700 256 1\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct stored t;
+		memset(&t, 0, sizeof t);
+		int rc = stored_parse_info(bad[i], &t);
+		if (rc == 0)
+			fprintf(stderr, "info.txt '%s' accepted\n", bad[i]);
+		CHECK(rc == -1 && !t.has_tiles);
+	}
+	char many[400] = "100 100 256";
+	for (int i = 0; i < 33; i++) {
+		size_t n = strlen(many);
+		snprintf(many + n, sizeof many - n, " %lld", 1LL << i);
+	}
+	CHECK(stored_parse_info(many, &st) == -1);
+}
+
+static void test_sizes(void)
+{
+	struct stored st;
+	memset(&st, 0, sizeof st);
+	const char *j = "{\"o\":[[400,280],[200,140],[100,70]],\"a\":[[1000,700]]}";
+	CHECK(stored_parse_sizes(A, j, strlen(j), &st) == 0);
+	CHECK(st.has_sizes && st.nsizes == 4);
+	CHECK(st.sizes[0].w == 100 && st.sizes[0].open && st.sizes[3].w == 1000 &&
+	      !st.sizes[3].open);
+	j = "{\"o\":[],\"a\":[]}";
+	CHECK(stored_parse_sizes(A, j, strlen(j), &st) == 0 && st.nsizes == 0);
+	static const char *const bad[] = {"",
+					  "[]",
+					  "{\"o\":{}}",
+					  "{\"o\":[[1]]}",
+					  "{\"o\":[[1,2,3]]}",
+					  "{\"o\":[[0,2]]}",
+					  "{\"o\":[[\"1\",2]]}",
+					  "{\"o\":[[1.5,2]]}",
+					  "{\"o\":[[1,2]]"};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		struct stored t;
+		memset(&t, 0, sizeof t);
+		CHECK(stored_parse_sizes(A, bad[i], strlen(bad[i]), &t) == -1);
+	}
+}
+
+static yajl_val doc(const struct info_doc *d)
+{
+	struct jw *w = jw_new(A);
+	info_write(w, d);
+	size_t len;
+	const char *text = jw_text(w, &len);
+	CHECK(text != NULL);
+	if (!text)
+		return NULL;
+	char err[128];
+	return json_parse(A, text, len, err, sizeof err);
+}
+
+static const char *str_at(yajl_val v, const char *key)
+{
+	return YAJL_GET_STRING(json_get(v, key));
+}
+
+static bool array_has(yajl_val arr, const char *s)
+{
+	for (size_t i = 0; YAJL_IS_ARRAY(arr) && i < arr->u.array.len; i++) {
+		const char *v = YAJL_GET_STRING(arr->u.array.values[i]);
+		if (v && strcmp(v, s) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void test_documents(void)
+{
+	static const struct stored_size sizes[] = {
+		{100, 70, true}, {200, 140, true}, {1000, 700, false}};
+	static const int sf[] = {1, 2, 4};
+	struct info_doc d = {.version = 3,
+			     .id = "https://h/iiif-img/2/1/a",
+			     .W = 1000,
+			     .H = 700,
+			     .sizes = sizes,
+			     .nsizes = 3,
+			     .sf = sf,
+			     .nsf = 3,
+			     .tile = 256,
+			     .max_area = 16777216,
+			     .webp = true};
+	yajl_val v = doc(&d);
+	CHECK(v && YAJL_IS_OBJECT(v));
+	if (v) {
+		/* @context first, as the specification asks */
+		CHECK(strcmp(v->u.object.keys[0], "@context") == 0);
+		CHECK_STR(str_at(v, "@context"), "http://iiif.io/api/image/3/context.json");
+		CHECK_STR(str_at(v, "id"), "https://h/iiif-img/2/1/a");
+		CHECK_STR(str_at(v, "type"), "ImageService3");
+		CHECK_STR(str_at(v, "protocol"), "http://iiif.io/api/image");
+		CHECK_STR(str_at(v, "profile"), "level2");
+		CHECK(YAJL_GET_INTEGER(json_get(v, "width")) == 1000);
+		CHECK(YAJL_GET_INTEGER(json_get(v, "height")) == 700);
+		CHECK(YAJL_GET_INTEGER(json_get(v, "maxArea")) == 16777216);
+		yajl_val s = json_get(v, "sizes");
+		CHECK(YAJL_IS_ARRAY(s) && s->u.array.len == 3);
+		if (YAJL_IS_ARRAY(s) && s->u.array.len == 3) {
+			CHECK(YAJL_GET_INTEGER(json_get(s->u.array.values[0], "width")) == 100);
+			CHECK(YAJL_GET_INTEGER(json_get(s->u.array.values[2], "height")) == 700);
+		}
+		yajl_val t = json_get(v, "tiles");
+		CHECK(YAJL_IS_ARRAY(t) && t->u.array.len == 1);
+		if (YAJL_IS_ARRAY(t) && t->u.array.len == 1) {
+			yajl_val t0 = t->u.array.values[0];
+			CHECK(YAJL_GET_INTEGER(json_get(t0, "width")) == 256);
+			yajl_val f = json_get(t0, "scaleFactors");
+			CHECK(YAJL_IS_ARRAY(f) && f->u.array.len == 3 &&
+			      YAJL_GET_INTEGER(f->u.array.values[2]) == 4);
+		}
+		CHECK(array_has(json_get(v, "extraFormats"), "webp"));
+		CHECK(array_has(json_get(v, "extraFormats"), "tif"));
+		CHECK(!array_has(json_get(v, "extraFormats"), "jpg"));
+		CHECK(array_has(json_get(v, "extraQualities"), "bitonal"));
+		CHECK(array_has(json_get(v, "extraFeatures"), "mirroring"));
+		CHECK(array_has(json_get(v, "extraFeatures"), "rotationArbitrary"));
+		CHECK(array_has(json_get(v, "extraFeatures"), "sizeUpscaling"));
+	}
+	d.webp = false;
+	v = doc(&d);
+	CHECK(v && !array_has(json_get(v, "extraFormats"), "webp"));
+
+	d.version = 2;
+	d.webp = true;
+	v = doc(&d);
+	CHECK(v && YAJL_IS_OBJECT(v));
+	if (v) {
+		CHECK_STR(str_at(v, "@context"), "http://iiif.io/api/image/2/context.json");
+		CHECK_STR(str_at(v, "@id"), "https://h/iiif-img/2/1/a");
+		CHECK(json_get(v, "id") == NULL && json_get(v, "type") == NULL);
+		yajl_val p = json_get(v, "profile");
+		CHECK(YAJL_IS_ARRAY(p) && p->u.array.len == 2);
+		if (YAJL_IS_ARRAY(p) && p->u.array.len == 2) {
+			CHECK_STR(YAJL_GET_STRING(p->u.array.values[0]),
+				  "http://iiif.io/api/image/2/level2.json");
+			yajl_val o = p->u.array.values[1];
+			CHECK(array_has(json_get(o, "formats"), "jpg"));
+			CHECK(array_has(json_get(o, "formats"), "webp"));
+			CHECK(array_has(json_get(o, "qualities"), "default"));
+			CHECK(array_has(json_get(o, "qualities"), "bitonal"));
+			CHECK(array_has(json_get(o, "supports"), "mirroring"));
+			CHECK(array_has(json_get(o, "supports"), "sizeAboveFull"));
+			CHECK(YAJL_GET_INTEGER(json_get(o, "maxArea")) == 16777216);
+		}
+		yajl_val s = json_get(v, "sizes");
+		CHECK(YAJL_IS_ARRAY(s) && s->u.array.len == 3 &&
+		      json_get(s->u.array.values[0], "type") == NULL);
+	}
+
+	/* the thumbnail service: level 0, sizes only */
+	struct info_doc t = {.version = 3,
+			     .id = "https://h/thumbs/2/1/a",
+			     .W = 1000,
+			     .H = 700,
+			     .level0 = true,
+			     .sizes = sizes,
+			     .nsizes = 2};
+	v = doc(&t);
+	CHECK(v && YAJL_IS_OBJECT(v));
+	if (v) {
+		CHECK_STR(str_at(v, "profile"), "level0");
+		CHECK(json_get(v, "tiles") == NULL && json_get(v, "extraFormats") == NULL);
+		yajl_val s = json_get(v, "sizes");
+		CHECK(YAJL_IS_ARRAY(s) && s->u.array.len == 2);
+	}
+	t.version = 2;
+	v = doc(&t);
+	yajl_val p = v ? json_get(v, "profile") : NULL;
+	CHECK(YAJL_IS_ARRAY(p) && p->u.array.len == 1);
+	if (YAJL_IS_ARRAY(p) && p->u.array.len == 1)
+		CHECK_STR(YAJL_GET_STRING(p->u.array.values[0]),
+			  "http://iiif.io/api/image/2/level0.json");
+}
+
+static void test_content_type(void)
+{
+	const char *ld3 = "application/ld+json;profile=\"http://iiif.io/api/image/3/context.json\"";
+	CHECK_STR(info_content_type(3, NULL), ld3);
+	CHECK_STR(info_content_type(3, "*/*"), ld3);
+	CHECK_STR(info_content_type(3, "application/ld+json"), ld3);
+	CHECK_STR(info_content_type(3, "application/json"), "application/json");
+	CHECK_STR(info_content_type(3, "text/html"), ld3);
+	CHECK_STR(info_content_type(2, NULL), "application/json");
+	CHECK_STR(info_content_type(2, "*/*"), "application/json");
+	CHECK_STR(info_content_type(2, "application/ld+json"), "application/ld+json");
+}
+
+/* OpenSeadragon's getTileUrl arithmetic (iiiftilesource.js, versions 2 and
+ * 3; `w2` the older 2.x size "w," instead of "w,h"), rewritten here: every
+ * URL it makes for a pyramid must resolve to the stored tile derive.c names
+ * {x},{y},{w},{h}_{sw}.jpg, computed here independently. */
+static void osd_check(int W, int H)
+{
+	struct stored st;
+	memset(&st, 0, sizeof st);
+	st.has_tiles = true;
+	st.W = W, st.H = H, st.tile = 256;
+	for (long long f = 1;; f *= 2) {
+		st.sf[st.nsf++] = (int)f;
+		if ((W + f - 1) / f <= 256 && (H + f - 1) / f <= 256)
+			break;
+	}
+	int maxLevel = st.nsf - 1, misses = 0, total = 0;
+	for (int form = 0; form < 3; form++) { /* v3, v2 "w,h", v2 "w," */
+		int version = form == 0 ? 3 : 2;
+		for (int level = 0; level <= maxLevel; level++) {
+			double scale = 1.0;
+			for (int i = 0; i < maxLevel - level; i++)
+				scale *= 0.5;
+			long long f = 1LL << (maxLevel - level);
+			int lw = (int)ceil(W * scale), lh = (int)ceil(H * scale);
+			int span = (int)llround(256 / scale);
+			for (int y = 0; y * 256 < lh; y++)
+				for (int x = 0; x * 256 < lw; x++) {
+					char region[64], size[64];
+					if (lw < 256 && lh < 256) {
+						snprintf(region, sizeof region, "full");
+						if (version == 2 && lw == W)
+							snprintf(size, sizeof size, "full");
+						else if (version == 3 && lw == W && lh == H)
+							snprintf(size, sizeof size, "max");
+						else if (version == 3)
+							snprintf(size, sizeof size, "%d,%d", lw,
+								 lh);
+						else
+							snprintf(size, sizeof size, "%d,", lw);
+					} else {
+						int tx = x * span, ty = y * span;
+						int tw = span < W - tx ? span : W - tx;
+						int th = span < H - ty ? span : H - ty;
+						if (x == 0 && y == 0 && tw == W && th == H)
+							snprintf(region, sizeof region, "full");
+						else
+							snprintf(region, sizeof region,
+								 "%d,%d,%d,%d", tx, ty, tw, th);
+						int sw = 256 < lw - x * 256 ? 256 : lw - x * 256;
+						int sh = 256 < lh - y * 256 ? 256 : lh - y * 256;
+						if (version == 2 && sw == W)
+							snprintf(size, sizeof size, "full");
+						else if (version == 3 && sw == W && sh == H)
+							snprintf(size, sizeof size, "max");
+						else if (form == 2)
+							snprintf(size, sizeof size, "%d,", sw);
+						else
+							snprintf(size, sizeof size, "%d,%d", sw,
+								 sh);
+					}
+					/* the name derive.c gives this tile */
+					long long sp = 256 * f, ex = x * sp, ey = y * sp;
+					long long ew = W - ex < sp ? W - ex : sp;
+					long long eh = H - ey < sp ? H - ey : sp;
+					char want[96], got[96];
+					snprintf(want, sizeof want, "%lld,%lld,%lld,%lld_%lld.jpg",
+						 ex, ey, ew, eh, (ew + f - 1) / f);
+					struct iiif_params p;
+					struct iiif_resolved r;
+					const char *why;
+					struct iiif_limits lim = {0};
+					int tw = 0, th = 0;
+					bool ok = iiif_parse(version, region, size, "0",
+							     "default.jpg", &p, &why) == 0 &&
+						  iiif_resolve(&p, W, H, &lim, &r, &why) == 0 &&
+						  stored_match_tile(&st, &r, got, sizeof got, &tw,
+								    &th) &&
+						  strcmp(got, want) == 0 &&
+						  tw == (int)((ew + f - 1) / f) &&
+						  th == (int)((eh + f - 1) / f);
+					/* the old 2.x "w," of a sliver means a taller image
+					 * than the tile (the height follows the region's
+					 * ratio): it is rendered, not matched */
+					long long esw = (ew + f - 1) / f, esh = (eh + f - 1) / f;
+					long long hr = (2 * eh * esw + ew) / (2 * ew);
+					if (version == 2 && size[strlen(size) - 1] == ',' &&
+					    (hr > esh + 1 || hr < esh - 1))
+						continue;
+					total++;
+					if (!ok && misses++ < 5)
+						fprintf(stderr, "%dx%d v%d %s/%s: want %s\n", W, H,
+							version, region, size, want);
+				}
+		}
+	}
+	CHECK(misses == 0 && total > 0);
+}
+
+static void test_tiles_match(void)
+{
+	static const int dims[][2] = {{1000, 700},  {777, 555},   {256, 256}, {257, 100},
+				      {6000, 4000}, {10000, 50},  {1, 1},     {512, 300},
+				      {255, 1000},  {4097, 4095}, {513, 513}, {100, 7000}};
+	for (size_t i = 0; i < sizeof dims / sizeof *dims; i++)
+		osd_check(dims[i][0], dims[i][1]);
+
+	/* not tiles: a misaligned region, another size, a region across tiles */
+	struct stored st;
+	memset(&st, 0, sizeof st);
+	CHECK(stored_parse_info("1000 700 256 1 2 4\n", &st) == 0);
+	static const char *const not_tiles[][2] = {
+		{"1,0,256,256", "256,256"}, {"0,0,256,256", "255,255"},   {"0,0,256,256", "128,"},
+		{"0,0,512,512", "512,512"}, {"128,0,256,256", "256,256"}, {"full", "max"},
+		{"0,0,1024,1024", "256,"},
+	};
+	for (size_t i = 0; i < sizeof not_tiles / sizeof *not_tiles; i++) {
+		struct iiif_params p;
+		struct iiif_resolved r;
+		const char *why;
+		char name[96];
+		int tw, th;
+		CHECK(iiif_parse(3, not_tiles[i][0], not_tiles[i][1], "0", "default.jpg", &p,
+				 &why) == 0 &&
+		      iiif_resolve(&p, 1000, 700, NULL, &r, &why) == 0);
+		CHECK(!stored_match_tile(&st, &r, name, sizeof name, &tw, &th));
+	}
+	/* without info.txt nothing matches */
+	struct stored none;
+	memset(&none, 0, sizeof none);
+	struct iiif_resolved r = {.region = {0, 0, 256, 256}, .w = 256, .h = 256};
+	char name[96];
+	int tw, th;
+	CHECK(!stored_match_tile(&none, &r, name, sizeof name, &tw, &th));
+}
+
+static void test_sizes_match(void)
+{
+	/* derive's default thumbnails of a 1000×700 image */
+	static const struct stored_size s[] = {
+		{100, 70, true}, {200, 140, true}, {400, 280, true}, {1000, 700, false}};
+	static const struct {
+		int version;
+		const char *size;
+		int want; /* index, -1 none */
+	} t[] = {
+		{3, "100,70", 0},     {3, "!100,100", 0}, {3, "100,", 0},     {3, ",70", 0},
+		{3, "!200,200", 1},   {3, "400,280", 2},  {3, "!400,400", 2}, {3, "max", 3},
+		{3, "!1024,1024", 3}, {3, "101,", -1},    {3, "100,71", -1},  {3, "!150,150", -1},
+		{3, "pct:10", 0},     {3, "pct:40", 2},   {2, "100,", 0},     {2, "full", 3},
+		{2, "!200,200", 1},   {2, "200,140", 1},  {3, "300,", -1},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		struct iiif_params p;
+		struct iiif_resolved r;
+		const char *why;
+		int got = -2;
+		if (iiif_parse(t[i].version, "full", t[i].size, "0", "default.jpg", &p, &why) ==
+			    0 &&
+		    iiif_resolve(&p, 1000, 700, NULL, &r, &why) == 0)
+			got = stored_match_size(s, 4, 1000, 700, &r);
+		if (got != t[i].want)
+			fprintf(stderr, "size v%d %s: %d, want %d\n", t[i].version, t[i].size, got,
+				t[i].want);
+		CHECK(got == t[i].want);
+	}
+	/* only the full region */
+	struct iiif_resolved r = {.region = {0, 0, 999, 700}, .w = 100, .h = 70};
+	CHECK(stored_match_size(s, 4, 1000, 700, &r) == -1);
+	/* a computed side one pixel off still finds the file */
+	r = (struct iiif_resolved){.region = {0, 0, 1000, 700}, .w = 100, .h = 71, .h_free = true};
+	CHECK(stored_match_size(s, 4, 1000, 700, &r) == 0);
+	r.h_free = false;
+	CHECK(stored_match_size(s, 4, 1000, 700, &r) == -1);
+}
+
+int main(void)
+{
+	A = arena_new(1 << 16);
+	test_info_txt();
+	test_sizes();
+	test_documents();
+	test_content_type();
+	test_tiles_match();
+	test_sizes_match();
+	arena_free(A);
+	return check_done();
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct cache;
 struct config;
 struct db;
 struct req;
@@ -25,6 +26,7 @@ struct app {
 	auth_fn authenticate;
 	size_t max_body;
 	const char *base_url; /* from config, NULL to derive from each request */
+	struct cache *auth_cache; /* verified credentials (keys.c), NULL: none */
 	unsigned long long served;
 	volatile int stopping; /* set by SIGTERM: finish the request in hand, then exit */
 };

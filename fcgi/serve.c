@@ -3,6 +3,7 @@
  * The response is buffered whole and written with Content-Length. */
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ static void on_term(int sig)
 	(void)sig;
 	if (signalled_app)
 		signalled_app->stopping = 1;
+	/* libfcgi drops an idle kept-alive connection and goes back to accept()
+	 * without looking at our flag; this makes its accept fail instead. */
+	FCGX_ShutdownPending();
 }
 
 static bool parse_query(struct req *rq)
@@ -411,6 +415,10 @@ int serve(struct app *app)
 		log_err("FCGX_InitRequest failed");
 		return 1;
 	}
+	/* Keep freed memory in the process: returning it to the kernel after
+	 * every request (and faulting it back in) cost more than the request. */
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
 	struct arena *a = arena_new(64 * 1024);
 	log_info("serving (%zu routes)", app->nroutes);
 	while (!app->stopping) {

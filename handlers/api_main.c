@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "keys.h"
@@ -36,11 +37,13 @@ int main(int argc, char **argv)
 		.routes = api_routes,
 		.nroutes = api_routes_count,
 		.authenticate = keys_authenticate,
+		.auth_cache = cache_new(1024),
 		.max_body = (size_t)config_int(cfg, "max_body_bytes", 16 * 1024 * 1024),
 		.base_url = config_str(cfg, "base_url", NULL),
 	};
 	int rc = serve(&app);
 	db_free(app.db);
+	cache_free(app.auth_cache);
 	mysql_library_end();
 	config_free(cfg);
 	return rc;

@@ -1,7 +1,13 @@
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "app.h"
 #include "arena.h"
+#include "cache.h"
+#include "log.h"
 #include "common.h"
 #include "config.h"
 #include "db.h"
@@ -58,19 +64,84 @@ static bool same_hash(const char *a, const char *b)
 	return diff == 0;
 }
 
+/* Verified credentials are cached per process (a database round trip is
+ * most of a small request's cost). A deleted key must stop working at once
+ * on every worker and host, so deletion touches a file on the shared
+ * storage whose change empties every worker's cache: one stat() per request
+ * instead of a query. Without that file there is no cache. */
+static const char *revocation_file(struct req *rq)
+{
+	const char *path = config_str(rq->app->cfg, "auth_revocation_file", NULL);
+	if (path)
+		return path;
+	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
+	return root ? arena_printf(rq->arena, "%s/.auth-revocations", root) : NULL;
+}
+
+/* The cache when it may be used: emptied first if keys were revoked since. */
+static struct cache *auth_cache(struct req *rq)
+{
+	struct cache *c = rq->app->auth_cache;
+	const char *path = c ? revocation_file(rq) : NULL;
+	if (!path)
+		return NULL;
+	struct stat st;
+	char stamp[64] = "none";
+	if (stat(path, &st) == 0)
+		xsnprintf(stamp, sizeof stamp, "%lld.%09ld", (long long)st.st_mtim.tv_sec,
+			  st.st_mtim.tv_nsec);
+	const char *seen = cache_get(c, "@revocations");
+	if (!seen || strcmp(seen, stamp) != 0) {
+		cache_clear(c);
+		cache_put(c, "@revocations", stamp, 1e9);
+	}
+	return c;
+}
+
+static void revoke_cached_keys(struct req *rq)
+{
+	const char *path = revocation_file(rq);
+	if (!path)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || futimens(fd, NULL) != 0)
+		log_err("cannot touch %s: cached credentials stay valid up to their expiry", path);
+	if (fd >= 0)
+		close(fd);
+	if (rq->app->auth_cache)
+		cache_clear(rq->app->auth_cache);
+}
+
 int keys_authenticate(struct req *rq, const char *key, const char *secret)
 {
 	if (!uuid_valid(key) || strlen(secret) > 256)
 		return req_fail(rq, 401, "invalid credentials");
+	char want[65];
+	secret_hash(rq->app->cfg, key, secret, want);
+	struct cache *cache = auth_cache(rq);
+	const char *hit = cache ? cache_get(cache, key) : NULL;
+	int customer, admin;
+	char hash[65];
+	if (hit && sscanf(hit, "%64s %d %d", hash, &customer, &admin) == 3 &&
+	    same_hash(hash, want)) {
+		rq->caller_customer = customer;
+		rq->caller_admin = admin != 0;
+		return 0;
+	}
 	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_KEY_LOOKUP], "s", key);
 	if (!r)
 		return req_db_fail(rq, "checking credentials");
-	char want[65];
-	secret_hash(rq->app->cfg, key, secret, want);
 	if (r->n != 1 || !same_hash(db_str(r, 0, 1), want))
 		return req_fail(rq, 401, "invalid credentials");
 	rq->caller_customer = (int)db_int(r, 0, 0);
 	rq->caller_admin = db_int(r, 0, 2) != 0;
+	if (cache) {
+		char value[100];
+		xsnprintf(value, sizeof value, "%s %d %d", want, rq->caller_customer,
+			  rq->caller_admin ? 1 : 0);
+		cache_put(cache, key, value,
+			  (double)config_int(rq->app->cfg, "auth_cache_seconds", 60));
+	}
 	return 0;
 }
 
@@ -156,5 +227,6 @@ int key_delete(struct req *rq)
 	}
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting a key");
+	revoke_cached_keys(rq);
 	return 204;
 }

@@ -209,7 +209,7 @@ static size_t utf8_chars(const char *s)
 static void write_stored_array(struct jw *w, const char *key, const char *text)
 {
 	jw_key(w, key);
-	if (text && *text) {
+	if (text && *text && strcmp(text, "[]") != 0) {
 		jw_json_text(w, text);
 	} else {
 		jw_arr(w);

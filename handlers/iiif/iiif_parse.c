@@ -437,8 +437,10 @@ int iiif_resolve(const struct iiif_params *p, int W, int H, const struct iiif_li
 			w = at_least_1(div_round(rw * p->h, rh));
 			r.w_free = true;
 		}
-		/* 3.0 without ^, and 2.1 (our choice): never past the region */
-		if (!p->upscale && (w > rw || h > rh)) {
+		/* 2.1 (our choice): capped at the region. 3.0 without ^: a fit
+		 * larger than the region is an upscale, refused below (as the
+		 * official validator's size_noup test requires for !w,h). */
+		if (p->version != 3 && !p->upscale && (w > rw || h > rh)) {
 			w = rw, h = rh;
 			r.w_free = r.h_free = false;
 		}

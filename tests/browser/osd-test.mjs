@@ -1,0 +1,195 @@
+// End-to-end test: opens a IIIF image in OpenSeadragon (npm package) in
+// headless Debian Chromium, waits until the viewer is fully loaded at home
+// zoom and again after zooming in, checks that every info.json and tile
+// request returned 200 with Access-Control-Allow-Origin: *, and checks that
+// the screenshots show the image (a 4:3 test image with red, green, blue and
+// yellow quadrants, made by tests/browser/run), not a blank viewer.
+//
+// Usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]
+// Environment: CHROMIUM (default /usr/bin/chromium), SHOTS_DIR (keep the
+// screenshots there), OSD_TIMEOUT_MS (default 60000).
+// Prints "browser: N passed, N failed" last; exits 1 on any failure.
+import http from 'node:http';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const infoUrl = process.argv[2];
+const minTiles = Number(process.argv[3] || 4);
+const timeout = Number(process.env.OSD_TIMEOUT_MS || 60000);
+if (!infoUrl) { console.error('usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]'); process.exit(2); }
+const imageBase = infoUrl.replace(/\/info\.json(\?.*)?$/, '/');
+
+let passed = 0, failed = 0;
+function check(ok, what, detail) {
+  if (ok) { passed++; console.log(`ok   ${what}`); }
+  else { failed++; console.log(`FAIL ${what}${detail ? ': ' + detail : ''}`); }
+  return ok;
+}
+
+// --- a tiny static server for osd.html and node_modules ---------------------
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.png': 'image/png', '.map': 'application/json' };
+function serveStatic(req, res) {
+  const p = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+  if (p === '/favicon.ico') { res.writeHead(204); res.end(); return; }
+  const file = path.join(here, path.normalize(p === '/' ? '/osd.html' : p));
+  const allowed = file === path.join(here, 'osd.html') || file.startsWith(path.join(here, 'node_modules', 'openseadragon') + path.sep);
+  if (!allowed || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404); res.end(); return; }
+  res.writeHead(200, { 'Content-Type': types[path.extname(file)] || 'application/octet-stream' });
+  fs.createReadStream(file).pipe(res);
+}
+
+// --- a minimal PNG decoder (8-bit RGB/RGBA, not interlaced) -----------------
+function decodePng(buf) {
+  let pos = 8, width = 0, height = 0, bitDepth = 0, colorType = 0, interlace = 0;
+  const idat = [];
+  while (pos < buf.length) {
+    const len = buf.readUInt32BE(pos), type = buf.toString('latin1', pos + 4, pos + 8);
+    const data = buf.subarray(pos + 8, pos + 8 + len);
+    if (type === 'IHDR') {
+      width = data.readUInt32BE(0); height = data.readUInt32BE(4);
+      bitDepth = data[8]; colorType = data[9]; interlace = data[12];
+    } else if (type === 'IDAT') idat.push(data);
+    else if (type === 'IEND') break;
+    pos += 12 + len;
+  }
+  if (bitDepth !== 8 || (colorType !== 2 && colorType !== 6) || interlace)
+    throw new Error(`unsupported PNG (depth ${bitDepth}, colour type ${colorType}, interlace ${interlace})`);
+  const bpp = colorType === 6 ? 4 : 3, stride = width * bpp;
+  const raw = zlib.inflateSync(Buffer.concat(idat));
+  const out = Buffer.alloc(stride * height);
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)], src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const row = out.subarray(y * stride, (y + 1) * stride), prev = y ? out.subarray((y - 1) * stride, y * stride) : null;
+    for (let x = 0; x < stride; x++) {
+      const a = x >= bpp ? row[x - bpp] : 0, b = prev ? prev[x] : 0, c = prev && x >= bpp ? prev[x - bpp] : 0;
+      let v = src[x];
+      if (f === 1) v += a;
+      else if (f === 2) v += b;
+      else if (f === 3) v += (a + b) >> 1;
+      else if (f === 4) { const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
+      row[x] = v & 255;
+    }
+  }
+  return { width, height, bpp, data: out };
+}
+function meanRgb(img, cx, cy, r) {
+  const s = [0, 0, 0]; let n = 0;
+  for (let y = cy - r; y <= cy + r; y++) for (let x = cx - r; x <= cx + r; x++) {
+    const i = (y * img.width + x) * img.bpp;
+    s[0] += img.data[i]; s[1] += img.data[i + 1]; s[2] += img.data[i + 2]; n++;
+  }
+  return s.map(v => Math.round(v / n));
+}
+function stddev(img) {
+  let sum = 0, sq = 0, n = 0;
+  for (let i = 0; i < img.data.length; i += img.bpp * 7) for (let k = 0; k < 3; k++) {
+    const v = img.data[i + k]; sum += v; sq += v * v; n++;
+  }
+  const m = sum / n; return Math.sqrt(Math.max(0, sq / n - m * m));
+}
+const want = { red: [1, 0, 0], green: [0, 1, 0], blue: [0, 0, 1], yellow: [1, 1, 0] };
+function looksLike(rgb, name) {
+  return want[name].every((on, k) => on ? rgb[k] >= 150 : rgb[k] <= 90);
+}
+// The test image: red top-left, green top-right, blue bottom-left, yellow
+// bottom-right. The viewer is 1024x768 and the image 4:3, so at home zoom and
+// when zoomed in about the centre the quadrant centres stay in place.
+function checkShot(shot, label) {
+  const img = decodePng(shot);
+  check(img.width === 1024 && img.height === 768, `${label}: screenshot is 1024x768`, `${img.width}x${img.height}`);
+  const sd = stddev(img);
+  check(sd > 30, `${label}: screenshot is not blank (stddev ${sd.toFixed(1)})`);
+  const qx = [img.width / 4, img.width * 3 / 4].map(Math.round), qy = [img.height / 4, img.height * 3 / 4].map(Math.round);
+  for (const [name, x, y] of [['red', qx[0], qy[0]], ['green', qx[1], qy[0]], ['blue', qx[0], qy[1]], ['yellow', qx[1], qy[1]]]) {
+    const rgb = meanRgb(img, x, y, 12);
+    check(looksLike(rgb, name), `${label}: ${name} at (${x},${y})`, `rgb(${rgb.join(',')})`);
+  }
+}
+
+// --- the test -----------------------------------------------------------------
+const server = http.createServer(serveStatic);
+await new Promise(r => server.listen(0, '127.0.0.1', r));
+const pageUrl = `http://127.0.0.1:${server.address().port}/osd.html?info=${encodeURIComponent(infoUrl)}`;
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'osd-chromium-'));
+let context;
+const responses = [], requestFailures = [];
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1024, height: 768 },
+  });
+  const page = context.pages()[0] || await context.newPage();
+  page.on('console', m => { if (m.type() === 'error') console.log(`  console: ${m.text()}`); });
+  page.on('pageerror', e => console.log(`  pageerror: ${e.message}`));
+  page.on('response', r => {
+    if (r.url().startsWith(imageBase))
+      responses.push({ url: r.url(), status: r.status(), acao: r.headers()['access-control-allow-origin'] });
+  });
+  page.on('requestfailed', r => {
+    if (r.url().startsWith(imageBase)) requestFailures.push(`${r.url()} ${r.failure()?.errorText}`);
+  });
+  await page.goto(pageUrl);
+
+  const waitLoaded = async (minEvents, label) => {
+    try {
+      await page.waitForFunction(m => window.osdState.openFailed || window.osdReady(m), minEvents, { timeout, polling: 100 });
+    } catch (e) { /* reported below */ }
+    const st = await page.evaluate(() => window.osdState);
+    const ok = !st.openFailed && await page.evaluate(m => window.osdReady(m), minEvents);
+    check(ok, `${label}: viewer fully loaded`, st.openFailed || `state ${JSON.stringify(st)}`);
+    // two frames so the canvas shows the last drawn tiles
+    await page.evaluate(() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))));
+    return ok;
+  };
+
+  if (await waitLoaded(1, 'home zoom')) {
+    const homeTiles = responses.filter(r => !r.url.includes('/info.json')).length;
+    const shot1 = await page.screenshot({ type: 'png' });
+    if (process.env.SHOTS_DIR) fs.writeFileSync(path.join(process.env.SHOTS_DIR, 'osd-home.png'), shot1);
+    checkShot(shot1, 'home zoom');
+
+    const { target, before } = await page.evaluate(() => window.osdZoom(4));
+    await waitLoaded(before + 1, 'zoomed in x4');
+    const zoom = await page.evaluate(() => window.viewer.viewport.getZoom(true));
+    check(Math.abs(zoom - target) < 1e-6 * target, `zoomed in x4: zoom ${zoom.toFixed(3)} is ${target.toFixed(3)}`);
+    const zoomTiles = responses.filter(r => !r.url.includes('/info.json')).length - homeTiles;
+    check(zoomTiles > 0, `zoomed in x4: ${zoomTiles} more tile requests`);
+    const shot2 = await page.screenshot({ type: 'png' });
+    if (process.env.SHOTS_DIR) fs.writeFileSync(path.join(process.env.SHOTS_DIR, 'osd-zoomed.png'), shot2);
+    checkShot(shot2, 'zoomed in x4');
+    const a = decodePng(shot1), b = decodePng(shot2);
+    let diff = 0;
+    for (let i = 0; i < Math.min(a.data.length, b.data.length); i++) diff += Math.abs(a.data[i] - b.data[i]);
+    diff /= Math.min(a.data.length, b.data.length);
+    check(diff > 10, `zoomed in x4: screenshot differs from home zoom (mean |diff| ${diff.toFixed(1)})`);
+    const st = await page.evaluate(() => window.osdState);
+    check(st.tileFailures.length === 0, 'no tile-load-failed events', st.tileFailures.slice(0, 5).join('; '));
+  }
+
+  const info = responses.filter(r => r.url.includes('/info.json'));
+  const tiles = responses.filter(r => !r.url.includes('/info.json'));
+  check(info.length >= 1, `info.json requested (${info.length})`);
+  check(tiles.length >= minTiles, `at least ${minTiles} tile requests (${tiles.length})`);
+  const bad = responses.filter(r => r.status !== 200 || r.acao !== '*');
+  check(bad.length === 0, `all ${responses.length} info/tile responses are 200 with Access-Control-Allow-Origin: *`,
+    bad.slice(0, 10).map(r => `${r.status} acao=${r.acao} ${r.url}`).join('; '));
+  check(requestFailures.length === 0, 'no failed image requests', requestFailures.slice(0, 10).join('; '));
+  if (process.env.VERBOSE) for (const r of responses) console.log(`  ${r.status} ${r.acao} ${r.url}`);
+} catch (e) {
+  check(false, 'test ran', e.stack || String(e));
+} finally {
+  if (context) await context.close().catch(() => {});
+  server.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+}
+console.log(`browser: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -594,6 +594,10 @@ static int send_render(struct req *rq, const struct delivery_asset *as, const st
 	int st = render_image(rq->arena, &src, p, r, jpeg_quality(rq), &out);
 	if (st == 501)
 		return req_fail(rq, 501, "%s", out.error);
+	if (st == 503) {
+		log_err("%s: rendering %s: %s", rq->request_id, as->rel, out.error);
+		return req_fail(rq, 503, "not enough memory to compute this image now");
+	}
 	if (st) {
 		log_err("%s: rendering %s: %s", rq->request_id, as->rel, out.error);
 		return req_fail(rq, 500, "the image could not be computed");

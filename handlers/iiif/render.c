@@ -1,6 +1,7 @@
-/* Computed image responses from the stored pyramid (see render.h). One
- * image at a time moves through the steps; `img` always holds the current
- * one and every step replaces it, so the single exit destroys what is left. */
+/* Computed image responses from the stored pyramid (see render.h). The
+ * pixels stay at 8 bits from the tiles' decoding to the encoder: pixel
+ * buffers belong to the request's arena; the GraphicsMagick image of the
+ * last steps, when there is one, is destroyed at its function's one exit. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,22 +10,15 @@
 #include <magick/api.h>
 
 #include "arena.h"
+#include "jpeg_io.h"
+#include "pixels.h"
 #include "render.h"
 #include "str.h"
 #include "banned.h"
 
-/* Above this many output pixels the triangle filter replaces Lanczos: the
- * level is at most twice the output per side, so little is lost. */
-#define LANCZOS_MAX_PIXELS (4LL << 20)
-
 static long long ceil_div(long long a, long long b)
 {
 	return (a + b - 1) / b;
-}
-
-static long long lround_div(long long a, long long b)
-{
-	return (2 * a + b) / (2 * b);
 }
 
 /* The region's extent in level pixels: a partial pixel at an edge counts,
@@ -92,74 +86,19 @@ static bool step(Image **img, Image *next)
 	return true;
 }
 
-/* Decodes one tile file (opened here so the path is never parsed by
- * GraphicsMagick as "format:name[frames]"). */
-static Image *read_tile(struct arena *a, const char *path, const char **error)
-{
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		*error = arena_printf(a, "tile %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	ImageInfo *info = CloneImageInfo(NULL);
-	info->file = fp;
-	xsnprintf(info->filename, sizeof info->filename, "JPEG:");
-	ExceptionInfo exc;
-	GetExceptionInfo(&exc);
-	Image *img = ReadImage(info, &exc);
-	if (!img || exc.severity >= ErrorException) {
-		*error = arena_printf(a, "tile %s: %s", path, gm_reason(&exc));
-		if (img)
-			DestroyImage(img);
-		img = NULL;
-	}
-	DestroyExceptionInfo(&exc);
-	info->file = NULL;
-	DestroyImageInfo(info);
-	fclose(fp);
-	return img;
-}
-
-/* Copies pixels of tile (at level position tx, ty) that fall in the canvas
- * (at level position bx, by) into it. */
-static bool blit(Image *canvas, long bx, long by, const Image *tile, long tx, long ty,
-		 ExceptionInfo *exc)
-{
-	long x0 = tx > bx ? tx : bx, y0 = ty > by ? ty : by;
-	long x1 = tx + (long)tile->columns, y1 = ty + (long)tile->rows;
-	if (x1 > bx + (long)canvas->columns)
-		x1 = bx + (long)canvas->columns;
-	if (y1 > by + (long)canvas->rows)
-		y1 = by + (long)canvas->rows;
-	unsigned long n = (unsigned long)(x1 - x0);
-	for (long y = y0; y < y1; y++) {
-		const PixelPacket *s = AcquireImagePixels(tile, x0 - tx, y - ty, n, 1, exc);
-		PixelPacket *d = SetImagePixels(canvas, x0 - bx, y - by, n, 1);
-		if (!s || !d)
-			return false;
-		memcpy(d, s, n * sizeof *d);
-		if (!SyncImagePixels(canvas))
-			return false;
-	}
-	return true;
-}
-
-/* Step 2: the region at scale factor f, from the tiles that intersect it.
- * The canvas covers level pixels [bx0, bx1) × [by0, by1). */
-static Image *assemble(struct arena *a, const struct render_src *src, int f, long bx0, long by0,
-		       long bx1, long by1, struct render_out *out)
+/* Step 2: the region at scale factor f, from the parts of the tiles that
+ * intersect it, into an RGB canvas of level pixels [bx0, bx1) × [by0, by1). */
+static int assemble(struct arena *a, const struct render_src *src, int f, long bx0, long by0,
+		    long bx1, long by1, struct pixbuf **canvas_out, struct render_out *out)
 {
 	const long T = src->tile;
 	const long lw = (long)ceil_div(src->W, f), lh = (long)ceil_div(src->H, f);
-	ImageInfo *info = CloneImageInfo(NULL);
-	Image *canvas = AllocateImage(info);
-	DestroyImageInfo(info);
+	struct pixbuf *canvas = pixbuf_new(a, (int)(bx1 - bx0), (int)(by1 - by0), 3);
 	if (!canvas) {
-		out->error = "cannot allocate the canvas";
-		return NULL;
+		out->error =
+			arena_printf(a, "no memory for a %ldx%ld canvas", bx1 - bx0, by1 - by0);
+		return 503;
 	}
-	canvas->columns = (unsigned long)(bx1 - bx0);
-	canvas->rows = (unsigned long)(by1 - by0);
 	for (long j = by0 / T; j <= (by1 - 1) / T; j++) {
 		for (long i = bx0 / T; i <= (bx1 - 1) / T; i++) {
 			/* the tile's name is its canonical request (derive.h) */
@@ -170,30 +109,45 @@ static Image *assemble(struct arena *a, const struct render_src *src, int f, lon
 			     th = lh - j * T < T ? lh - j * T : T;
 			const char *path = arena_printf(a, "%s/tiles/%lld,%lld,%lld,%lld_%ld.jpg",
 							src->dir, x, y, w, h, tw);
-			Image *tile = read_tile(a, path, &out->error);
-			if (!tile) {
-				DestroyImage(canvas);
-				return NULL;
-			}
+			/* the part of the tile inside the canvas, in level pixels */
+			long xa = i * T > bx0 ? i * T : bx0, ya = j * T > by0 ? j * T : by0;
+			long xb = i * T + tw < bx1 ? i * T + tw : bx1;
+			long yb = j * T + th < by1 ? j * T + th : by1;
+			unsigned char *dst = canvas->px + (size_t)(ya - by0) * canvas->stride +
+					     (size_t)(xa - bx0) * 3;
+			if (jpeg_read_part(a, path, (int)tw, (int)th, (int)(xa - i * T),
+					   (int)(ya - j * T), (int)(xb - xa), (int)(yb - ya), dst,
+					   canvas->stride, &out->error) != 0)
+				return 500;
 			out->tiles_read++;
-			bool ok = true;
-			if ((long)tile->columns != tw || (long)tile->rows != th) {
-				out->error = arena_printf(a, "tile %s is %lux%lu, not %ldx%ld",
-							  path, tile->columns, tile->rows, tw, th);
-				ok = false;
-			} else if (!blit(canvas, bx0, by0, tile, i * T, j * T, &tile->exception)) {
-				out->error = arena_printf(a, "copying tile %s: %s", path,
-							  gm_reason(&canvas->exception));
-				ok = false;
-			}
-			DestroyImage(tile);
-			if (!ok) {
-				DestroyImage(canvas);
-				return NULL;
-			}
 		}
 	}
-	return canvas;
+	*canvas_out = canvas;
+	return 0;
+}
+
+/* The region of the canvas (level pixels from bx0, by0) scaled to w × h,
+ * mirrored and turned by a multiple of 90 degrees. */
+static int geometry(struct arena *a, const struct pixbuf *canvas, int f, long bx0, long by0,
+		    const struct iiif_params *p, const struct iiif_resolved *r, bool quarter,
+		    struct pixbuf **img_out, struct render_out *out)
+{
+	const struct iiif_box *b = &r->region;
+	struct pixbuf *img = pixbuf_new(a, r->w, r->h, 3);
+	if (!img || pixbuf_resample(a, canvas, (double)b->x / f - (double)bx0,
+				    (double)b->y / f - (double)by0, (double)b->w / f,
+				    (double)b->h / f, img) != 0) {
+		out->error = arena_printf(a, "no memory to scale to %dx%d", r->w, r->h);
+		return 503;
+	}
+	if (p->mirror)
+		pixbuf_flop(img);
+	if (quarter && p->rotation != 0 && !(img = pixbuf_rotate(a, img, (int)p->rotation))) {
+		out->error = arena_printf(a, "no memory to rotate %dx%d", r->w, r->h);
+		return 503;
+	}
+	*img_out = img;
+	return 0;
 }
 
 /* Step 5, in place. */
@@ -234,102 +188,51 @@ static bool has_alpha(enum iiif_format f)
 	return f != IIIF_F_JPG;
 }
 
-int render_image(struct arena *a, const struct render_src *src, const struct iiif_params *p,
-		 const struct iiif_resolved *r, int jpeg_quality, struct render_out *out)
+/* Steps 4 (other angles), 5 and 6 with GraphicsMagick, for what the 8-bit
+ * path does not do itself: rotations by other angles and the formats other
+ * than jpg. */
+static int finish_with_magick(struct arena *a, const struct pixbuf *px, const struct iiif_params *p,
+			      bool quarter, int jpeg_quality, struct render_out *out)
 {
-	memset(out, 0, sizeof *out);
-	if (!render_format_available(p->format)) {
-		out->error = arena_printf(a, "format %s is not available in this build",
-					  iiif_format_ext(p->format));
-		return 501;
-	}
-	if (src->nsf < 1 || src->tile < 1 || src->W < 1 || src->H < 1) {
-		out->error = "the pyramid description is empty";
-		return 500;
-	}
 	int status = 500;
 	Image *img = NULL;
 	ImageInfo *enc = NULL;
 	ExceptionInfo exc;
 	GetExceptionInfo(&exc);
-
-	/* 1, 2: the level and the canvas */
-	const int f = render_choose_level(src, r);
-	out->level = f;
-	const struct iiif_box *b = &r->region;
-	long bx0 = b->x / f, by0 = b->y / f;
-	long bx1 = (long)ceil_div(b->x + b->w, f), by1 = (long)ceil_div(b->y + b->h, f);
-	if (!(img = assemble(a, src, f, bx0, by0, bx1, by1, out)))
-		goto out;
-
-	/* 3: the canvas shows full-image pixels [cx0, cx1) × [cy0, cy1); scale
-	 * it so the region becomes w × h, then cut the region out */
-	{
-		long long cx0 = (long long)bx0 * f, cy0 = (long long)by0 * f;
-		long long cx1 = (long long)bx1 * f < src->W ? (long long)bx1 * f : src->W;
-		long long cy1 = (long long)by1 * f < src->H ? (long long)by1 * f : src->H;
-		long long sw = lround_div((cx1 - cx0) * r->w, b->w);
-		long long sh = lround_div((cy1 - cy0) * r->h, b->h);
-		long long ox = lround_div((b->x - cx0) * r->w, b->w);
-		long long oy = lround_div((b->y - cy0) * r->h, b->h);
-		if (sw < ox + r->w)
-			sw = ox + r->w;
-		if (sh < oy + r->h)
-			sh = oy + r->h;
-		if ((long long)img->columns != sw || (long long)img->rows != sh) {
-			FilterTypes filter = (long long)r->w * r->h <= LANCZOS_MAX_PIXELS
-						     ? LanczosFilter
-						     : TriangleFilter;
-			if (!step(&img, ResizeImage(img, (unsigned long)sw, (unsigned long)sh,
-						    filter, 1.0, &exc))) {
-				out->error = arena_printf(a, "resizing: %s", gm_reason(&exc));
-				goto out;
-			}
-		}
-		if (ox != 0 || oy != 0 || sw != r->w || sh != r->h) {
-			RectangleInfo g = {(unsigned long)r->w, (unsigned long)r->h, (long)ox,
-					   (long)oy};
-			if (!step(&img, CropImage(img, &g, &exc))) {
-				out->error = arena_printf(a, "cropping: %s", gm_reason(&exc));
-				goto out;
-			}
-		}
-	}
-
-	/* 4: mirror, then rotate clockwise */
-	if (p->mirror && !step(&img, FlopImage(img, &exc))) {
-		out->error = arena_printf(a, "mirroring: %s", gm_reason(&exc));
+	img = ConstituteImage((unsigned long)px->w, (unsigned long)px->h, px->ch == 1 ? "I" : "RGB",
+			      CharPixel, px->px, &exc);
+	if (!img) {
+		out->error = arena_printf(a, "converting %dx%d: %s", px->w, px->h, gm_reason(&exc));
 		goto out;
 	}
-	if (p->rotation != 0) {
-		bool quarter = p->rotation == 90 || p->rotation == 180 || p->rotation == 270;
-		if (!quarter) {
-			if (has_alpha(p->format)) {
-				SetImageOpacity(img, OpaqueOpacity); /* adds the alpha channel */
-				img->background_color.red = img->background_color.green =
-					img->background_color.blue = 0;
-				img->background_color.opacity = TransparentOpacity;
-			} else {
-				img->background_color.red = img->background_color.green =
-					img->background_color.blue = MaxRGB;
-				img->background_color.opacity = OpaqueOpacity;
-			}
+	if (!quarter) {
+		if (has_alpha(p->format)) {
+			SetImageOpacity(img, OpaqueOpacity); /* adds the alpha channel */
+			img->background_color.red = img->background_color.green =
+				img->background_color.blue = 0;
+			img->background_color.opacity = TransparentOpacity;
+		} else {
+			img->background_color.red = img->background_color.green =
+				img->background_color.blue = MaxRGB;
+			img->background_color.opacity = OpaqueOpacity;
 		}
 		if (!step(&img, RotateImage(img, p->rotation, &exc))) {
 			out->error = arena_printf(a, "rotating: %s", gm_reason(&exc));
 			goto out;
 		}
-		if (!quarter && !has_alpha(p->format))
+		if (!has_alpha(p->format))
 			img->matte = MagickFalse;
+		/* 5 comes after the rotation, on its interpolated edges */
+		if (!apply_quality(img, p->quality)) {
+			out->error = arena_printf(a, "quality: %s", gm_reason(&img->exception));
+			goto out;
+		}
+	} else if (px->ch == 1) {
+		img->is_grayscale = MagickTrue;
+		if (p->quality == IIIF_Q_BITONAL)
+			img->is_monochrome = MagickTrue;
 	}
 
-	/* 5 */
-	if (!apply_quality(img, p->quality)) {
-		out->error = arena_printf(a, "quality: %s", gm_reason(&img->exception));
-		goto out;
-	}
-
-	/* 6 */
 	enc = CloneImageInfo(NULL);
 	xsnprintf(enc->magick, sizeof enc->magick, "%s", magick_name(p->format));
 	xsnprintf(img->magick, sizeof img->magick, "%s", magick_name(p->format));
@@ -352,7 +255,6 @@ int render_image(struct arena *a, const struct render_src *src, const struct iii
 		MagickFree(blob);
 		out->data = copy;
 		out->len = len;
-		out->media_type = iiif_format_mime(p->format);
 	}
 	status = 0;
 out:
@@ -362,4 +264,53 @@ out:
 		DestroyImageInfo(enc);
 	DestroyExceptionInfo(&exc);
 	return status;
+}
+
+int render_image(struct arena *a, const struct render_src *src, const struct iiif_params *p,
+		 const struct iiif_resolved *r, int jpeg_quality, struct render_out *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!render_format_available(p->format)) {
+		out->error = arena_printf(a, "format %s is not available in this build",
+					  iiif_format_ext(p->format));
+		return 501;
+	}
+	if (src->nsf < 1 || src->tile < 1 || src->W < 1 || src->H < 1) {
+		out->error = "the pyramid description is empty";
+		return 500;
+	}
+
+	/* 1, 2: the level and the canvas */
+	const int f = render_choose_level(src, r);
+	out->level = f;
+	const struct iiif_box *b = &r->region;
+	const long bx0 = b->x / f, by0 = b->y / f;
+	const long bx1 = (long)ceil_div(b->x + b->w, f), by1 = (long)ceil_div(b->y + b->h, f);
+	struct pixbuf *canvas = NULL, *img = NULL;
+	int status = assemble(a, src, f, bx0, by0, bx1, by1, &canvas, out);
+	if (status)
+		return status;
+
+	/* 3, 4: scale, mirror, quarter turns */
+	const bool quarter =
+		p->rotation == 0 || p->rotation == 90 || p->rotation == 180 || p->rotation == 270;
+	if ((status = geometry(a, canvas, f, bx0, by0, p, r, quarter, &img, out)))
+		return status;
+
+	/* 5: after a quarter turn the pixels are final */
+	if (quarter && (p->quality == IIIF_Q_GRAY || p->quality == IIIF_Q_BITONAL) &&
+	    !(img = pixbuf_gray(a, img, p->quality == IIIF_Q_BITONAL))) {
+		out->error = arena_printf(a, "no memory for the %s image",
+					  iiif_quality_name(p->quality));
+		return 503;
+	}
+
+	/* 6 */
+	out->media_type = iiif_format_mime(p->format);
+	if (quarter && p->format == IIIF_F_JPG)
+		return jpeg_write_mem(a, img->px, img->w, img->h, img->ch, img->stride,
+				      jpeg_quality, &out->data, &out->len, &out->error) == 0
+			       ? 0
+			       : 500;
+	return finish_with_magick(a, img, p, quarter, jpeg_quality, out);
 }

@@ -8,16 +8,20 @@
  *     output (the region spans at least w × h pixels of that level, a
  *     partial pixel at an edge counting as one, as in the stored tiles'
  *     sizes); f = 1 to upscale.
- *  2. Only that level's tiles that intersect the region are decoded, and
- *     their pixels copied into one canvas of the region at that level.
- *  3. The canvas is resized to the output size (Lanczos up to 4 Mpx,
- *     triangle above) and cropped to the exact region.
- *  4. Mirroring ("!"), then clockwise rotation: multiples of 90 are exact;
- *     other angles fill the corners white for jpg and transparent for the
- *     formats with alpha (png, webp, gif, tif).
+ *  2. Only the parts of that level's tiles that intersect the region are
+ *     decoded (libjpeg-turbo, 8 bits: jpeg_io.h), into one RGB canvas.
+ *  3. The region of the canvas is resampled to the output size (pixels.h:
+ *     a triangle filter as wide as the reduction, so the level being at
+ *     most twice the output per side loses nothing; bilinear to enlarge).
+ *  4. Mirroring ("!"), then clockwise rotation: multiples of 90 are exact
+ *     pixel moves; other angles are GraphicsMagick's, filling the corners
+ *     white for jpg and transparent for the formats with alpha (png, webp,
+ *     gif, tif).
  *  5. gray: Rec. 601 luma; bitonal: luma thresholded at 50%, to pure black
  *     and white (alpha, when there is one, to fully opaque or transparent).
- *  6. Encoding: jpg and webp at the configured quality, png, gif, tif (LZW).
+ *  6. Encoding: jpg with libjpeg-turbo at the configured quality (grey
+ *     qualities as one-channel JPEG); webp at that quality, png, gif and
+ *     tif (LZW) with GraphicsMagick.
  *
  * Every GraphicsMagick image is destroyed on every path. derive_init() must
  * have been called once in the process. */
@@ -52,9 +56,9 @@ struct render_out {
 };
 
 /* Renders the resolved request p/r from src's pyramid. Returns 0 with out
- * filled; 500 when a tile is missing or corrupt or GraphicsMagick fails
- * (out->error says why); 501 when this GraphicsMagick build cannot encode
- * the format. */
+ * filled; 500 when a tile is missing or corrupt or an encoder fails, 503
+ * when memory for the pixels is short (out->error says why); 501 when this
+ * GraphicsMagick build cannot encode the format. */
 int render_image(struct arena *a, const struct render_src *src, const struct iiif_params *p,
 		 const struct iiif_resolved *r, int jpeg_quality, struct render_out *out);
 

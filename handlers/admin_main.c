@@ -10,7 +10,10 @@
  *   dlcs-admin publish-names      the public name links of every customer
  *                                 (storage_root/public/{iiif-img,thumbs}/{name})
  *   dlcs-admin publish-assets [C] re-derive the public links of every asset
- *                                 (of customer C): a repair */
+ *                                 (of customer C), and the aliases of its
+ *                                 stored thumbnails (iiif/thumb_alias.h), for
+ *                                 assets stored before they existed: a
+ *                                 repair, safe to run again at any time */
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -25,6 +28,7 @@
 #include "custom_headers.h"
 #include "customers.h"
 #include "db.h"
+#include "iiif/thumb_alias.h"
 #include "keys.h"
 #include "log.h"
 #include "migrate.h"
@@ -139,6 +143,27 @@ static int render_headers(struct db *db, const struct config *cfg)
 	return rc;
 }
 
+struct alias_repair {
+	long long max_area; /* delivery's image_max_area */
+	long long made;     /* links made or replaced */
+};
+
+/* publish_assets_all's repair: the thumbnail aliases of one asset. */
+static int alias_repair(struct arena *unused, const char *dir, int w, int h, void *ctx)
+{
+	(void)unused;
+	struct alias_repair *ar = ctx;
+	struct arena *a = arena_new(16 * 1024);
+	char err[256];
+	int made = thumb_aliases_sync(a, dir, w, h, ar->max_area, err, sizeof err);
+	if (made < 0)
+		log_err("%s: thumbnail aliases: %s", dir, err);
+	else
+		ar->made += made;
+	arena_free(a);
+	return made < 0 ? -1 : 0;
+}
+
 static int publish(struct db *db, const struct config *cfg, bool names, const char *customer)
 {
 	const char *root = config_str(cfg, "storage_root", NULL);
@@ -150,8 +175,14 @@ static int publish(struct db *db, const struct config *cfg, bool names, const ch
 	if (customer && !str_to_ll(customer, 1, 2147483647, &c))
 		return usage();
 	struct arena *a = arena_new(64 * 1024);
-	int failed = names ? publish_names_all(db, a, root) : publish_assets_all(db, root, (int)c);
+	/* the same limit and default as dlcs-image's (delivery.c) */
+	struct alias_repair ar = {config_int(cfg, "image_max_area", THUMB_ALIAS_DEFAULT_MAX_AREA),
+				  0};
+	int failed = names ? publish_names_all(db, a, root)
+			   : publish_assets_all(db, root, (int)c, alias_repair, &ar);
 	arena_free(a);
+	if (!names && failed >= 0)
+		log_info("thumbnail aliases: %lld link(s) made or replaced", ar.made);
 	if (failed < 0)
 		log_err("database error: %s", db_last_msg(db));
 	else if (failed > 0)

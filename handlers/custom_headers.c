@@ -3,18 +3,20 @@
  * (`space`), for every asset or only those holding a role (`role`).
  *
  * Two places apply them. dlcs-image sets them on its own responses
- * (custom_headers_for). nginx serves the open tiles itself, so for those the
- * headers are rendered into an nginx include (custom_headers_render) after
- * every change, and nginx is told to reload. Role-specific headers concern
- * restricted assets only, which nginx never serves from its fast path, so
- * the rendering leaves them to the application.
+ * (custom_headers_for). nginx serves the open tiles and stored thumbnails
+ * itself, so for those the headers are rendered into an nginx include
+ * (custom_headers_render) after every change, and nginx is told to reload.
+ * Role-specific headers concern restricted assets only, which nginx never
+ * serves from its fast path, so the rendering leaves them to the
+ * application.
  *
  * The include holds:
- *   - a regex location for the tiles of each customer (and of each space)
- *     that has headers, placed before the generic tile location of
- *     nginx/dlcs.conf (the first matching regex location wins): the same
- *     fast path plus that customer's headers (add_header in a location
- *     replaces the inherited list, so CORS and Cache-Control are repeated);
+ *   - two regex locations, for the tiles and for the stored thumbnails, of
+ *     each customer (and of each space) that has headers, placed before the
+ *     generic fast-path locations of nginx/dlcs.conf (the first matching
+ *     regex location wins): the same fast paths plus that customer's
+ *     headers (add_header in a location replaces the inherited list, so
+ *     CORS and Cache-Control are repeated);
  *   - the internal location for the application's X-Accel-Redirect files.
  *     nginx drops an upstream's own headers when it follows X-Accel-Redirect
  *     (it keeps Content-Type, Cache-Control, Expires, Content-Disposition,
@@ -468,15 +470,24 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 
 /* ---- the nginx include ------------------------------------------------- */
 
-/* The fast path of nginx/dlcs.conf for canonical tile URLs, with the
- * customer (and space) alternatives in place: $1 customer id or name, $2
- * space, $3 asset, $4 region, $5 width. Keep in step with nginx/dlcs.conf. */
+/* The fast paths of nginx/dlcs.conf, with the customer (and space)
+ * alternatives in place. Keep them in step with nginx/dlcs.conf.
+ * Canonical tile URLs: $1 customer id or name, $2 space, $3 asset, $4
+ * region, $5 width. */
 #define TILE_REGEX_FMT                                                                             \
 	"^/iiif-img/(?:v[23]/)?(%s)/(%s)/([^/]+)/(\\d+,\\d+,\\d+,\\d+)/(\\d+),\\d*/0/"             \
 	"default\\.jpg$"
-#define TILE_BODY                                                                                  \
-	"    root $dlcs_storage;\n"                                                                \
-	"    try_files /public/iiif-img/$1/$2/$3/tiles/$4_$5.jpg @dlcs_image;\n"                   \
+#define TILE_TRY "    try_files /public/iiif-img/$1/$2/$3/tiles/$4_$5.jpg @dlcs_image;\n"
+/* Stored thumbnails by their aliases (iiif/thumb_alias.h): $1 "iiif-img" or
+ * $2 "thumbs" (the other is empty), $3 customer, $4 space, $5 asset, $6 the
+ * size. */
+#define THUMB_REGEX_FMT                                                                            \
+	"^/(?:(iiif-img)/(?:v[23]/)?|(thumbs)/(?:v2/)?)(%s)/(%s)/([^/]+)/full/"                    \
+	"(!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$"
+#define THUMB_TRY "    try_files /public/$1$2/$3/$4/$5/thumbs/$6.jpg @dlcs_image;\n"
+/* What both have after their try_files (then the Cache-Control and the
+ * headers: fast_body). */
+#define FAST_BODY                                                                                  \
 	"    open_file_cache max=20000 inactive=60s;\n"                                            \
 	"    open_file_cache_valid 5s;\n"                                                          \
 	"    add_header Access-Control-Allow-Origin \"*\" always;\n"
@@ -512,13 +523,13 @@ static void nginx_quote(struct sbuf *b, const char *value)
 	sbuf_addc(b, '"');
 }
 
-/* The location body for headers h[0..n). A custom Cache-Control replaces
- * the platform's. */
-static const char *tile_body(struct arena *a, const struct custom_header *h, size_t n)
+/* The fast-path locations' body after their try_files, for headers
+ * h[0..n). A custom Cache-Control replaces the platform's. */
+static const char *fast_body(struct arena *a, const struct custom_header *h, size_t n)
 {
 	struct sbuf b;
 	sbuf_init(&b, a);
-	sbuf_adds(&b, TILE_BODY);
+	sbuf_adds(&b, FAST_BODY);
 	bool cache_control = false;
 	for (size_t i = 0; i < n; i++)
 		cache_control |= str_ieq(h[i].key, "Cache-Control");
@@ -552,11 +563,18 @@ static const char *customer_alt(struct arena *a, int c, const char *name)
 	return b.buf;
 }
 
+/* The tile and the thumbnail location of customers calt, spaces salt. */
 static void write_location(struct sbuf *out, const char *comment, const char *calt,
 			   const char *salt, const char *body)
 {
-	sbuf_printf(out, "# %s\nlocation ~ \"" TILE_REGEX_FMT "\" {\n%s}\n\n", comment, calt, salt,
-		    body);
+	sbuf_printf(out,
+		    "# %s: tiles\nlocation ~ \"" TILE_REGEX_FMT "\" {\n"
+		    "    root $dlcs_storage;\n" TILE_TRY "%s}\n\n",
+		    comment, calt, salt, body);
+	sbuf_printf(out,
+		    "# %s: thumbnails\nlocation ~ \"" THUMB_REGEX_FMT "\" {\n"
+		    "    root $dlcs_storage;\n" THUMB_TRY "%s}\n\n",
+		    comment, calt, salt, body);
 }
 
 static int rloc_cmp(const void *pa, const void *pb)
@@ -623,7 +641,7 @@ static const char *render_text(struct arena *a, const struct rrow *rows, size_t 
 			    keys[i].value);
 	sbuf_adds(&out, "}\n\n");
 
-	/* Tile locations: per customer, the customer-wide headers, then each
+	/* Fast-path locations: per customer, the customer-wide headers, then each
 	 * space's on top of them (role-specific rows are the application's). */
 	struct rloc *locs = arena_alloc(a, (nrows + 1) * sizeof *locs);
 	size_t nlocs = 0;
@@ -643,7 +661,7 @@ static const char *render_text(struct arena *a, const struct rrow *rows, size_t 
 		memcpy(cwide, h, nwide * sizeof *h);
 		if (nwide)
 			locs[nlocs++] =
-				(struct rloc){c, false, calt, "\\d+", tile_body(a, cwide, nwide)};
+				(struct rloc){c, false, calt, "\\d+", fast_body(a, cwide, nwide)};
 		/* Spaces, in id order; spaces with the same headers share a location. */
 		size_t first_space_loc = nlocs;
 		while (j < end) {
@@ -659,7 +677,7 @@ static const char *render_text(struct arena *a, const struct rrow *rows, size_t 
 			}
 			if (!any)
 				continue;
-			const char *body = tile_body(a, h, n);
+			const char *body = fast_body(a, h, n);
 			const char *sid = arena_printf(a, "%d", s);
 			size_t k = first_space_loc;
 			while (k < nlocs && (strcmp(locs[k].body, body) != 0 ||

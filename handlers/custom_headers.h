@@ -34,8 +34,9 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 
 /* Writes the nginx include for every customer's headers to `path`
  * atomically (a temporary file renamed over it): locations for the tiles
- * nginx serves itself, and the header list of the internal location that
- * serves the application's X-Accel-Redirect files. 0, or -1 after logging. */
+ * and thumbnails nginx serves itself, and the header list of the internal
+ * location that serves the application's X-Accel-Redirect files. 0, or -1
+ * after logging. */
 int custom_headers_render(struct db *db, struct arena *a, const char *path);
 
 /* After a change: renders to the configured nginx_custom_headers path (one

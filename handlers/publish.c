@@ -20,7 +20,7 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_CUSTOMERS] = "SELECT id, name FROM customers ORDER BY id",
 	/* Keyset pages of PUBLISH_PAGE assets after (c, s, id); customer 0: all. */
 	[SQL_ASSETS_PAGE] =
-		"SELECT customer_id, space_id, id FROM assets"
+		"SELECT customer_id, space_id, id, width, height FROM assets"
 		" WHERE (? = 0 OR customer_id = ?) AND (customer_id, space_id, id) > (?, ?, ?)"
 		" ORDER BY customer_id, space_id, id LIMIT 1000",
 };
@@ -105,7 +105,9 @@ int publish_names_all(struct db *db, struct arena *a, const char *root)
 	return failed;
 }
 
-int publish_assets_all(struct db *db, const char *root, int c)
+int publish_assets_all(struct db *db, const char *root, int c,
+		       int (*repair)(struct arena *a, const char *dir, int w, int h, void *ctx),
+		       void *ctx)
 {
 	int failed = 0, last_c = 0, last_s = 0;
 	char last_id[256] = "";
@@ -119,10 +121,15 @@ int publish_assets_all(struct db *db, const char *root, int c)
 			return -1;
 		}
 		size_t n = r->n;
-		for (size_t i = 0; i < n; i++)
-			if (asset_publish(db, pa, root, (int)db_int(r, i, 0), (int)db_int(r, i, 1),
-					  db_str(r, i, 2)) != 0)
+		for (size_t i = 0; i < n; i++) {
+			int ac = (int)db_int(r, i, 0), as = (int)db_int(r, i, 1);
+			const char *id = db_str(r, i, 2);
+			if (repair && repair(pa, store_asset_dir(pa, root, ac, as, id),
+					     (int)db_int(r, i, 3), (int)db_int(r, i, 4), ctx) != 0)
 				failed++;
+			if (asset_publish(db, pa, root, ac, as, id) != 0)
+				failed++;
+		}
 		if (n) {
 			last_c = (int)db_int(r, n - 1, 0);
 			last_s = (int)db_int(r, n - 1, 1);

@@ -32,7 +32,15 @@ int publish_names_all(struct db *db, struct arena *a, const char *root);
 
 /* asset_publish for every asset (of customer c, or all when c is 0): a
  * repair after restoring storage, or for assets ingested before links
- * existed. Returns the number of failures, or -1 on a database error. */
-int publish_assets_all(struct db *db, const char *root, int c);
+ * existed. Before an asset's links, repair (when not NULL) brings its files
+ * up to date: it gets the asset's directory, its width and height in the
+ * database (0 when unknown) and ctx, and returns 0 or -1 (counted as a
+ * failure; the links are re-derived all the same). dlcs-admin's
+ * publish-assets makes the thumbnail aliases there (iiif/thumb_alias.h),
+ * which dlcs-api does not link. Returns the number of failures, or -1 on a
+ * database error. */
+int publish_assets_all(struct db *db, const char *root, int c,
+		       int (*repair)(struct arena *a, const char *dir, int w, int h, void *ctx),
+		       void *ctx);
 
 #endif

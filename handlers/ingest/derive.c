@@ -49,6 +49,7 @@
 
 #include "arena.h"
 #include "derive.h"
+#include "iiif/thumb_alias.h"
 #include "json.h"
 #include "str.h"
 #include "banned.h"
@@ -1033,6 +1034,20 @@ static bool write_info(struct job *j, int out_fd)
 	return write_small(j, out_fd, "info.txt", text, n + 1);
 }
 
+/* thumbs/'s aliases for nginx's fast path (iiif/thumb_alias.h), from the
+ * s.json and info.txt just written, so that they are swapped in with them. */
+static bool write_aliases(struct job *j, const char *out_dir)
+{
+	struct arena *a = arena_new(16 * 1024);
+	char err[256];
+	long long area = j->o->image_max_area ? j->o->image_max_area : THUMB_ALIAS_DEFAULT_MAX_AREA;
+	bool ok = thumb_aliases_sync(a, out_dir, j->W, j->H, area, err, sizeof err) >= 0;
+	if (!ok)
+		job_fail(j, false, "thumbnail aliases: %s", err);
+	arena_free(a);
+	return ok;
+}
+
 /* --- entry points --- */
 
 static bool parse_dim(const char *s, size_t len, int *out)
@@ -1254,6 +1269,8 @@ int derive_image(const char *src_path, const char *out_dir, const struct derive_
 		(void)write_sizes(j, out_fd);
 	if (!atomic_load(&j->failed) && o->tiles)
 		(void)write_info(j, out_fd);
+	if (!atomic_load(&j->failed) && o->thumbs)
+		(void)write_aliases(j, out_dir);
 out:
 	if (out_fd >= 0)
 		close(out_fd);

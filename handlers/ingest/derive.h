@@ -7,6 +7,10 @@
  *   tiles/{x},{y},{w},{h}_{sw}.jpg   region x,y,w,h of the full image, scaled
  *                                    to width sw (height follows the ratio)
  *   thumbs/{n}.jpg                   a thumbnail whose longest edge is n
+ *   thumbs/{size}.jpg -> {n}.jpg     its aliases: links named by the IIIF
+ *                                    sizes (!n,n  w,h  w,  ,h) that delivery
+ *                                    answers with it (iiif/thumb_alias.h), so
+ *                                    that nginx sends it by URL alone
  *   s.json                           {"o":[[w,h],...],"a":[[w,h],...]}: thumbnail
  *                                    sizes, largest first, open and auth
  *   info.txt                         "width height tile_size scale_factors..."
@@ -53,6 +57,9 @@ struct derive_opts {
 	long long max_pixels; /* reject images with more pixels (0: no limit) */
 	int jpeg_quality;     /* tiles and thumbs, e.g. 85 */
 	int threads;          /* threads in all, the caller's included (>= 1) */
+	/* delivery's image_max_area: thumbnails above it get no alias, since
+	 * /iiif-img/ refuses them (0: delivery's default, < 0: no limit) */
+	long long image_max_area;
 };
 
 struct derive_result {

@@ -1,10 +1,10 @@
 """Custom headers (CONTRACT section 10, delivery.md "Custom headers"):
 /customers/{c}/customHeaders CRUD and validation, and their rendering into
 the nginx include (config nginx_custom_headers), which nginx reloads after
-every change so that the tiles it serves itself carry them.
+every change so that the tiles and thumbnails it serves itself carry them.
 
-None of these tests needs dlcs-image: the headers are checked on tiles that
-nginx serves from storage.
+None of these tests needs dlcs-image: the headers are checked on tiles and
+stored thumbnail sizes that nginx serves from storage.
 
 Every change reloads nginx, whose old workers then close the client
 connections they hold as soon as their request ends; a client that sends
@@ -46,8 +46,14 @@ def tile(space, asset_id, customer=None):
     return "/iiif-img/%s/%d/%s/%s" % (customer or space.customer.id, space.id, asset_id, TILE_V3)
 
 
+def thumb(space, asset_id, size, customer=None, prefix="iiif-img"):
+    """A stored thumbnail size (an alias nginx serves itself, iiif/thumb_alias.h)."""
+    return "/%s/%s/%d/%s/full/%s/0/default.jpg" % (prefix, customer or space.customer.id, space.id,
+                                                   asset_id, size)
+
+
 def wait_header(anon, url, key, want, timeout=15.0):
-    """Polls url (a tile nginx serves itself) until header key has the value
+    """Polls url (a tile or thumbnail nginx serves itself) until header key has the value
     want (None: absent); nginx reloads asynchronously after SIGHUP. Returns
     the last response."""
     end = time.time() + timeout
@@ -244,6 +250,9 @@ def test_rendered_file_follows_changes(customer, rendered):
     text = rendered()
     assert 'add_header X-Rendered "say \\"hi\\" \\\\ bye" always;' in text, text[-3000:]
     assert "(%d|%s)" % (customer.id, customer.name) in text
+    # two fast-path locations for the customer: tiles, and stored thumbnails
+    assert text.count("(%d|%s)" % (customer.id, customer.name)) == 2, text[-3000:]
+    assert "try_files /public/$1$2/$3/$4/$5/thumbs/$6.jpg @dlcs_image;" in text
     # The X-Accel-Redirect location puts the key back from the application.
     assert "add_header X-Rendered $upstream_http_x_rendered always;" in text
     r = customer.api.delete("%s/%s" % (headers_path(customer), j["id"]), headers=CLOSE)
@@ -263,46 +272,59 @@ def test_static_tiles_carry_the_customers_headers(customer, origin, anon, render
     ingest(sa, origin, "a")
     ingest(sb, origin, "b")
     ta, tb = tile(sa, "a"), tile(sb, "b")
-    before = anon.get(ta)
-    assert before.status_code == 200 and "X-Wide" not in before.headers, describe(before)
+    # stored thumbnails (600x400: 400x267), in both trees and API versions
+    tha = (thumb(sa, "a", "!400,400"), thumb(sa, "a", "400,", prefix="iiif-img/v2"),
+           thumb(sa, "a", ",267", prefix="thumbs"), thumb(sa, "a", "400,267", prefix="thumbs/v2"))
+    thb = (thumb(sb, "b", "!200,200"), thumb(sb, "b", "200,", prefix="thumbs"))
+    for url in (ta,) + tha:
+        before = anon.get(url)
+        assert before.status_code == 200 and "X-Wide" not in before.headers, describe(before)
 
     wide = post(customer, key="X-Wide", value='wide "one"; {x} #y \\z')
-    r = wait_header(anon, ta, "X-Wide", 'wide "one"; {x} #y \\z')
-    assert r.headers.get("X-Wide") == 'wide "one"; {x} #y \\z', "nginx did not reload with the header: %s" % (
-        r.headers,)
-    assert r.headers.get("Access-Control-Allow-Origin") == "*"
-    assert r.headers.get("Cache-Control") == "public, max-age=31536000"
-    assert r.headers.get("ETag") and r.headers.get("Last-Modified")
-    assert wait_header(anon, tb, "X-Wide", 'wide "one"; {x} #y \\z').headers.get("X-Wide")
+    for url in (ta,) + tha:
+        r = wait_header(anon, url, "X-Wide", 'wide "one"; {x} #y \\z')
+        assert r.headers.get("X-Wide") == 'wide "one"; {x} #y \\z', "nginx did not reload with the header: %s" % (
+            r.headers,)
+        assert r.headers.get("Access-Control-Allow-Origin") == "*"
+        assert r.headers.get("Cache-Control") == "public, max-age=31536000"
+        assert r.headers.get("ETag") and r.headers.get("Last-Modified")
+    for url in (tb,) + thb:
+        assert wait_header(anon, url, "X-Wide", 'wide "one"; {x} #y \\z').headers.get("X-Wide")
     # By name too.
-    assert wait_header(anon, tile(sa, "a", customer.name), "X-Wide",
-                       'wide "one"; {x} #y \\z').headers.get("X-Wide")
+    for url in (tile(sa, "a", customer.name), thumb(sa, "a", "!400,400", customer.name),
+                thumb(sa, "a", "400,", customer.name, "thumbs/v2")):
+        assert wait_header(anon, url, "X-Wide", 'wide "one"; {x} #y \\z').headers.get("X-Wide")
 
     # A space's headers come on top of the customer's, for that space only;
     # the same key replaces the customer's value there.
     post(customer, key="X-Space", value="only a", space=sa.id)
     post(customer, key="x-wide", value="a's own", space=sa.id)
-    r = wait_header(anon, ta, "X-Wide", "a's own")
-    assert r.headers.get("X-Wide") == "a's own", r.headers
-    assert r.headers.get("X-Space") == "only a", r.headers
-    rb = anon.get(tb)
-    assert "X-Space" not in rb.headers and rb.headers.get("X-Wide") == 'wide "one"; {x} #y \\z', rb.headers
+    for url in (ta,) + tha:
+        r = wait_header(anon, url, "X-Wide", "a's own")
+        assert r.headers.get("X-Wide") == "a's own", r.headers
+        assert r.headers.get("X-Space") == "only a", r.headers
+    for url in (tb,) + thb:
+        rb = anon.get(url)
+        assert "X-Space" not in rb.headers and rb.headers.get("X-Wide") == 'wide "one"; {x} #y \\z', rb.headers
 
     # A custom Cache-Control replaces the platform's; role headers are the
     # application's (restricted assets never come from here).
     post(customer, key="Cache-Control", value="public, max-age=60", space=sb.id)
     post(customer, key="X-Role", value="r", role="staff")
-    r = wait_header(anon, tb, "Cache-Control", "public, max-age=60")
-    assert r.headers.get("Cache-Control") == "public, max-age=60", r.headers
-    assert "X-Role" not in r.headers
+    for url in (tb,) + thb:
+        r = wait_header(anon, url, "Cache-Control", "public, max-age=60")
+        assert r.headers.get("Cache-Control") == "public, max-age=60", r.headers
+        assert "X-Role" not in r.headers
 
     # Another customer's tiles are untouched.
     # (customer-level locations match this customer's id and name only)
     r = customer.api.delete("%s/%s" % (headers_path(customer), wide["id"]), headers=CLOSE)
     assert r.status_code == 204
-    rb = wait_header(anon, tb, "X-Wide", None)
-    assert "X-Wide" not in rb.headers, rb.headers
-    assert wait_header(anon, ta, "X-Wide", "a's own").headers.get("X-Wide") == "a's own"
+    for url in (tb,) + thb:
+        rb = wait_header(anon, url, "X-Wide", None)
+        assert "X-Wide" not in rb.headers, rb.headers
+    for url in (ta,) + tha:
+        assert wait_header(anon, url, "X-Wide", "a's own").headers.get("X-Wide") == "a's own"
 
 
 def test_headers_stay_with_their_customer(make_customer, origin, anon):

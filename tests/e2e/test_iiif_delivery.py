@@ -1,8 +1,9 @@
 """IIIF delivery end to end (CONTRACT section 8) through nginx and dlcs-image:
 info.json 3.0 and 2.1, redirects, every tile OpenSeadragon asks for (sent
-from the stored file, byte for byte), stored thumbnails, computed regions,
-sizes, rotations, qualities and formats (decoded with PIL), the render cache,
-errors (400, 401, 404, 501), the thumbnail service, and originals."""
+from the stored file, byte for byte), stored thumbnails (sent by nginx itself
+by their size aliases), computed regions, sizes, rotations, qualities and
+formats (decoded with PIL), the render cache, errors (400, 401, 404, 501),
+the thumbnail service, and originals."""
 
 import io
 import math
@@ -284,6 +285,115 @@ def test_restricted(anon, img):
     assert {(s["width"], s["height"]) for s in j["sizes"]} == {(100, 70), (200, 140)}, j
     assert_delivery_error(anon.get(base_of(img, "secret", "thumbs") + "/full/400,280/0/default.jpg"), 401)
     assert anon.get(base_of(img, "secret", "thumbs") + "/full/200,140/0/default.jpg").status_code == 200
+
+
+# ---------------------------------------------------------------- stored thumbnails from nginx
+
+THUMBS_1000x700 = ((1000, 700), (400, 280), (200, 140), (100, 70))
+PREFIXES = ("iiif-img", "iiif-img/v2", "iiif-img/v3", "thumbs", "thumbs/v2")
+
+
+def alias_forms(w, h):
+    """The size strings linked to a w x h thumbnail (iiif/thumb_alias.h)."""
+    n = max(w, h)
+    return ["!%d,%d" % (n, n), "%d,%d" % (w, h), "%d," % w, ",%d" % h]
+
+
+def image_log(dlcs_var):
+    with open(os.path.join(dlcs_var, "log", "image.log"), errors="replace") as f:
+        return f.read()
+
+
+def assert_not_through_dlcs_image(anon, dlcs_var, paths, probe):
+    """The paths were answered by nginx alone. dlcs-image logs one line per
+    request ("... GET {path} {status} ..."): probe, a path only dlcs-image
+    answers, requested after them, shows that its log is written, and none
+    of the paths is in it."""
+    r = anon.get(probe)
+    assert r.status_code == 200, describe(r)
+    end = time.time() + 10
+    while " GET %s 200 " % probe not in image_log(dlcs_var):
+        assert time.time() < end, "%s is not in dlcs-image's log" % probe
+        time.sleep(0.1)
+    log = image_log(dlcs_var)
+    went = [p for p in paths if " GET %s " % p in log]
+    assert not went, "dlcs-image answered %s" % went
+
+
+def test_stored_thumbnails_are_sent_by_nginx(anon, img, storage_root, dlcs_var):
+    d = os.path.join(storage_root, str(img.customer.id), str(img.id), "quad", "thumbs")
+    fast = []
+    for w, h in THUMBS_1000x700:
+        n = max(w, h)
+        with open(os.path.join(d, "%d.jpg" % n), "rb") as f:
+            stored = f.read()
+        # what dlcs-image answers (pct: is never aliased): the same file
+        app = anon.get(base_of(img) + "/full/pct:%d/0/default.jpg" % (w // 10))
+        assert app.status_code == 200 and app.content == stored, describe(app)
+        for size in alias_forms(w, h):
+            assert os.readlink(os.path.join(d, size + ".jpg")) == "%d.jpg" % n, size
+            for prefix in PREFIXES:
+                path = base_of(img, prefix=prefix) + "/full/%s/0/default.jpg" % size
+                r = anon.get(path)
+                assert r.status_code == 200, describe(r)
+                assert r.content == stored, "%s is not thumbs/%d.jpg" % (path, n)
+                assert decode(r).size == (w, h), path
+                for k in ("Content-Type", "Content-Length", "ETag", "Last-Modified",
+                          "Cache-Control", "Access-Control-Allow-Origin"):
+                    assert r.headers.get(k) == app.headers.get(k), "%s: %s %r, dlcs-image %r" % (
+                        path, k, r.headers.get(k), app.headers.get(k))
+                fast.append(path)
+    # percent-encoded "!" and "," (nginx matches the decoded URI)
+    for size in ("%21400,400", "400%2C280", "%21400%2C400"):
+        r = anon.get(base_of(img) + "/full/%s/0/default.jpg" % size)
+        assert r.status_code == 200 and decode(r).size == (400, 280), describe(r)
+    # by the customer's name
+    r = anon.get("/iiif-img/%s/%d/quad/full/!200,200/0/default.jpg" % (img.customer.name, img.id))
+    assert r.status_code == 200 and decode(r).size == (200, 140), describe(r)
+    fast.append("/iiif-img/%s/%d/quad/full/!200,200/0/default.jpg" % (img.customer.name, img.id))
+    assert_not_through_dlcs_image(anon, dlcs_var, fast, base_of(img) + "/full/pct:40.000/0/default.jpg")
+
+
+def test_other_thumbnail_sizes_go_to_dlcs_image(anon, img, storage_root, dlcs_var):
+    """Sizes without an alias are dlcs-image's, and answered as before: a box
+    larger than the image (3.0 refuses to upscale, 2.1 caps at the image),
+    max, ^, and thumbnail sizes that are not stored."""
+    d = os.path.join(storage_root, str(img.customer.id), str(img.id), "quad", "thumbs")
+    assert not os.path.lexists(os.path.join(d, "!1024,1024.jpg"))
+    assert_delivery_error(anon.get(base_of(img) + "/full/!1024,1024/0/default.jpg"), 400)
+    r = anon.get(base_of(img, prefix="iiif-img/v2") + "/full/!1024,1024/0/default.jpg")
+    assert decode(r).size == (1000, 700)
+    assert decode(anon.get(base_of(img) + "/full/^!1024,1024/0/default.jpg")).size == (1024, 717)
+    assert decode(anon.get(base_of(img) + "/full/max/0/default.jpg")).size == (1000, 700)
+    assert decode(anon.get(base_of(img) + "/full/300,/0/default.jpg")).size == (300, 210)
+    assert_delivery_error(anon.get(base_of(img, prefix="thumbs") + "/full/300,/0/default.jpg"), 404)
+
+
+def test_restricted_thumbnails_go_to_dlcs_image(anon, img, storage_root):
+    """A restricted asset has the aliases too, but no public link: its URLs
+    reach dlcs-image, which checks access."""
+    for aid in ("roles", "secret"):
+        d = os.path.join(storage_root, str(img.customer.id), str(img.id), aid, "thumbs")
+        assert os.readlink(os.path.join(d, "!400,400.jpg")) == "400.jpg"
+    assert_delivery_error(anon.get(base_of(img, "roles") + "/full/!400,400/0/default.jpg"), 401)
+    assert_delivery_error(anon.get(base_of(img, "roles", "thumbs") + "/full/100,/0/default.jpg"), 401)
+    assert_delivery_error(anon.get(base_of(img, "secret") + "/full/!400,400/0/default.jpg"), 401)
+    r = anon.get(base_of(img, "secret") + "/full/!200,200/0/default.jpg")  # open up to 200
+    assert decode(r).size == (200, 140)
+
+
+def test_deleted_thumbnails_are_gone(anon, img, origin):
+    put_asset(img, "short-lived", origin=origin.add(encode(quadrants(600, 400), "JPEG")))
+    path = base_of(img, "short-lived") + "/full/!400,400/0/default.jpg"
+    assert decode(anon.get(path)).size == (400, 267)
+    r = img.customer.api.delete(img.image("short-lived"))
+    assert r.status_code == 204, describe(r)
+    end = time.time() + 12  # nginx keeps open files for open_file_cache_valid (5 s)
+    while anon.get(path).status_code != 404:
+        assert time.time() < end, "%s still answered after DELETE" % path
+        time.sleep(0.25)
+    assert_delivery_error(anon.get(path), 404)
+    assert_delivery_error(anon.get(base_of(img, "short-lived", "thumbs") + "/full/400,/0/default.jpg"), 404)
 
 
 # ---------------------------------------------------------------- thumbs and file

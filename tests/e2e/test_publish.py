@@ -1,14 +1,17 @@
 """Public links and nginx's fast path (delivery.md "Public links" and "nginx
 fast path"): an open asset (no roles, maxUnauthorised -1, ingested without
 error) gets storage/public/{iiif-img,thumbs}/{c}/{s}/{id} links, and nginx
-itself answers its canonical tile URLs from the stored tiles; a restricted,
-failed or deleted asset has no link, and its tile URLs go to dlcs-image.
+itself answers its canonical tile URLs from the stored tiles, and its stored
+thumbnail sizes from the thumbnails' aliases; a restricted, failed or deleted
+asset has no link, and its tile URLs go to dlcs-image. `dlcs-admin
+publish-assets` repairs links and aliases.
 
 None of these tests needs dlcs-image: requests that nginx does not answer
 itself are only checked not to be a 200 (without dlcs-image they are 502;
 with it, 401/404 for restricted or deleted assets)."""
 
 import os
+import subprocess
 import time
 
 from helpers import assert_error, assert_resource, create_space, describe, uniq
@@ -18,6 +21,10 @@ W, H = 600, 400
 TILE_FILE = "0,0,256,256_256.jpg"  # scale factor 1, top-left tile
 TILE_V3 = "0,0,256,256/256,256/0/default.jpg"
 TILE_V2 = "0,0,256,256/256,/0/default.jpg"
+# The thumbnails of a 600x400 image and their size aliases (iiif/thumb_alias.h).
+THUMBS = ((600, 400), (400, 267), (200, 133), (100, 67))
+ALIASES = sorted("%s.jpg>%d.jpg" % (size, max(w, h)) for w, h in THUMBS
+                 for size in ("!%d,%d" % (max(w, h), max(w, h)), "%d,%d" % (w, h), "%d," % w, ",%d" % h))
 
 
 def ingest(space, origin, asset_id, **fields):
@@ -208,18 +215,114 @@ def test_failed_reingest_unlinks(space, origin, storage_root, anon):
 def test_delete_unlinks(space, origin, storage_root, anon):
     ingest(space, origin, "doomed")
     url = tile_url(space, "doomed")
+    thumbs = [thumb_url(space, "doomed", "!400,400"), thumb_url(space, "doomed", "400,", prefix="thumbs/v2")]
     assert_static_tile(anon, storage_root, space, "doomed", url)
+    for t in thumbs:
+        assert anon.get(t).status_code == 200
     r = space.customer.api.delete(space.image("doomed"))
     assert r.status_code == 204, describe(r)
     for channel in ("iiif-img", "thumbs"):
         assert not os.path.lexists(link_path(storage_root, channel, space, "doomed"))
-    assert wait_until(lambda: not_served(anon, url)), "%s still served after DELETE" % url
+    for u in [url] + thumbs:
+        assert wait_until(lambda: not_served(anon, u)), "%s still served after DELETE" % u
 
 
 def test_asset_without_origin_is_not_linked(space, storage_root):
     r = space.customer.api.put(space.image("no-origin"), json={"mediaType": "image/jpeg"})
     assert_resource(r, 201, "vocab:Image")
     assert not os.path.lexists(link_path(storage_root, "iiif-img", space, "no-origin"))
+
+
+# ---------------------------------------------------------------- thumbnail aliases
+
+def thumb_url(space, asset_id, size, prefix="iiif-img"):
+    return "/%s/%d/%d/%s/full/%s/0/default.jpg" % (prefix, space.customer.id, space.id, asset_id, size)
+
+
+def aliases(storage_root, space, asset_id):
+    d = os.path.join(asset_dir(storage_root, space, asset_id), "thumbs")
+    return sorted("%s>%s" % (n, os.readlink(os.path.join(d, n)))
+                  for n in os.listdir(d) if os.path.islink(os.path.join(d, n)))
+
+
+def admin_command(dlcs_var, *args):
+    """Runs the stack's own dlcs-admin (next to its running dlcs-runner or
+    dlcs-api) with its configuration; returns (exit status, output)."""
+    exe = None
+    for pool in ("runner", "api"):
+        try:
+            with open(os.path.join(dlcs_var, "run", pool + ".pid")) as f:
+                pids = [int(p) for p in f.read().split() if p.isdigit()]
+        except FileNotFoundError:
+            continue
+        for pid in pids:
+            try:
+                path = os.readlink("/proc/%d/exe" % pid)
+            except OSError:
+                continue
+            cand = os.path.join(os.path.dirname(path.replace(" (deleted)", "")), "dlcs-admin")
+            if os.access(cand, os.X_OK):
+                exe = cand
+                break
+        if exe:
+            break
+    assert exe, "no dlcs-admin next to the stack's programs (run/runner.pid, run/api.pid)"
+    env = dict(os.environ, DLCS_CONFIG=os.path.join(dlcs_var, "dlcs.conf"))
+    p = subprocess.run([exe] + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace")
+
+
+def test_ingest_links_the_thumbnail_sizes(space, origin, storage_root, anon):
+    ingest(space, origin, "sized")
+    assert aliases(storage_root, space, "sized") == ALIASES
+    d = os.path.join(asset_dir(storage_root, space, "sized"), "thumbs")
+    for w, h in THUMBS:
+        with open(os.path.join(d, "%d.jpg" % max(w, h)), "rb") as f:
+            stored = f.read()
+        for size in ("!%d,%d" % (max(w, h), max(w, h)), "%d,%d" % (w, h), "%d," % w, ",%d" % h):
+            for prefix in ("iiif-img", "iiif-img/v2", "thumbs", "thumbs/v2"):
+                r = anon.get(thumb_url(space, "sized", size, prefix))
+                assert r.status_code == 200 and r.content == stored, describe(r)
+                assert r.headers.get("Accept-Ranges") == "bytes", r.headers
+                assert r.headers.get("Access-Control-Allow-Origin") == "*", r.headers
+                assert r.headers.get("Cache-Control") == "public, max-age=31536000", r.headers
+    # a re-ingest swaps in new files and aliases at once
+    r = space.customer.api.put(space.image("sized"), json={
+        "mediaType": "image/jpeg", "origin": origin.add(jpeg(300, 500))}, timeout=60)
+    assert_resource(r, 200, "vocab:Image")
+    got = aliases(storage_root, space, "sized")
+    assert "!400,400.jpg>400.jpg" in got and "240,400.jpg>400.jpg" in got and "!600,600.jpg>600.jpg" not in got, got
+    # nginx may keep the old file open for open_file_cache_valid (5 s)
+    assert wait_until(lambda: anon.get(thumb_url(space, "sized", "240,400")).status_code == 200)
+
+
+def test_publish_assets_adds_the_aliases_of_older_assets(space, origin, storage_root, anon, dlcs_var):
+    ingest(space, origin, "older")
+    d = os.path.join(asset_dir(storage_root, space, "older"), "thumbs")
+    with open(os.path.join(d, "400.jpg"), "rb") as f:
+        stored = f.read()
+    # As if it had been stored before aliases existed, with one stale link.
+    for name in os.listdir(d):
+        if os.path.islink(os.path.join(d, name)):
+            os.unlink(os.path.join(d, name))
+    os.symlink("100.jpg", os.path.join(d, "123,.jpg"))
+    # dlcs-image answers meanwhile
+    r = anon.get(thumb_url(space, "older", "!400,400"))
+    assert r.status_code == 200 and r.content == stored, describe(r)
+
+    rc, out = admin_command(dlcs_var, "publish-assets", str(space.customer.id))
+    assert rc == 0, out
+    assert "%d link(s) made" % len(ALIASES) in out, out
+    assert aliases(storage_root, space, "older") == ALIASES
+    assert os.path.islink(link_path(storage_root, "iiif-img", space, "older"))
+    for prefix in ("iiif-img", "thumbs/v2"):
+        r = anon.get(thumb_url(space, "older", "!400,400", prefix))
+        assert r.status_code == 200 and r.content == stored, describe(r)
+    # again: nothing to do
+    rc, out = admin_command(dlcs_var, "publish-assets", str(space.customer.id))
+    assert rc == 0 and "0 link(s) made" in out, out
+    assert aliases(storage_root, space, "older") == ALIASES
 
 
 # ---------------------------------------------------------------- what nginx must not expose

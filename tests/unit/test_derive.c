@@ -20,11 +20,15 @@
 
 #include <magick/api.h>
 
+#include "arena.h"
+#include "iiif/info.h"
+#include "iiif/thumb_alias.h"
 #include "ingest/derive.h"
 #include "check.h"
 
 static char tmp[256];
 static int seq;
+static int last_width, last_height; /* of the last run(): check_thumbs's aliases */
 
 /* --- making test images --- */
 
@@ -331,15 +335,90 @@ static void check_tiles(const char *out, int W, int H)
 	free_list(want, nwant);
 }
 
+/* Sorts v[0..k) and joins it with spaces (frees v and its strings). */
+static char *join_sorted(char **v, size_t k)
+{
+	qsort(v, k, sizeof *v, cmp_str);
+	size_t len = 1;
+	for (size_t i = 0; i < k; i++)
+		len += strlen(v[i]) + 1;
+	char *text = calloc(1, len), *p = text;
+	for (size_t i = 0; i < k; i++) {
+		if (i)
+			*p++ = ' ';
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+		free(v[i]);
+	}
+	free(v);
+	return text;
+}
+
+/* thumbs/'s links: "name>target" of each, sorted, space-separated. */
+static char *aliases_of(const char *out)
+{
+	char dir[600];
+	snprintf(dir, sizeof dir, "%s/thumbs", out);
+	size_t n;
+	char **names = list_dir(dir, &n);
+	char **v = malloc((n + 1) * sizeof *v);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		char path[1024], target[256];
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		ssize_t t = readlink(path, target, sizeof target - 1);
+		if (t < 0)
+			continue;
+		target[t] = '\0';
+		size_t size = strlen(names[i]) + strlen(target) + 2;
+		v[k] = malloc(size);
+		snprintf(v[k++], size, "%s>%s", names[i], target);
+	}
+	free_list(names, n);
+	return join_sorted(v, k);
+}
+
+/* "name>target" of the given names (sorted like aliases_of). */
+static char *aliases_want(const char *const *names, size_t n)
+{
+	char **v = malloc((n + 1) * sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i] = strdup(names[i]);
+	return join_sorted(v, n);
+}
+
 /* thumbs/ holds exactly the given sizes (largest first) as {longest}.jpg,
- * and s.json says so. */
+ * and s.json says so; its links are the aliases delivery's rules give
+ * (thumb_alias.h, tested on its own in test_thumb_alias) and each resolves
+ * to one of the thumbnails. */
 static void check_thumbs(const char *out, const int (*sizes)[2], size_t n, const char *want_sjson)
 {
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/thumbs", out);
-	size_t ngot;
+	size_t ngot, nfiles = 0, nlinks = 0;
 	char **got = list_dir(dir, &ngot);
-	CHECK(ngot == n);
+	for (size_t i = 0; i < ngot; i++) {
+		char path[1024];
+		struct stat l, st;
+		snprintf(path, sizeof path, "%s/%s", dir, got[i]);
+		if (lstat(path, &l) == 0 && S_ISREG(l.st_mode))
+			nfiles++;
+		else if (S_ISLNK(l.st_mode) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			nlinks++;
+		else
+			fprintf(stderr, "  thumbs/%s: neither a thumbnail nor a link to one\n",
+				got[i]);
+	}
+	CHECK(nfiles == n);
+	CHECK(nfiles + nlinks == ngot);
+	struct arena *a = arena_new(16384);
+	struct stored st;
+	stored_load(a, out, &st);
+	struct thumb_alias al[THUMB_ALIAS_MAX];
+	CHECK(thumb_aliases(&st, last_width, last_height, THUMB_ALIAS_DEFAULT_MAX_AREA, al,
+			    THUMB_ALIAS_MAX) == nlinks);
+	arena_free(a);
 	for (size_t i = 0; i < n; i++) {
 		int longest = sizes[i][0] > sizes[i][1] ? sizes[i][0] : sizes[i][1];
 		char path[1024];
@@ -383,6 +462,8 @@ static int run(const char *src, const char *out, const struct derive_opts *o,
 	       struct derive_result *r)
 {
 	int rc = derive_image(src, out, o, r);
+	last_width = r->width;
+	last_height = r->height;
 	if (rc != 0)
 		fprintf(stderr, "  (derive_image: %s%s)\n", r->error,
 			r->bad_input ? " [bad input]" : "");
@@ -430,6 +511,18 @@ static void test_jpeg_1000x700(void)
 	check_tiles(out, 1000, 700);
 	static const int t[][2] = {{1000, 700}, {400, 280}, {200, 140}, {100, 70}};
 	check_thumbs(out, t, 4, "{\"o\":[[1000,700],[400,280],[200,140],[100,70]],\"a\":[]}");
+	static const char *const want_aliases[] = {
+		"!1000,1000.jpg>1000.jpg", "1000,700.jpg>1000.jpg", "1000,.jpg>1000.jpg",
+		",700.jpg>1000.jpg",       "!400,400.jpg>400.jpg",  "400,280.jpg>400.jpg",
+		"400,.jpg>400.jpg",        ",280.jpg>400.jpg",      "!200,200.jpg>200.jpg",
+		"200,140.jpg>200.jpg",     "200,.jpg>200.jpg",      ",140.jpg>200.jpg",
+		"!100,100.jpg>100.jpg",    "100,70.jpg>100.jpg",    "100,.jpg>100.jpg",
+		",70.jpg>100.jpg"};
+	char *got_aliases = aliases_of(out);
+	char *want = aliases_want(want_aliases, sizeof want_aliases / sizeof *want_aliases);
+	CHECK_STR(got_aliases, want);
+	free(got_aliases);
+	free(want);
 	size_t n;
 	char **top = list_dir(out, &n);
 	CHECK(n == 4 && strcmp(top[0], "info.txt") == 0 && strcmp(top[1], "s.json") == 0 &&
@@ -460,6 +553,11 @@ static void test_jpeg_1000x700(void)
 		     "{\"o\":[[400,280],[200,140],[100,70]],"
 		     "\"a\":[[2000,1400],[1000,700],[500,350]]}");
 	char path[1024];
+	/* the upscaled size has no alias (3.0 needs "^" for it); the others do */
+	snprintf(path, sizeof path, "%s/thumbs/2000,1400.jpg", out);
+	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof path, "%s/thumbs/500,350.jpg", out);
+	CHECK(access(path, F_OK) == 0);
 	snprintf(path, sizeof path, "%s/tiles", out);
 	CHECK(access(path, F_OK) != 0);
 	snprintf(path, sizeof path, "%s/info.txt", out);

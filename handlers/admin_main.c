@@ -10,8 +10,8 @@
  *   dlcs-admin publish-names      the public name links of every customer
  *                                 (storage_root/public/{iiif-img,thumbs}/{name})
  *   dlcs-admin publish-assets [C] re-derive the public links of every asset
- *                                 (of customer C), and the aliases of its
- *                                 stored thumbnails (iiif/thumb_alias.h), for
+ *                                 (of customer C), and the size aliases of
+ *                                 its tiles and thumbnails (iiif/thumb_alias.h), for
  *                                 assets stored before they existed: a
  *                                 repair, safe to run again at any time */
 #include <errno.h>
@@ -148,7 +148,8 @@ struct alias_repair {
 	long long made;     /* links made or replaced */
 };
 
-/* publish_assets_all's repair: the thumbnail aliases of one asset. */
+/* publish_assets_all's repair: the size aliases of one asset (full/ and
+ * thumbs/), stale ones of either removed. */
 static int alias_repair(struct arena *unused, const char *dir, int w, int h, void *ctx)
 {
 	(void)unused;
@@ -157,7 +158,7 @@ static int alias_repair(struct arena *unused, const char *dir, int w, int h, voi
 	char err[256];
 	int made = thumb_aliases_sync(a, dir, w, h, ar->max_area, err, sizeof err);
 	if (made < 0)
-		log_err("%s: thumbnail aliases: %s", dir, err);
+		log_err("%s: size aliases: %s", dir, err);
 	else
 		ar->made += made;
 	arena_free(a);
@@ -182,7 +183,7 @@ static int publish(struct db *db, const struct config *cfg, bool names, const ch
 			   : publish_assets_all(db, root, (int)c, alias_repair, &ar);
 	arena_free(a);
 	if (!names && failed >= 0)
-		log_info("thumbnail aliases: %lld link(s) made or replaced", ar.made);
+		log_info("size aliases: %lld link(s) made or replaced", ar.made);
 	if (failed < 0)
 		log_err("database error: %s", db_last_msg(db));
 	else if (failed > 0)

@@ -11,12 +11,12 @@
  * application.
  *
  * The include holds:
- *   - two regex locations, for the tiles and for the stored thumbnails, of
- *     each customer (and of each space) that has headers, placed before the
- *     generic fast-path locations of nginx/dlcs.conf (the first matching
- *     regex location wins): the same fast paths plus that customer's
- *     headers (add_header in a location replaces the inherited list, so
- *     CORS and Cache-Control are repeated);
+ *   - three regex locations, for the tiles, the stored sizes of /iiif-img
+ *     and those of /thumbs, of each customer (and of each space) that has
+ *     headers, placed before the generic fast-path locations of
+ *     nginx/dlcs.conf (the first matching regex location wins): the same
+ *     fast paths plus that customer's headers (add_header in a location
+ *     replaces the inherited list, so CORS and Cache-Control are repeated);
  *   - the internal location for the application's X-Accel-Redirect files.
  *     nginx drops an upstream's own headers when it follows X-Accel-Redirect
  *     (it keeps Content-Type, Cache-Control, Expires, Content-Disposition,
@@ -478,15 +478,18 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 	"^/iiif-img/(?:v[23]/)?(%s)/(%s)/([^/]+)/(\\d+,\\d+,\\d+,\\d+)/(\\d+),\\d*/0/"             \
 	"default\\.jpg$"
 #define TILE_TRY "    try_files /public/iiif-img/$1/$2/$3/tiles/$4_$5.jpg @dlcs_image;\n"
-/* Stored thumbnails by their aliases (iiif/thumb_alias.h): $1 "iiif-img" or
- * $2 "thumbs" (the other is empty), $3 customer, $4 space, $5 asset, $6 the
- * size. */
+/* Stored sizes by their aliases (iiif/thumb_alias.h), $1 customer, $2 space,
+ * $3 asset, $4 the size: /iiif-img's in full/ ("full" for 2.1 only), */
+#define SIZE_REGEX_FMT                                                                             \
+	"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(%s)/(%s)/([^/]+)/full/"        \
+	"(!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$"
+#define SIZE_TRY "    try_files /public/iiif-img/$1/$2/$3/full/$4.jpg @dlcs_image;\n"
+/* and /thumbs's in thumbs/. */
 #define THUMB_REGEX_FMT                                                                            \
-	"^/(?:(iiif-img)/(?:v[23]/)?|(thumbs)/(?:v2/)?)(%s)/(%s)/([^/]+)/full/"                    \
-	"(!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$"
-#define THUMB_TRY "    try_files /public/$1$2/$3/$4/$5/thumbs/$6.jpg @dlcs_image;\n"
-/* What both have after their try_files (then the Cache-Control and the
- * headers: fast_body). */
+	"^/thumbs/(?:v2/)?(%s)/(%s)/([^/]+)/full/(!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$"
+#define THUMB_TRY "    try_files /public/thumbs/$1/$2/$3/thumbs/$4.jpg @dlcs_image;\n"
+/* What all three have after their try_files (then the Cache-Control and
+ * the headers: fast_body). */
 #define FAST_BODY                                                                                  \
 	"    open_file_cache max=20000 inactive=60s;\n"                                            \
 	"    open_file_cache_valid 5s;\n"                                                          \
@@ -563,13 +566,17 @@ static const char *customer_alt(struct arena *a, int c, const char *name)
 	return b.buf;
 }
 
-/* The tile and the thumbnail location of customers calt, spaces salt. */
+/* The tile and the two stored-size locations of customers calt, spaces salt. */
 static void write_location(struct sbuf *out, const char *comment, const char *calt,
 			   const char *salt, const char *body)
 {
 	sbuf_printf(out,
 		    "# %s: tiles\nlocation ~ \"" TILE_REGEX_FMT "\" {\n"
 		    "    root $dlcs_storage;\n" TILE_TRY "%s}\n\n",
+		    comment, calt, salt, body);
+	sbuf_printf(out,
+		    "# %s: stored sizes\nlocation ~ \"" SIZE_REGEX_FMT "\" {\n"
+		    "    root $dlcs_storage;\n" SIZE_TRY "%s}\n\n",
 		    comment, calt, salt, body);
 	sbuf_printf(out,
 		    "# %s: thumbnails\nlocation ~ \"" THUMB_REGEX_FMT "\" {\n"

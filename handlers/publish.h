@@ -36,8 +36,8 @@ int publish_names_all(struct db *db, struct arena *a, const char *root);
  * up to date: it gets the asset's directory, its width and height in the
  * database (0 when unknown) and ctx, and returns 0 or -1 (counted as a
  * failure; the links are re-derived all the same). dlcs-admin's
- * publish-assets makes the thumbnail aliases there (iiif/thumb_alias.h),
- * which dlcs-api does not link. Returns the number of failures, or -1 on a
+ * publish-assets makes the size aliases there (full/ and thumbs/,
+ * iiif/thumb_alias.h), which dlcs-api does not link. Returns the number of failures, or -1 on a
  * database error. */
 int publish_assets_all(struct db *db, const char *root, int c,
 		       int (*repair)(struct arena *a, const char *dir, int w, int h, void *ctx),

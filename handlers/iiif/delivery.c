@@ -634,9 +634,10 @@ static int img_image(struct req *rq, int version)
 		return st;
 	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
 	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
-		/* exactly a stored tile or thumbnail: the file itself. nginx
-		 * serves the thumbnail names iiif/thumb_alias.c links by this
-		 * same decision (and thumbs_image_v's): keep them in step. */
+		/* exactly a stored tile or thumbnail: the file itself. For a
+		 * full-region size nginx serves what iiif/thumb_alias.c links
+		 * in full/ by this same decision (and in thumbs/ by
+		 * thumbs_image_v's): keep them in step. */
 		char name[96];
 		int tw, th;
 		if (stored_match_tile(&as.st, &r, name, sizeof name, &tw, &th)) {

@@ -1034,8 +1034,9 @@ static bool write_info(struct job *j, int out_fd)
 	return write_small(j, out_fd, "info.txt", text, n + 1);
 }
 
-/* thumbs/'s aliases for nginx's fast path (iiif/thumb_alias.h), from the
- * s.json and info.txt just written, so that they are swapped in with them. */
+/* The size aliases for nginx's fast paths (iiif/thumb_alias.h): full/ for
+ * /iiif-img/, thumbs/ for /thumbs/, from the s.json and info.txt just
+ * written, so that they are swapped in with them. */
 static bool write_aliases(struct job *j, const char *out_dir)
 {
 	struct arena *a = arena_new(16 * 1024);
@@ -1043,7 +1044,7 @@ static bool write_aliases(struct job *j, const char *out_dir)
 	long long area = j->o->image_max_area ? j->o->image_max_area : THUMB_ALIAS_DEFAULT_MAX_AREA;
 	bool ok = thumb_aliases_sync(a, out_dir, j->W, j->H, area, err, sizeof err) >= 0;
 	if (!ok)
-		job_fail(j, false, "thumbnail aliases: %s", err);
+		job_fail(j, false, "size aliases: %s", err);
 	arena_free(a);
 	return ok;
 }
@@ -1269,7 +1270,7 @@ int derive_image(const char *src_path, const char *out_dir, const struct derive_
 		(void)write_sizes(j, out_fd);
 	if (!atomic_load(&j->failed) && o->tiles)
 		(void)write_info(j, out_fd);
-	if (!atomic_load(&j->failed) && o->thumbs)
+	if (!atomic_load(&j->failed) && (o->tiles || o->thumbs))
 		(void)write_aliases(j, out_dir);
 out:
 	if (out_fd >= 0)

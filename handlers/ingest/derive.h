@@ -8,9 +8,13 @@
  *                                    to width sw (height follows the ratio)
  *   thumbs/{n}.jpg                   a thumbnail whose longest edge is n
  *   thumbs/{size}.jpg -> {n}.jpg     its aliases: links named by the IIIF
- *                                    sizes (!n,n  w,h  w,  ,h) that delivery
- *                                    answers with it (iiif/thumb_alias.h), so
- *                                    that nginx sends it by URL alone
+ *                                    sizes (!n,n  !w,h  w,h  w,  ,h) that
+ *                                    /thumbs/ answers with it
+ *   full/{size}.jpg -> ../tiles/…    the same for /iiif-img/: the sizes it
+ *                     ../thumbs/…    answers with a one-tile level or a
+ *                                    thumbnail (also max, and 2.1's full);
+ *                                    iiif/thumb_alias.h. nginx sends these
+ *                                    files by URL alone
  *   s.json                           {"o":[[w,h],...],"a":[[w,h],...]}: thumbnail
  *                                    sizes, largest first, open and auth
  *   info.txt                         "width height tile_size scale_factors..."
@@ -57,7 +61,7 @@ struct derive_opts {
 	long long max_pixels; /* reject images with more pixels (0: no limit) */
 	int jpeg_quality;     /* tiles and thumbs, e.g. 85 */
 	int threads;          /* threads in all, the caller's included (>= 1) */
-	/* delivery's image_max_area: thumbnails above it get no alias, since
+	/* delivery's image_max_area: sizes above it get no full/ alias, since
 	 * /iiif-img/ refuses them (0: delivery's default, < 0: no limit) */
 	long long image_max_area;
 };

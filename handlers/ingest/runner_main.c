@@ -384,8 +384,8 @@ int main(int argc, char **argv)
 				.max_pixels = config_int(cfg, "max_image_pixels", 200000000),
 				.jpeg_quality = (int)config_int(cfg, "jpeg_quality", 85),
 				.threads = (int)config_int(cfg, "runner_threads", 2),
-				/* the same limit dlcs-image answers with: no alias
-				 * for a thumbnail it would refuse */
+				/* the same limit dlcs-image answers with: no full/
+				 * alias for a size it would refuse */
 				.image_max_area = config_int(cfg, "image_max_area", 0),
 			},
 	};

@@ -3,11 +3,16 @@
 // zoom and again after zooming in, checks that every info.json and tile
 // request returned 200 with Access-Control-Allow-Origin: *, and checks that
 // the screenshots show the image (a 4:3 test image with red, green, blue and
-// yellow quadrants, made by tests/browser/run), not a blank viewer.
+// yellow quadrants, made by tests/browser/run), not a blank viewer, and that
+// no tile request reached dlcs-image: nginx answers every one from the stored
+// file (the tile, or full/'s link to the one-tile level; nginx/dlcs.conf), as
+// dlcs-image's log (one line per request it answers) shows.
 //
 // Usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]
 // Environment: CHROMIUM (default /usr/bin/chromium), SHOTS_DIR (keep the
-// screenshots there), OSD_TIMEOUT_MS (default 60000).
+// screenshots there), OSD_TIMEOUT_MS (default 60000), DLCS_IMAGE_LOG
+// (dlcs-image's log, the stack's log/image.log; when unset or missing the
+// dlcs-image check is skipped with a note, unless DLCS_IMAGE_LOG_REQUIRED=1).
 // Prints "browser: N passed, N failed" last; exits 1 on any failure.
 import http from 'node:http';
 import fs from 'node:fs';
@@ -23,6 +28,10 @@ const minTiles = Number(process.argv[3] || 4);
 const timeout = Number(process.env.OSD_TIMEOUT_MS || 60000);
 if (!infoUrl) { console.error('usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]'); process.exit(2); }
 const imageBase = infoUrl.replace(/\/info\.json(\?.*)?$/, '/');
+const imageLog = process.env.DLCS_IMAGE_LOG || '';
+const imageLogRequired = process.env.DLCS_IMAGE_LOG_REQUIRED === '1';
+// Where dlcs-image's log stood before the viewer's first request.
+const logStart = imageLog && fs.existsSync(imageLog) ? fs.statSync(imageLog).size : null;
 
 let passed = 0, failed = 0;
 function check(ok, what, detail) {
@@ -112,6 +121,46 @@ function checkShot(shot, label) {
   }
 }
 
+// --- which requests dlcs-image answered ------------------------------------------
+// dlcs-image logs "... GET {path} {status} ..." for each request it answers.
+// A probe only it answers (a computed size), requested after the viewer's,
+// shows that its log has caught up; then none of the tile paths may be in
+// what was logged since the start.
+function logSince(start) {
+  const fd = fs.openSync(imageLog, 'r');
+  try {
+    const len = Math.max(0, fs.fstatSync(fd).size - start), buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, start);
+    return buf.toString('utf8');
+  } finally { fs.closeSync(fd); }
+}
+async function checkNotThroughDlcsImage(tileUrls) {
+  if (logStart === null) {
+    const why = imageLog ? `${imageLog} is missing` : 'DLCS_IMAGE_LOG is not set';
+    if (imageLogRequired) check(false, 'dlcs-image log readable', why);
+    else console.log(`note: ${why}: not checked whether tile requests reached dlcs-image`);
+    return;
+  }
+  const probe = `${imageBase}full/pct:3.5/0/default.jpg`, probePath = new URL(probe).pathname;
+  let logged = false;
+  try {
+    const r = await fetch(probe);
+    await r.arrayBuffer();
+    for (const end = Date.now() + 10000; !logged && Date.now() < end;) {
+      logged = logSince(logStart).includes(` GET ${probePath} 200 `);
+      if (!logged) await new Promise(r => setTimeout(r, 100));
+    }
+  } catch (e) { /* reported below */ }
+  if (!check(logged, `dlcs-image logs its requests (${probePath} in ${imageLog})`)) return;
+  const log = logSince(logStart);
+  const paths = tileUrls.map(u => { const x = new URL(u); return x.pathname + x.search; });
+  const went = paths.filter(p => log.includes(` GET ${p} `));
+  const full = paths.filter(p => p.includes('/full/')).length;
+  check(paths.length > 0 && went.length === 0,
+    `none of the ${paths.length} tile requests (${full} of them full-region) reached dlcs-image`,
+    went.slice(0, 10).join('; '));
+}
+
 // --- the test -----------------------------------------------------------------
 const server = http.createServer(serveStatic);
 await new Promise(r => server.listen(0, '127.0.0.1', r));
@@ -183,6 +232,7 @@ try {
   check(bad.length === 0, `all ${responses.length} info/tile responses are 200 with Access-Control-Allow-Origin: *`,
     bad.slice(0, 10).map(r => `${r.status} acao=${r.acao} ${r.url}`).join('; '));
   check(requestFailures.length === 0, 'no failed image requests', requestFailures.slice(0, 10).join('; '));
+  await checkNotThroughDlcsImage(tiles.map(r => r.url));
   if (process.env.VERBOSE) for (const r of responses) console.log(`  ${r.status} ${r.acao} ${r.url}`);
 } catch (e) {
   check(false, 'test ran', e.stack || String(e));

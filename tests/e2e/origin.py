@@ -284,7 +284,8 @@ def dir_bytes(path, skip=None):
             dirs[:] = []
             continue
         for f in files:
-            # regular files only, like the runner's count (links: thumbnail aliases)
+            # regular files only, like the runner's count (links: the size aliases
+            # of thumbs/ and full/)
             if not os.path.islink(os.path.join(root, f)):
                 total += os.path.getsize(os.path.join(root, f))
     return total
@@ -294,18 +295,19 @@ def check_derivatives(storage_root, space, asset_id, w, h, original, max_unautho
                       sample_tiles=4, tiles=True, thumbs=True, thumb_edges=None):
     """Checks the files of an ingested image asset: the original (the bytes
     the origin served), the exact tile set (a few opened to check their pixel
-    size) and info.txt when `tiles` (iiif-img), the thumbnails (never
-    upscaled, pixel sizes as named; edges of the default policy unless
-    thumb_edges) and s.json when `thumbs`; neither when not asked for.
-    Returns the directory."""
+    size), info.txt and full/'s size aliases when `tiles` (iiif-img), the
+    thumbnails (never upscaled, pixel sizes as named; edges of the default
+    policy unless thumb_edges) and s.json when `thumbs`; neither when not
+    asked for. Returns the directory."""
     d = asset_dir(storage_root, space, asset_id)
     assert os.path.isdir(d), "no directory %s for asset %s" % (d, asset_id)
     with open(os.path.join(d, "original"), "rb") as f:
         assert f.read() == original, "%s: the stored original differs from what the origin served" % asset_id
     if tiles:
         _check_tiles(d, asset_id, w, h, sample_tiles)
+        _check_full(d, asset_id, w, h)
     else:
-        for name in ("tiles", "info.txt"):
+        for name in ("tiles", "info.txt", "full"):
             assert not os.path.exists(os.path.join(d, name)), "%s: %s without the iiif-img channel" % (asset_id, name)
     if thumbs:
         _check_thumbs(d, asset_id, w, h, max_unauthorised, thumb_edges)
@@ -313,6 +315,24 @@ def check_derivatives(storage_root, space, asset_id, w, h, original, max_unautho
         for name in ("thumbs", "s.json"):
             assert not os.path.exists(os.path.join(d, name)), "%s: %s without the thumbs channel" % (asset_id, name)
     return d
+
+
+def _check_full(d, asset_id, w, h):
+    """full/ (iiif/thumb_alias.h): links only, each to a stored tile or
+    thumbnail, the one-tile level's "w,h" among them."""
+    fdir = os.path.join(d, "full")
+    names = os.listdir(fdir)
+    for n in names:
+        p = os.path.join(fdir, n)
+        target = os.readlink(p) if os.path.islink(p) else None
+        assert target and target.split("/")[:2] in (["..", "tiles"], ["..", "thumbs"]) and \
+            os.path.isfile(p), "%s: full/%s -> %s" % (asset_id, n, target)
+    f = 1
+    while -(-w // f) > 256 or -(-h // f) > 256:
+        f *= 2
+    lw, lh = -(-w // f), -(-h // f)
+    assert os.readlink(os.path.join(fdir, "%d,%d.jpg" % (lw, lh))) == "../tiles/0,0,%d,%d_%d.jpg" % (w, h, lw), \
+        "%s (%dx%d): no full/ link to the one-tile level" % (asset_id, w, h)
 
 
 def _check_tiles(d, asset_id, w, h, sample_tiles):

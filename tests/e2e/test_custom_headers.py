@@ -250,9 +250,11 @@ def test_rendered_file_follows_changes(customer, rendered):
     text = rendered()
     assert 'add_header X-Rendered "say \\"hi\\" \\\\ bye" always;' in text, text[-3000:]
     assert "(%d|%s)" % (customer.id, customer.name) in text
-    # two fast-path locations for the customer: tiles, and stored thumbnails
-    assert text.count("(%d|%s)" % (customer.id, customer.name)) == 2, text[-3000:]
-    assert "try_files /public/$1$2/$3/$4/$5/thumbs/$6.jpg @dlcs_image;" in text
+    # three fast-path locations for the customer: tiles, and the stored sizes
+    # of /iiif-img and of /thumbs
+    assert text.count("(%d|%s)" % (customer.id, customer.name)) == 3, text[-3000:]
+    assert "try_files /public/iiif-img/$1/$2/$3/full/$4.jpg @dlcs_image;" in text
+    assert "try_files /public/thumbs/$1/$2/$3/thumbs/$4.jpg @dlcs_image;" in text
     # The X-Accel-Redirect location puts the key back from the application.
     assert "add_header X-Rendered $upstream_http_x_rendered always;" in text
     r = customer.api.delete("%s/%s" % (headers_path(customer), j["id"]), headers=CLOSE)
@@ -272,9 +274,12 @@ def test_static_tiles_carry_the_customers_headers(customer, origin, anon, render
     ingest(sa, origin, "a")
     ingest(sb, origin, "b")
     ta, tb = tile(sa, "a"), tile(sb, "b")
-    # stored thumbnails (600x400: 400x267), in both trees and API versions
+    # stored thumbnails (600x400: 400x267), in both trees and API versions,
+    # and the one-tile level (150x100) and the full size of /iiif-img
     tha = (thumb(sa, "a", "!400,400"), thumb(sa, "a", "400,", prefix="iiif-img/v2"),
-           thumb(sa, "a", ",267", prefix="thumbs"), thumb(sa, "a", "400,267", prefix="thumbs/v2"))
+           thumb(sa, "a", ",267", prefix="thumbs"), thumb(sa, "a", "400,267", prefix="thumbs/v2"),
+           thumb(sa, "a", "150,100"), thumb(sa, "a", "150,", prefix="iiif-img/v2"),
+           thumb(sa, "a", "max"), thumb(sa, "a", "full", prefix="iiif-img/v2"))
     thb = (thumb(sb, "b", "!200,200"), thumb(sb, "b", "200,", prefix="thumbs"))
     for url in (ta,) + tha:
         before = anon.get(url)

@@ -1,9 +1,9 @@
 """IIIF delivery end to end (CONTRACT section 8) through nginx and dlcs-image:
 info.json 3.0 and 2.1, redirects, every tile OpenSeadragon asks for (sent
-from the stored file, byte for byte), stored thumbnails (sent by nginx itself
-by their size aliases), computed regions, sizes, rotations, qualities and
-formats (decoded with PIL), the render cache, errors (400, 401, 404, 501),
-the thumbnail service, and originals."""
+from the stored file, byte for byte), stored thumbnails and one-tile levels
+(sent by nginx itself by their size aliases), computed regions, sizes,
+rotations, qualities and formats (decoded with PIL), the render cache, errors
+(400, 401, 404, 501), the thumbnail service, and originals."""
 
 import io
 import math
@@ -294,9 +294,10 @@ PREFIXES = ("iiif-img", "iiif-img/v2", "iiif-img/v3", "thumbs", "thumbs/v2")
 
 
 def alias_forms(w, h):
-    """The size strings linked to a w x h thumbnail (iiif/thumb_alias.h)."""
+    """The size strings linked to a stored w x h file (iiif/thumb_alias.h)."""
     n = max(w, h)
-    return ["!%d,%d" % (n, n), "%d,%d" % (w, h), "%d," % w, ",%d" % h]
+    return ["!%d,%d" % (n, n)] + (["!%d,%d" % (w, h)] if w != h else []) + \
+        ["%d,%d" % (w, h), "%d," % w, ",%d" % h]
 
 
 def image_log(dlcs_var):
@@ -332,6 +333,7 @@ def test_stored_thumbnails_are_sent_by_nginx(anon, img, storage_root, dlcs_var):
         assert app.status_code == 200 and app.content == stored, describe(app)
         for size in alias_forms(w, h):
             assert os.readlink(os.path.join(d, size + ".jpg")) == "%d.jpg" % n, size
+            assert os.readlink(os.path.join(d, "..", "full", size + ".jpg")) == "../thumbs/%d.jpg" % n, size
             for prefix in PREFIXES:
                 path = base_of(img, prefix=prefix) + "/full/%s/0/default.jpg" % size
                 r = anon.get(path)
@@ -352,6 +354,73 @@ def test_stored_thumbnails_are_sent_by_nginx(anon, img, storage_root, dlcs_var):
     assert r.status_code == 200 and decode(r).size == (200, 140), describe(r)
     fast.append("/iiif-img/%s/%d/quad/full/!200,200/0/default.jpg" % (img.customer.name, img.id))
     assert_not_through_dlcs_image(anon, dlcs_var, fast, base_of(img) + "/full/pct:40.000/0/default.jpg")
+
+
+@pytest.fixture(scope="module")
+def levels(img, origin):
+    """Images beside img's 1000x700 "quad" whose one-tile pyramid level is
+    something else: the whole image (150x100), the !200,200 thumbnail's size
+    (800x600), a portrait (300x1000: 75x250). {asset id: (w, h)}."""
+    shapes = {"small": (150, 100), "eight": (800, 600), "tall": (300, 1000)}
+    for aid, (w, h) in shapes.items():
+        put_asset(img, aid, origin=origin.add(encode(quadrants(w, h), "JPEG", quality=95)))
+    return dict(shapes, quad=(1000, 700))
+
+
+def one_tile_levels(anon, base):
+    """(scale factor, level width, level height) of the info.json's levels
+    that are one tile."""
+    j = anon.get(base + "/info.json").json()
+    w, h, t = j["width"], j["height"], j["tiles"][0]
+    return [(f, -(-w // f), -(-h // f)) for f in t["scaleFactors"] if t["width"] * f >= max(w, h)]
+
+
+def test_one_tile_levels_are_sent_by_nginx(anon, img, levels, storage_root, dlcs_var):
+    """Every pyramid level that is one tile, as OpenSeadragon (and Mirador)
+    ask for it: full/{w},{h} in 3.0, full/{w}, in 2.1, and max (2.1: full)
+    when it is the whole image. nginx sends the stored tile through full/'s
+    links; the bytes are dlcs-image's answer (pct:, which is never linked),
+    with CORS, and dlcs-image's log shows none of these requests."""
+    fast = []
+    for aid, (w, h) in sorted(levels.items()):
+        base = base_of(img, aid)
+        found = one_tile_levels(anon, base)
+        assert len(found) == 1, (aid, found)  # the pyramid stops at the first one
+        for f, lw, lh in found:
+            name = "0,0,%d,%d_%d.jpg" % (w, h, lw)
+            with open(os.path.join(storage_root, str(img.customer.id), str(img.id), aid, "tiles", name), "rb") as fh:
+                stored = fh.read()
+            app = anon.get(base + "/full/pct:%s/0/default.jpg" % repr(100 / f).rstrip("0").rstrip("."))
+            assert app.status_code == 200 and app.content == stored, "%s: %s" % (aid, describe(app))
+            urls = [(prefix, "%d,%d" % (lw, lh)) for prefix in ("iiif-img", "iiif-img/v3")]
+            urls.append(("iiif-img/v2", "%d," % lw))
+            if (lw, lh) == (w, h):
+                urls += [("iiif-img", "max"), ("iiif-img/v2", "max"), ("iiif-img/v2", "full")]
+            for prefix, size in urls:
+                path = base_of(img, aid, prefix) + "/full/%s/0/default.jpg" % size
+                r = anon.get(path)
+                assert r.status_code == 200, "%s: %s" % (path, describe(r))
+                assert r.content == stored, "%s is not tiles/%s" % (path, name)
+                assert decode(r).size == (lw, lh), path
+                assert r.headers.get("Access-Control-Allow-Origin") == "*", r.headers
+                for k in ("Content-Type", "Content-Length", "ETag", "Cache-Control"):
+                    assert r.headers.get(k) == app.headers.get(k), "%s: %s %r, dlcs-image %r" % (
+                        path, k, r.headers.get(k), app.headers.get(k))
+                fast.append(path)
+    # 800x600: "200,150" is the one-tile level on /iiif-img, the thumbnail on /thumbs
+    d = os.path.join(storage_root, str(img.customer.id), str(img.id), "eight")
+    with open(os.path.join(d, "thumbs", "200.jpg"), "rb") as fh:
+        thumb = fh.read()
+    for prefix in ("thumbs", "thumbs/v2"):
+        for size in alias_forms(200, 150):
+            path = base_of(img, "eight", prefix) + "/full/%s/0/default.jpg" % size
+            r = anon.get(path)
+            assert r.status_code == 200 and r.content == thumb, "%s: %s" % (path, describe(r))
+            fast.append(path)
+    # the 3.0 size "full" does not exist: not linked, dlcs-image answers 400
+    assert_delivery_error(anon.get(base_of(img, "small") + "/full/full/0/default.jpg"), 400)
+    assert_delivery_error(anon.get(base_of(img, "small", "iiif-img/v3") + "/full/full/0/default.jpg"), 400)
+    assert_not_through_dlcs_image(anon, dlcs_var, fast, base_of(img, "small") + "/full/pct:50.0/0/default.jpg")
 
 
 def test_other_thumbnail_sizes_go_to_dlcs_image(anon, img, storage_root, dlcs_var):

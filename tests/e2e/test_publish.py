@@ -2,15 +2,17 @@
 fast path"): an open asset (no roles, maxUnauthorised -1, ingested without
 error) gets storage/public/{iiif-img,thumbs}/{c}/{s}/{id} links, and nginx
 itself answers its canonical tile URLs from the stored tiles, and its stored
-thumbnail sizes from the thumbnails' aliases; a restricted, failed or deleted
-asset has no link, and its tile URLs go to dlcs-image. `dlcs-admin
-publish-assets` repairs links and aliases.
+whole-image sizes (the one-tile level, the thumbnails) from their aliases in
+full/ and thumbs/; a restricted, failed or deleted asset has no link, and its
+tile URLs go to dlcs-image. `dlcs-admin publish-assets` repairs links and
+aliases.
 
 None of these tests needs dlcs-image: requests that nginx does not answer
 itself are only checked not to be a 200 (without dlcs-image they are 502;
 with it, 401/404 for restricted or deleted assets)."""
 
 import os
+import shutil
 import subprocess
 import time
 
@@ -21,10 +23,25 @@ W, H = 600, 400
 TILE_FILE = "0,0,256,256_256.jpg"  # scale factor 1, top-left tile
 TILE_V3 = "0,0,256,256/256,256/0/default.jpg"
 TILE_V2 = "0,0,256,256/256,/0/default.jpg"
-# The thumbnails of a 600x400 image and their size aliases (iiif/thumb_alias.h).
+
+
+def forms(w, h):
+    """The size strings linked to a stored w x h file (iiif/thumb_alias.h)."""
+    n = max(w, h)
+    return ["!%d,%d" % (n, n)] + (["!%d,%d" % (w, h)] if w != h else []) + \
+        ["%d,%d" % (w, h), "%d," % w, ",%d" % h]
+
+
+# The thumbnails of a 600x400 image and their size aliases (iiif/thumb_alias.h):
+# thumbs/ for /thumbs, full/ for /iiif-img (with the one-tile level, 150x100,
+# and the full size as max and 2.1's full).
 THUMBS = ((600, 400), (400, 267), (200, 133), (100, 67))
-ALIASES = sorted("%s.jpg>%d.jpg" % (size, max(w, h)) for w, h in THUMBS
-                 for size in ("!%d,%d" % (max(w, h), max(w, h)), "%d,%d" % (w, h), "%d," % w, ",%d" % h))
+LEVEL_TILE = "0,0,600,400_150.jpg"
+ALIASES = sorted("%s.jpg>%d.jpg" % (size, max(w, h)) for w, h in THUMBS for size in forms(w, h))
+FULL_ALIASES = sorted(["%s.jpg>../tiles/%s" % (size, LEVEL_TILE) for size in forms(150, 100)] +
+                      ["%s.jpg>../thumbs/%d.jpg" % (size, max(w, h)) for w, h in THUMBS
+                       for size in forms(w, h)] +
+                      ["max.jpg>../thumbs/600.jpg", "full.jpg>../thumbs/600.jpg"])
 
 
 def ingest(space, origin, asset_id, **fields):
@@ -239,8 +256,8 @@ def thumb_url(space, asset_id, size, prefix="iiif-img"):
     return "/%s/%d/%d/%s/full/%s/0/default.jpg" % (prefix, space.customer.id, space.id, asset_id, size)
 
 
-def aliases(storage_root, space, asset_id):
-    d = os.path.join(asset_dir(storage_root, space, asset_id), "thumbs")
+def aliases(storage_root, space, asset_id, sub="thumbs"):
+    d = os.path.join(asset_dir(storage_root, space, asset_id), sub)
     return sorted("%s>%s" % (n, os.readlink(os.path.join(d, n)))
                   for n in os.listdir(d) if os.path.islink(os.path.join(d, n)))
 
@@ -273,20 +290,33 @@ def admin_command(dlcs_var, *args):
     return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
+def assert_static(r, stored):
+    assert r.status_code == 200 and r.content == stored, describe(r)
+    assert r.headers.get("Accept-Ranges") == "bytes", r.headers
+    assert r.headers.get("Access-Control-Allow-Origin") == "*", r.headers
+    assert r.headers.get("Cache-Control") == "public, max-age=31536000", r.headers
+
+
 def test_ingest_links_the_thumbnail_sizes(space, origin, storage_root, anon):
     ingest(space, origin, "sized")
     assert aliases(storage_root, space, "sized") == ALIASES
-    d = os.path.join(asset_dir(storage_root, space, "sized"), "thumbs")
+    assert aliases(storage_root, space, "sized", "full") == FULL_ALIASES
+    d = asset_dir(storage_root, space, "sized")
     for w, h in THUMBS:
-        with open(os.path.join(d, "%d.jpg" % max(w, h)), "rb") as f:
+        with open(os.path.join(d, "thumbs", "%d.jpg" % max(w, h)), "rb") as f:
             stored = f.read()
-        for size in ("!%d,%d" % (max(w, h), max(w, h)), "%d,%d" % (w, h), "%d," % w, ",%d" % h):
+        for size in forms(w, h):
             for prefix in ("iiif-img", "iiif-img/v2", "thumbs", "thumbs/v2"):
-                r = anon.get(thumb_url(space, "sized", size, prefix))
-                assert r.status_code == 200 and r.content == stored, describe(r)
-                assert r.headers.get("Accept-Ranges") == "bytes", r.headers
-                assert r.headers.get("Access-Control-Allow-Origin") == "*", r.headers
-                assert r.headers.get("Cache-Control") == "public, max-age=31536000", r.headers
+                assert_static(anon.get(thumb_url(space, "sized", size, prefix)), stored)
+    # the one-tile level, as OpenSeadragon asks for it, and the full size
+    with open(os.path.join(d, "tiles", LEVEL_TILE), "rb") as f:
+        tile = f.read()
+    for size, prefix in (("150,100", "iiif-img"), ("150,", "iiif-img/v2"), ("!150,150", "iiif-img/v3")):
+        assert_static(anon.get(thumb_url(space, "sized", size, prefix)), tile)
+    with open(os.path.join(d, "thumbs", "600.jpg"), "rb") as f:
+        stored = f.read()
+    for size, prefix in (("max", "iiif-img"), ("max", "iiif-img/v2"), ("full", "iiif-img/v2")):
+        assert_static(anon.get(thumb_url(space, "sized", size, prefix)), stored)
     # a re-ingest swaps in new files and aliases at once
     r = space.customer.api.put(space.image("sized"), json={
         "mediaType": "image/jpeg", "origin": origin.add(jpeg(300, 500))}, timeout=60)
@@ -302,19 +332,22 @@ def test_publish_assets_adds_the_aliases_of_older_assets(space, origin, storage_
     d = os.path.join(asset_dir(storage_root, space, "older"), "thumbs")
     with open(os.path.join(d, "400.jpg"), "rb") as f:
         stored = f.read()
-    # As if it had been stored before aliases existed, with one stale link.
+    # As if it had been stored before aliases existed, with one stale link,
+    # and before full/ existed.
     for name in os.listdir(d):
         if os.path.islink(os.path.join(d, name)):
             os.unlink(os.path.join(d, name))
     os.symlink("100.jpg", os.path.join(d, "123,.jpg"))
+    shutil.rmtree(os.path.join(asset_dir(storage_root, space, "older"), "full"))
     # dlcs-image answers meanwhile
     r = anon.get(thumb_url(space, "older", "!400,400"))
     assert r.status_code == 200 and r.content == stored, describe(r)
 
     rc, out = admin_command(dlcs_var, "publish-assets", str(space.customer.id))
     assert rc == 0, out
-    assert "%d link(s) made" % len(ALIASES) in out, out
+    assert "%d link(s) made" % (len(ALIASES) + len(FULL_ALIASES)) in out, out
     assert aliases(storage_root, space, "older") == ALIASES
+    assert aliases(storage_root, space, "older", "full") == FULL_ALIASES
     assert os.path.islink(link_path(storage_root, "iiif-img", space, "older"))
     for prefix in ("iiif-img", "thumbs/v2"):
         r = anon.get(thumb_url(space, "older", "!400,400", prefix))
@@ -323,6 +356,26 @@ def test_publish_assets_adds_the_aliases_of_older_assets(space, origin, storage_
     rc, out = admin_command(dlcs_var, "publish-assets", str(space.customer.id))
     assert rc == 0 and "0 link(s) made" in out, out
     assert aliases(storage_root, space, "older") == ALIASES
+
+
+def test_publish_assets_repairs_full(space, origin, storage_root, dlcs_var):
+    """publish-assets replaces a wrong full/ link, removes a stale one (and
+    an old-style alias in thumbs/ that /thumbs does not answer with its
+    thumbnail), and leaves regular files alone."""
+    ingest(space, origin, "repair-full")
+    d = asset_dir(storage_root, space, "repair-full")
+    full, thumbs = os.path.join(d, "full"), os.path.join(d, "thumbs")
+    os.unlink(os.path.join(full, "max.jpg"))
+    os.symlink("../thumbs/100.jpg", os.path.join(full, "max.jpg"))       # wrong
+    os.symlink("../thumbs/400.jpg", os.path.join(full, "300,.jpg"))      # stale
+    os.symlink("600.jpg", os.path.join(thumbs, "max.jpg"))               # not a /thumbs alias
+    with open(os.path.join(full, "notes.jpg"), "w") as f:
+        f.write("a regular file is never touched")
+    rc, out = admin_command(dlcs_var, "publish-assets", str(space.customer.id))
+    assert rc == 0 and "1 link(s) made" in out, out
+    assert aliases(storage_root, space, "repair-full", "full") == FULL_ALIASES
+    assert aliases(storage_root, space, "repair-full") == ALIASES
+    assert os.path.isfile(os.path.join(full, "notes.jpg")) and not os.path.islink(os.path.join(full, "notes.jpg"))
 
 
 # ---------------------------------------------------------------- what nginx must not expose

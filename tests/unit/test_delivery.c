@@ -159,6 +159,11 @@ static void test_render_text(void)
 	CHECK(has(t, "(11|only-space)/(2)/"));
 	CHECK(strstr(t, "(11|only-space)/(\\d+)/") == NULL);
 	CHECK(has(t, "try_files /public/iiif-img/$1/$2/$3/tiles/$4_$5.jpg @dlcs_image;"));
+	/* the stored sizes of /iiif-img (2.1's "full" too) and of /thumbs */
+	CHECK(has(t, "try_files /public/iiif-img/$1/$2/$3/full/$4.jpg @dlcs_image;"));
+	CHECK(has(t, "try_files /public/thumbs/$1/$2/$3/thumbs/$4.jpg @dlcs_image;"));
+	CHECK(has(t, "\"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(9)/(\\d+)/"));
+	CHECK(has(t, "\"^/thumbs/(?:v2/)?(9)/(\\d+)/"));
 
 	/* No rows: only the X-Accel-Redirect location. */
 	const char *empty = render_text(A, NULL, 0);

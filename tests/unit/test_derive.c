@@ -250,6 +250,47 @@ static char *text_of(const char *dir, const char *name)
  * scale 2^-(maxLevel-level), tile x,y → region x*round(256/scale)..., size
  * min(256, levelWidth - x*256) with levelWidth = ceil(W*scale). The "full"
  * region (the smallest level) is the whole image. Also checks info.txt. */
+/* full/ holds exactly the links thumb_alias.h gives for the files there,
+ * each resolving to a stored tile or thumbnail, the one-tile level's "w,h"
+ * among them (scale factor maxf). */
+static void check_full(const char *out, int W, int H, int maxf)
+{
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/full", out);
+	size_t ngot, nlinks = 0;
+	char **got = list_dir(dir, &ngot);
+	for (size_t i = 0; i < ngot; i++) {
+		char path[1024], target[256];
+		struct stat st;
+		snprintf(path, sizeof path, "%s/%s", dir, got[i]);
+		ssize_t t = readlink(path, target, sizeof target - 1);
+		if (t > 0)
+			target[t] = '\0';
+		if (t > 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    (strncmp(target, "../tiles/", 9) == 0 ||
+		     strncmp(target, "../thumbs/", 10) == 0))
+			nlinks++;
+		else
+			fprintf(stderr, "  full/%s: not a link to a stored file\n", got[i]);
+	}
+	CHECK(nlinks == ngot);
+	struct arena *a = arena_new(16384);
+	struct stored st;
+	stored_load(a, out, &st);
+	struct thumb_alias al[THUMB_ALIAS_MAX];
+	CHECK(thumb_aliases_img(&st, THUMB_ALIAS_DEFAULT_MAX_AREA, al, THUMB_ALIAS_MAX) == nlinks);
+	arena_free(a);
+	int lw = (W + maxf - 1) / maxf, lh = (H + maxf - 1) / maxf;
+	char path[1024], target[256], want[256];
+	snprintf(path, sizeof path, "%s/%d,%d.jpg", dir, lw, lh);
+	snprintf(want, sizeof want, "../tiles/0,0,%d,%d_%d.jpg", W, H, lw);
+	ssize_t t = readlink(path, target, sizeof target - 1);
+	if (t > 0)
+		target[t] = '\0';
+	CHECK(t > 0 && strcmp(target, want) == 0);
+	free_list(got, ngot);
+}
+
 static void check_tiles(const char *out, int W, int H)
 {
 	int maxf = 1;
@@ -333,6 +374,7 @@ static void check_tiles(const char *out, int W, int H)
 	CHECK(dims);
 	free_list(got, ngot);
 	free_list(want, nwant);
+	check_full(out, W, H, maxf);
 }
 
 /* Sorts v[0..k) and joins it with spaces (frees v and its strings). */
@@ -355,11 +397,11 @@ static char *join_sorted(char **v, size_t k)
 	return text;
 }
 
-/* thumbs/'s links: "name>target" of each, sorted, space-separated. */
-static char *aliases_of(const char *out)
+/* {sub}/'s links: "name>target" of each, sorted, space-separated. */
+static char *aliases_of(const char *out, const char *sub)
 {
 	char dir[600];
-	snprintf(dir, sizeof dir, "%s/thumbs", out);
+	snprintf(dir, sizeof dir, "%s/%s", out, sub);
 	size_t n;
 	char **names = list_dir(dir, &n);
 	char **v = malloc((n + 1) * sizeof *v);
@@ -416,8 +458,7 @@ static void check_thumbs(const char *out, const int (*sizes)[2], size_t n, const
 	struct stored st;
 	stored_load(a, out, &st);
 	struct thumb_alias al[THUMB_ALIAS_MAX];
-	CHECK(thumb_aliases(&st, last_width, last_height, THUMB_ALIAS_DEFAULT_MAX_AREA, al,
-			    THUMB_ALIAS_MAX) == nlinks);
+	CHECK(thumb_aliases_thumbs(&st, last_width, last_height, al, THUMB_ALIAS_MAX) == nlinks);
 	arena_free(a);
 	for (size_t i = 0; i < n; i++) {
 		int longest = sizes[i][0] > sizes[i][1] ? sizes[i][0] : sizes[i][1];
@@ -512,21 +553,56 @@ static void test_jpeg_1000x700(void)
 	static const int t[][2] = {{1000, 700}, {400, 280}, {200, 140}, {100, 70}};
 	check_thumbs(out, t, 4, "{\"o\":[[1000,700],[400,280],[200,140],[100,70]],\"a\":[]}");
 	static const char *const want_aliases[] = {
-		"!1000,1000.jpg>1000.jpg", "1000,700.jpg>1000.jpg", "1000,.jpg>1000.jpg",
-		",700.jpg>1000.jpg",       "!400,400.jpg>400.jpg",  "400,280.jpg>400.jpg",
-		"400,.jpg>400.jpg",        ",280.jpg>400.jpg",      "!200,200.jpg>200.jpg",
-		"200,140.jpg>200.jpg",     "200,.jpg>200.jpg",      ",140.jpg>200.jpg",
-		"!100,100.jpg>100.jpg",    "100,70.jpg>100.jpg",    "100,.jpg>100.jpg",
-		",70.jpg>100.jpg"};
-	char *got_aliases = aliases_of(out);
+		"!1000,1000.jpg>1000.jpg", "!1000,700.jpg>1000.jpg", "1000,700.jpg>1000.jpg",
+		"1000,.jpg>1000.jpg",      ",700.jpg>1000.jpg",      "!400,400.jpg>400.jpg",
+		"!400,280.jpg>400.jpg",    "400,280.jpg>400.jpg",    "400,.jpg>400.jpg",
+		",280.jpg>400.jpg",        "!200,200.jpg>200.jpg",   "!200,140.jpg>200.jpg",
+		"200,140.jpg>200.jpg",     "200,.jpg>200.jpg",       ",140.jpg>200.jpg",
+		"!100,100.jpg>100.jpg",    "!100,70.jpg>100.jpg",    "100,70.jpg>100.jpg",
+		"100,.jpg>100.jpg",        ",70.jpg>100.jpg"};
+	char *got_aliases = aliases_of(out, "thumbs");
 	char *want = aliases_want(want_aliases, sizeof want_aliases / sizeof *want_aliases);
+	CHECK_STR(got_aliases, want);
+	free(got_aliases);
+	free(want);
+	/* full/: the one-tile level 250x175, the thumbnails, max and full */
+	static const char *const want_full[] = {"!250,250.jpg>../tiles/0,0,1000,700_250.jpg",
+						"!250,175.jpg>../tiles/0,0,1000,700_250.jpg",
+						"250,175.jpg>../tiles/0,0,1000,700_250.jpg",
+						"250,.jpg>../tiles/0,0,1000,700_250.jpg",
+						",175.jpg>../tiles/0,0,1000,700_250.jpg",
+						"max.jpg>../thumbs/1000.jpg",
+						"full.jpg>../thumbs/1000.jpg",
+						"!1000,1000.jpg>../thumbs/1000.jpg",
+						"!1000,700.jpg>../thumbs/1000.jpg",
+						"1000,700.jpg>../thumbs/1000.jpg",
+						"1000,.jpg>../thumbs/1000.jpg",
+						",700.jpg>../thumbs/1000.jpg",
+						"!400,400.jpg>../thumbs/400.jpg",
+						"!400,280.jpg>../thumbs/400.jpg",
+						"400,280.jpg>../thumbs/400.jpg",
+						"400,.jpg>../thumbs/400.jpg",
+						",280.jpg>../thumbs/400.jpg",
+						"!200,200.jpg>../thumbs/200.jpg",
+						"!200,140.jpg>../thumbs/200.jpg",
+						"200,140.jpg>../thumbs/200.jpg",
+						"200,.jpg>../thumbs/200.jpg",
+						",140.jpg>../thumbs/200.jpg",
+						"!100,100.jpg>../thumbs/100.jpg",
+						"!100,70.jpg>../thumbs/100.jpg",
+						"100,70.jpg>../thumbs/100.jpg",
+						"100,.jpg>../thumbs/100.jpg",
+						",70.jpg>../thumbs/100.jpg"};
+	got_aliases = aliases_of(out, "full");
+	want = aliases_want(want_full, sizeof want_full / sizeof *want_full);
 	CHECK_STR(got_aliases, want);
 	free(got_aliases);
 	free(want);
 	size_t n;
 	char **top = list_dir(out, &n);
-	CHECK(n == 4 && strcmp(top[0], "info.txt") == 0 && strcmp(top[1], "s.json") == 0 &&
-	      strcmp(top[2], "thumbs") == 0 && strcmp(top[3], "tiles") == 0);
+	CHECK(n == 5 && strcmp(top[0], "full") == 0 && strcmp(top[1], "info.txt") == 0 &&
+	      strcmp(top[2], "s.json") == 0 && strcmp(top[3], "thumbs") == 0 &&
+	      strcmp(top[4], "tiles") == 0);
 	free_list(top, n);
 
 	/* one thread and five threads write the same files */
@@ -562,6 +638,8 @@ static void test_jpeg_1000x700(void)
 	CHECK(access(path, F_OK) != 0);
 	snprintf(path, sizeof path, "%s/info.txt", out);
 	CHECK(access(path, F_OK) != 0);
+	snprintf(path, sizeof path, "%s/full", out); /* no /iiif-img without tiles */
+	CHECK(access(path, F_OK) != 0);
 
 	/* maxUnauthorised 0: everything needs auth */
 	o = opts();
@@ -579,6 +657,11 @@ static void test_jpeg_1000x700(void)
 	CHECK(access(path, F_OK) != 0);
 	snprintf(path, sizeof path, "%s/thumbs", out);
 	CHECK(access(path, F_OK) != 0);
+	/* full/ links the one-tile level alone (check_tiles checks the rest) */
+	check_tiles(out, 1000, 700);
+	char *full = aliases_of(out, "full");
+	CHECK(strstr(full, "250,.jpg>../tiles/0,0,1000,700_250.jpg") && !strstr(full, "thumbs"));
+	free(full);
 }
 
 static void test_png_1x1(void)

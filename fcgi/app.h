@@ -11,6 +11,7 @@ struct cache;
 struct config;
 struct db;
 struct req;
+struct respcache;
 struct route;
 
 /* Checks key/secret for rq (rq->ints are already captured). Sets
@@ -25,8 +26,10 @@ struct app {
 	size_t nroutes;
 	auth_fn authenticate;
 	size_t max_body;
-	const char *base_url; /* from config, NULL to derive from each request */
+	const char *base_url;     /* from config, NULL to derive from each request */
 	struct cache *auth_cache; /* verified credentials (keys.c), NULL: none */
+	/* whole responses of R_CACHE routes (respcache.h), NULL: none */
+	struct respcache *response_cache;
 	unsigned long long served;
 	volatile int stopping; /* set by SIGTERM: finish the request in hand, then exit */
 };

@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "generation.h"
 #include "log.h"
 #include "str.h"
 #include "banned.h"
@@ -38,6 +40,11 @@ struct db {
 	char last_msg[256];
 	bool in_txn;
 	int txn_err; /* first error inside the open transaction */
+	/* The data generation (generation.h), NULL without a file. `dirty`: the
+	 * open transaction ran a statement that may have changed data, so its
+	 * commit must bump the generation. */
+	struct generation *gen;
+	bool dirty;
 };
 
 static uint64_t fnv1a(const char *s)
@@ -73,12 +80,34 @@ static void disconnect(struct db *db)
 	db->txn_err = DB_OK;
 }
 
+/* data_generation_file, else {storage_root}/.data-generation, else none.
+ * Every program of a host reads the same configuration, so they all map the
+ * same file. */
+static struct generation *generation_for(const struct config *cfg)
+{
+	const char *path = config_str(cfg, "data_generation_file", NULL);
+	if (path)
+		return generation_open(path);
+	const char *root = config_str(cfg, "storage_root", NULL);
+	if (!root)
+		return NULL;
+	size_t n = strlen(root) + sizeof "/.data-generation";
+	char *buf = malloc(n);
+	if (!buf)
+		abort();
+	xsnprintf(buf, n, "%s/.data-generation", root);
+	struct generation *g = generation_open(buf);
+	free(buf);
+	return g;
+}
+
 struct db *db_new(const struct config *cfg)
 {
 	struct db *db = calloc(1, sizeof *db);
 	if (!db)
 		abort();
 	db->cfg = cfg;
+	db->gen = generation_for(cfg);
 	return db;
 }
 
@@ -87,7 +116,97 @@ void db_free(struct db *db)
 	if (!db)
 		return;
 	disconnect(db);
+	generation_close(db->gen);
 	free(db);
+}
+
+bool db_generation(struct db *db, struct gen_stamp *out)
+{
+	return db->gen && generation_read(db->gen, out);
+}
+
+int db_generation_bump(struct db *db)
+{
+	return db->gen && generation_bump(db->gen) ? DB_OK : DB_EFAIL;
+}
+
+/* ---- which statements change data ------------------------------------- */
+
+/* The first keyword of a statement, after blanks, comments and opening
+ * parentheses; "" when there is none. A MariaDB executable comment
+ * (slash-star-bang) is not skipped: its text runs, so it is the statement. */
+static const char *first_keyword(const char *s, size_t *len)
+{
+	for (;;) {
+		while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '(')
+			s++;
+		if (s[0] == '-' && s[1] == '-' && (s[2] == ' ' || s[2] == '\t' || s[2] == '\n')) {
+			s += strcspn(s, "\n");
+		} else if (s[0] == '#') {
+			s += strcspn(s, "\n");
+		} else if (s[0] == '/' && s[1] == '*' && s[2] != '!' && s[2] != 'M') {
+			const char *end = strstr(s + 2, "*/");
+			if (!end)
+				break;
+			s = end + 2;
+		} else {
+			break;
+		}
+	}
+	size_t n = 0;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z'))
+		n++;
+	*len = n;
+	return s;
+}
+
+static bool keyword_is(const char *k, size_t n, const char *want)
+{
+	return n == strlen(want) && strncasecmp(k, want, n) == 0;
+}
+
+enum stmt_kind {
+	STMT_READ, /* SELECT (also ... FOR UPDATE): changes no data */
+	STMT_DML,  /* INSERT/UPDATE/DELETE/REPLACE: changed data iff it affected rows */
+	STMT_OTHER /* anything else (DDL, CALL, ...): assumed to change data, and
+		      to commit an open transaction implicitly */
+};
+
+static enum stmt_kind stmt_kind(const char *sql)
+{
+	size_t n;
+	const char *k = first_keyword(sql, &n);
+	if (keyword_is(k, n, "SELECT"))
+		return STMT_READ;
+	if (keyword_is(k, n, "INSERT") || keyword_is(k, n, "UPDATE") ||
+	    keyword_is(k, n, "DELETE") || keyword_is(k, n, "REPLACE"))
+		return STMT_DML;
+	return STMT_OTHER;
+}
+
+static void bump(struct db *db)
+{
+	if (db->gen)
+		generation_bump(db->gen);
+}
+
+/* After a statement ran (affected: its affected rows, or -1 when it failed
+ * or they are unknown). A failed write may still have happened (the
+ * connection died after the server ran it), so only a successful DML
+ * statement that touched no row is known to have changed nothing. Outside a
+ * transaction the change is committed now; inside one it is committed (or
+ * not) by db_commit. */
+static void note_statement(struct db *db, const char *sql, long long affected)
+{
+	enum stmt_kind kind = stmt_kind(sql);
+	if (kind == STMT_READ || (kind == STMT_DML && affected == 0))
+		return;
+	if (db->in_txn) {
+		db->dirty = true;
+		if (kind == STMT_DML)
+			return;
+	}
+	bump(db);
 }
 
 static void set_err(struct db *db, int err, const char *msg)
@@ -366,12 +485,15 @@ static MYSQL_STMT *run(struct db *db, const char *sql, const struct db_param *p,
 long long db_exec_params(struct db *db, const char *sql, const struct db_param *p, size_t n)
 {
 	MYSQL_STMT *st = run(db, sql, p, n);
-	if (!st)
+	if (!st) {
+		note_statement(db, sql, -1);
 		return db->last_err ? db->last_err : DB_EFAIL;
+	}
 	my_ulonglong rows = mysql_stmt_affected_rows(st);
 	/* Drain a result set if the statement produced one. */
 	mysql_stmt_free_result(st);
 	db->last_err = DB_OK;
+	note_statement(db, sql, rows == (my_ulonglong)-1 ? -1 : (long long)rows);
 	return rows == (my_ulonglong)-1 ? 0 : (long long)rows;
 }
 
@@ -385,8 +507,8 @@ long long db_exec(struct db *db, const char *sql, const char *types, ...)
 	return db_exec_params(db, sql, p, n);
 }
 
-struct db_rows *db_query_params(struct db *db, struct arena *a, const char *sql,
-				const struct db_param *p, size_t n)
+static struct db_rows *query_rows(struct db *db, struct arena *a, const char *sql,
+				  const struct db_param *p, size_t n)
 {
 	MYSQL_STMT *st = run(db, sql, p, n);
 	if (!st)
@@ -471,6 +593,16 @@ struct db_rows *db_query_params(struct db *db, struct arena *a, const char *sql,
 	return r;
 }
 
+struct db_rows *db_query_params(struct db *db, struct arena *a, const char *sql,
+				const struct db_param *p, size_t n)
+{
+	struct db_rows *r = query_rows(db, a, sql, p, n);
+	/* A statement with a result set may still write (INSERT ... RETURNING):
+	 * unless it is a SELECT, it counts as a change whatever happened. */
+	note_statement(db, sql, -1);
+	return r;
+}
+
 struct db_rows *db_query(struct db *db, struct arena *a, const char *sql, const char *types, ...)
 {
 	struct db_param p[MAX_PARAMS];
@@ -503,6 +635,7 @@ int db_begin(struct db *db)
 	}
 	db->in_txn = true;
 	db->txn_err = DB_OK;
+	db->dirty = false;
 	return DB_OK;
 }
 
@@ -510,6 +643,7 @@ static void txn_end(struct db *db)
 {
 	db->in_txn = false;
 	db->txn_err = DB_OK;
+	db->dirty = false;
 	if (db->conn)
 		mysql_autocommit(db->conn, 1);
 }
@@ -530,12 +664,20 @@ int db_commit(struct db *db)
 		err = classify(mysql_errno(db->conn));
 		set_err(db, err, mysql_error(db->conn));
 		mysql_rollback(db->conn);
+		/* A COMMIT whose answer was lost may have happened. */
+		if (db->dirty)
+			bump(db);
 		txn_end(db);
 		if (err == DB_EDOWN)
 			disconnect(db);
 		db->last_err = err;
 		return err;
 	}
+	/* After the commit, never before: a reader that took the generation
+	 * before this point is invalidated; one that takes it after sees the
+	 * committed rows. */
+	if (db->dirty)
+		bump(db);
 	txn_end(db);
 	return DB_OK;
 }

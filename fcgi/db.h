@@ -16,6 +16,7 @@
 struct arena;
 struct config;
 struct db;
+struct gen_stamp;
 
 enum db_err {
 	DB_OK = 0,
@@ -71,6 +72,19 @@ bool db_in_txn(const struct db *db);
 
 int db_last_err(const struct db *db);
 const char *db_last_msg(const struct db *db);
+
+/* The data generation (generation.h) this connection's writes move: the
+ * file data_generation_file, default {storage_root}/.data-generation. Every
+ * statement that is not a SELECT counts as a write, except an INSERT,
+ * UPDATE, DELETE or REPLACE known to have affected no row; a write bumps the
+ * generation once it is committed (at db_commit, or at once outside a
+ * transaction), and also when the outcome is unknown (an error, a lost
+ * COMMIT). A rolled-back transaction changes nothing and bumps nothing.
+ * db_generation reads it: false when there is no usable file. */
+bool db_generation(struct db *db, struct gen_stamp *out);
+/* Bumps it by hand (dlcs-admin bump-generation, after edits made outside
+ * this layer); DB_OK or DB_EFAIL. */
+int db_generation_bump(struct db *db);
 
 /* Cell accessors; out-of-range row/col abort (a programming error). */
 const char *db_str(const struct db_rows *r, size_t row, size_t col); /* NULL for SQL NULL */

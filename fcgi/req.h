@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
+#include "generation.h"
 #include "str.h"
 
 struct app;
@@ -30,6 +31,7 @@ struct req {
 	const char *request_id;
 	enum http_method method;
 	const char *method_name;
+	const char *uri;         /* REQUEST_URI as received: path and query string */
 	const char *path;        /* raw path of REQUEST_URI, without the query string */
 	const char *query;       /* raw query string ("" when none) */
 	struct kv *query_params; /* decoded, in order */
@@ -54,9 +56,22 @@ struct req {
 	struct kv *resp_headers;
 	size_t nresp_headers, resp_headers_cap;
 	struct sbuf out;
-	struct jw *jw;             /* set by req_json(); its text becomes the body */
-	const char *fail_context;  /* when set, req_fail prefixes descriptions with it
-				      (e.g. "member 3 ('page-7')" while validating a batch) */
+	struct jw *jw;            /* set by req_json(); its text becomes the body */
+	const char *fail_context; /* when set, req_fail prefixes descriptions with it
+				     (e.g. "member 3 ('page-7')" while validating a batch) */
+
+	/* the response cache (serve.c), for R_CACHE routes */
+	enum req_cache {
+		RC_NONE,   /* not a cached route, or no cache */
+		RC_HIT,    /* answered from the cache: cache_body is the body */
+		RC_MISS,   /* the handler ran; a 200 is stored under cache_key */
+		RC_BYPASS, /* Cache-Control: no-cache: the handler ran, a 200 is stored */
+		RC_NOSTORE /* no-store, or no usable data generation: nothing stored */
+	} cache;
+	const char *cache_key;
+	struct gen_stamp cache_stamp; /* the data generation taken before the handler */
+	const char *cache_body;
+	size_t cache_body_len;
 
 	/* how the request reaches the outside world (FastCGI or a test) */
 	const char *(*getenv)(void *ctx, const char *name);

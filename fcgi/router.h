@@ -20,6 +20,10 @@ enum route_flags {
 	R_JSON = 1 << 3,     /* body must be a JSON object (400/413/415 before the handler) */
 	R_JSON_OPT = 1 << 4, /* body may be empty; if present, as R_JSON */
 	R_AUTH_OPT = 1 << 5, /* authenticate when credentials are sent, else anonymous */
+	/* GET/HEAD answers may be kept in the worker's response cache (app.h):
+	 * only for routes whose 200 depends on nothing but the database, the
+	 * request URI, the caller and the base URL (see serve.c). */
+	R_CACHE = 1 << 6,
 };
 
 struct route {

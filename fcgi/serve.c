@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "req.h"
+#include "respcache.h"
 #include "router.h"
 #include "str.h"
 #include "banned.h"
@@ -150,6 +151,88 @@ static int authenticate(struct req *rq, bool optional)
 	return 0;
 }
 
+/* True when the comma-separated header value h holds the directive name
+ * (before any "=value"), compared without case. */
+static bool has_directive(const char *h, const char *name)
+{
+	size_t n = strlen(name);
+	while (*h) {
+		h += strspn(h, " \t,");
+		size_t len = strcspn(h, ",=");
+		size_t t = len;
+		while (t && (h[t - 1] == ' ' || h[t - 1] == '\t'))
+			t--;
+		if (t == n && strncasecmp(h, name, n) == 0)
+			return true;
+		h += strcspn(h, ",");
+	}
+	return false;
+}
+
+/* The response cache, for GET/HEAD of an R_CACHE route once the caller is
+ * known and allowed (so a revoked key, or another customer, is refused
+ * before the cache is looked at). The key holds everything such a route's
+ * 200 depends on besides the database: the route, the request URI exactly as
+ * received (path and query string), the caller, and the base URL of the
+ * links (configured, or derived from Host / X-Forwarded-*); HEAD shares
+ * GET's entries (the core drops the body). The data generation is taken
+ * here, before the handler's first query, so a write that commits while the
+ * handler runs leaves the stored entry already stale. `Cache-Control:
+ * no-cache` (or `Pragma: no-cache`) skips the lookup and stores the fresh
+ * answer; `no-store` skips both. True when the cache answered (200). */
+static bool cache_lookup(struct req *rq, const struct route *route)
+{
+	struct app *app = rq->app;
+	if (!app->response_cache || !(route->flags & R_CACHE) ||
+	    (rq->method != M_GET && rq->method != M_HEAD))
+		return false;
+	if (!db_generation(app->db, &rq->cache_stamp)) {
+		rq->cache = RC_NOSTORE;
+		return false;
+	}
+	const char *cc = req_env(rq, "HTTP_CACHE_CONTROL");
+	const char *pragma = req_env(rq, "HTTP_PRAGMA");
+	if (cc && has_directive(cc, "no-store")) {
+		rq->cache = RC_NOSTORE;
+		return false;
+	}
+	rq->cache_key =
+		arena_printf(rq->arena, "%zu %d %d %zu:%s %s", (size_t)(route - app->routes),
+			     rq->caller_customer, rq->caller_admin ? 1 : 0, strlen(rq->base_url),
+			     rq->base_url, rq->uri);
+	if (cc ? has_directive(cc, "no-cache") : pragma && has_directive(pragma, "no-cache")) {
+		rq->cache = RC_BYPASS;
+		return false;
+	}
+	struct resp_view v;
+	if (!respcache_get(app->response_cache, rq->cache_key, &rq->cache_stamp, &v)) {
+		rq->cache = RC_MISS;
+		return false;
+	}
+	rq->cache = RC_HIT;
+	rq->content_type = v.content_type ? arena_strdup(rq->arena, v.content_type) : NULL;
+	for (size_t i = 0; i < v.nheaders; i++)
+		req_header(rq, v.headers[i].key, v.headers[i].value);
+	/* Cache memory: valid until the next cache call, which comes after
+	 * this response is written. */
+	rq->cache_body = v.body;
+	rq->cache_body_len = v.body_len;
+	rq->status = 200;
+	return true;
+}
+
+static void cache_store(struct req *rq, const char *body, size_t len)
+{
+	struct resp_view v = {
+		.content_type = rq->content_type,
+		.headers = rq->resp_headers,
+		.nheaders = rq->nresp_headers,
+		.body = body,
+		.body_len = len,
+	};
+	respcache_put(rq->app->response_cache, rq->cache_key, &rq->cache_stamp, &v);
+}
+
 /* Everything between a matched route and the handler. */
 static int dispatch(struct req *rq, const struct route *route, bool body_too_large)
 {
@@ -192,6 +275,8 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 	} else if (body_too_large) {
 		return req_fail(rq, 413, "request body exceeds %zu bytes", rq->app->max_body);
 	}
+	if (cache_lookup(rq, route))
+		return 200;
 	return route->handler(rq);
 }
 
@@ -229,6 +314,7 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 		uri = req_env(rq, "DOCUMENT_URI");
 	if (!uri)
 		uri = "/";
+	rq->uri = uri;
 	const char *qmark = strchr(uri, '?');
 	rq->path = qmark ? arena_strndup(a, uri, (size_t)(qmark - uri)) : uri;
 	rq->query = qmark ? qmark + 1 : "";
@@ -294,7 +380,10 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 
 	const char *out = rq->out.buf;
 	size_t out_len = rq->out.len;
-	if (rq->jw) {
+	if (rq->cache == RC_HIT) {
+		out = rq->cache_body;
+		out_len = rq->cache_body_len;
+	} else if (rq->jw) {
 		out = jw_text(rq->jw, &out_len);
 		if (!out) {
 			log_err("%s: JSON generation failed", rq->request_id);
@@ -308,6 +397,8 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	}
 	if (!out)
 		out_len = 0;
+	if (status == 200 && (rq->cache == RC_MISS || rq->cache == RC_BYPASS))
+		cache_store(rq, out, out_len);
 
 	struct sbuf h;
 	sbuf_init(&h, a);
@@ -332,8 +423,15 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	if (rq->method != M_HEAD && status != 204 && status != 304 && out_len)
 		emit(emit_ctx, out, out_len);
 
-	log_info("%s %s %s %d %zuB %.2fms", rq->request_id, rq->method_name, rq->path, status,
-		 out_len, ms_since(&t0));
+	static const char *const cache_word[] = {
+		[RC_NONE] = "",
+		[RC_HIT] = " cache=hit",
+		[RC_MISS] = " cache=miss",
+		[RC_BYPASS] = " cache=bypass",
+		[RC_NOSTORE] = " cache=off",
+	};
+	log_info("%s %s %s %d %zuB %.2fms%s", rq->request_id, rq->method_name, rq->path, status,
+		 out_len, ms_since(&t0), cache_word[rq->cache]);
 }
 
 static const char *fcgx_getenv(void *ctx, const char *name)

@@ -13,7 +13,10 @@
  *                                 (of customer C), and the size aliases of
  *                                 its tiles and thumbnails (iiif/thumb_alias.h), for
  *                                 assets stored before they existed: a
- *                                 repair, safe to run again at any time */
+ *                                 repair, safe to run again at any time
+ *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
+ *                                 after editing the database with a SQL client,
+ *                                 so the API workers drop their cached responses */
 #include <errno.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -43,7 +46,8 @@ static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?"
 static int usage(void)
 {
 	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
-	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n",
+	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
+	      "       | bump-generation\n",
 	      stderr);
 	return 2;
 }
@@ -211,7 +215,13 @@ int main(int argc, char **argv)
 	mysql_library_init(0, NULL, NULL);
 	struct db *db = db_new(cfg);
 	int rc;
-	if (db_ensure(db) != DB_OK) {
+	if (strcmp(argv[i], "bump-generation") == 0 && i + 1 == argc) {
+		/* Needs the file only, not the database. */
+		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
+		if (rc)
+			log_err("no usable data generation file (data_generation_file, or "
+				"storage_root/.data-generation)");
+	} else if (db_ensure(db) != DB_OK) {
 		log_err("database unavailable: %s", db_last_msg(db));
 		rc = 1;
 	} else if (strcmp(argv[i], "migrate") == 0 && i + 1 == argc) {

@@ -11,6 +11,7 @@
 #include "db.h"
 #include "keys.h"
 #include "log.h"
+#include "respcache.h"
 #include "routes.h"
 #include "banned.h"
 
@@ -27,6 +28,14 @@ int main(int argc, char **argv)
 		log_err("%s: %s", path, err);
 		return 1;
 	}
+	/* Whole answers of the R_CACHE routes, kept while the data generation
+	 * does not move (fcgi/respcache.h); 0 MiB turns the cache off. */
+	long long cache_mb = config_int(cfg, "response_cache_mb", 16);
+	if (cache_mb < 0 || cache_mb > 1 << 20) {
+		log_err("%s: response_cache_mb must be 0..%d", path ? path : "config", 1 << 20);
+		config_free(cfg);
+		return 1;
+	}
 	if (mysql_library_init(0, NULL, NULL)) {
 		log_err("mysql_library_init failed");
 		return 1;
@@ -38,12 +47,14 @@ int main(int argc, char **argv)
 		.nroutes = api_routes_count,
 		.authenticate = keys_authenticate,
 		.auth_cache = cache_new(1024),
+		.response_cache = cache_mb ? respcache_new((size_t)cache_mb << 20) : NULL,
 		.max_body = (size_t)config_int(cfg, "max_body_bytes", 16 * 1024 * 1024),
 		.base_url = config_str(cfg, "base_url", NULL),
 	};
 	int rc = serve(&app);
 	db_free(app.db);
 	cache_free(app.auth_cache);
+	respcache_free(app.response_cache);
 	mysql_library_end();
 	config_free(cfg);
 	return rc;

@@ -426,18 +426,25 @@ stop_fcgi_pool() {
 
 # ---------------------------------------------------------------- nginx
 
-# Upstream keepalive connections per nginx worker. A libfcgi worker serves one
-# connection at a time and, on a kept connection, blocks reading it until nginx
-# closes it; idle kept connections therefore hold workers. With 2 nginx workers
-# keeping K each, 2K must stay below the FastCGI worker count so that at least
-# one worker is always free to accept a fresh connection. 0 means none.
+# Upstream keepalive connections per nginx worker: none unless
+# DLCS_UPSTREAM_KEEPALIVE=K asks for K. A libfcgi worker serves one
+# connection at a time and, on a kept connection, blocks reading it until
+# nginx closes it: idle kept connections hold workers while requests queue
+# for the others. Measured with tests/bench/api-bench (4 dlcs-api workers,
+# wrk -c16): keepalive 1 gave even the trivial floor no gain, and put the p99
+# of the cached 96 KB query at 15 ms and of the uncached one near 200 ms;
+# without it, 6 ms and 27 ms. K is capped so that the 2K kept connections
+# stay below the worker count, leaving a worker free for a fresh one.
 NGINX_WORKERS=2
 # A value made safe for the replacement side of sed "s|...|...|".
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 
 # nginx_keepalive [WORKERS]: for a pool of WORKERS (default DLCS_WORKERS).
 nginx_keepalive() {
+	local want=${DLCS_UPSTREAM_KEEPALIVE:-0}
+	[[ $want =~ ^[0-9]+$ ]] || die "DLCS_UPSTREAM_KEEPALIVE must be a number"
 	local k=$(((${1:-$DLCS_WORKERS} - 1) / NGINX_WORKERS))
+	((k > want)) && k=$want
 	((k > 8)) && k=8
 	printf '%s' "$k"
 }
@@ -449,7 +456,7 @@ keepalive_line() {
 	if ((k > 0)); then
 		printf 'keepalive %s;' "$k"
 	else
-		printf '# no keepalive: too few FastCGI workers (%s)' "$n"
+		printf '# no keepalive to the %s FastCGI workers (DLCS_UPSTREAM_KEEPALIVE, .stack/lib.sh)' "$n"
 	fi
 }
 

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "str.h"
 #include "banned.h"
 
 struct entry {
@@ -21,16 +22,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
 }
 
 struct cache *cache_new(size_t slots)
@@ -67,7 +58,7 @@ void cache_free(struct cache *c)
 /* The slot holding key, or the empty slot where it would go. */
 static struct entry *find(struct cache *c, const char *key)
 {
-	size_t i = (size_t)(hash(key) % c->slots);
+	size_t i = (size_t)(str_hash(key) % c->slots);
 	while (c->e[i].key && strcmp(c->e[i].key, key) != 0)
 		i = (i + 1) % c->slots;
 	return &c->e[i];

@@ -47,16 +47,6 @@ struct db {
 	bool dirty;
 };
 
-static uint64_t fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static void cache_clear(struct db *db)
 {
 	for (size_t i = 0; i < STMT_CACHE_SLOTS; i++) {
@@ -349,7 +339,7 @@ int db_ensure(struct db *db)
 
 static MYSQL_STMT *stmt_get(struct db *db, const char *sql)
 {
-	uint64_t h = fnv1a(sql);
+	uint64_t h = str_hash(sql);
 	size_t i = (size_t)(h % STMT_CACHE_SLOTS);
 	while (db->cache[i].sql) {
 		if (db->cache[i].hash == h && strcmp(db->cache[i].sql, sql) == 0)

@@ -4,6 +4,7 @@
 
 #include "req.h"
 #include "respcache.h"
+#include "str.h"
 #include "banned.h"
 
 /* One allocation per entry: this header, then the header array, the key,
@@ -26,16 +27,6 @@ struct respcache {
 	struct gen_stamp stamp; /* every entry's stamp (all are equal) */
 	bool have_stamp;
 };
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
 
 static struct entry **buckets_new(size_t n)
 {
@@ -145,7 +136,7 @@ bool respcache_get(struct respcache *c, const char *key, const struct gen_stamp 
 		   struct resp_view *out)
 {
 	sync_stamp(c, now);
-	uint64_t h = hash(key);
+	uint64_t h = str_hash(key);
 	struct entry *e = *slot_of(c, key, h);
 	if (!e)
 		return false;
@@ -186,7 +177,7 @@ void respcache_put(struct respcache *c, const char *key, const struct gen_stamp 
 		   const struct resp_view *resp)
 {
 	sync_stamp(c, stamp);
-	uint64_t h = hash(key);
+	uint64_t h = str_hash(key);
 	struct entry *old = *slot_of(c, key, h);
 	if (old)
 		remove_entry(c, old);

@@ -131,6 +131,16 @@ char *url_encode(struct arena *a, const char *s)
 	return out;
 }
 
+uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
 bool str_eq(const char *a, const char *b)
 {
 	return a && b && strcmp(a, b) == 0;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct arena;
 
@@ -28,6 +29,10 @@ void xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((form
 char *url_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
 /* Percent-encoding of a query-string value (RFC 3986 unreserved kept). */
 char *url_encode(struct arena *a, const char *s);
+
+/* FNV-1a of a NUL-terminated string: the hash of every table keyed by
+ * strings (statement cache, credentials, responses). */
+uint64_t str_hash(const char *s);
 
 bool str_eq(const char *a, const char *b);
 bool str_ieq(const char *a, const char *b);

@@ -8,6 +8,8 @@ import uuid
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 TIMEOUT = 10
 DLCS_CONTEXT = "https://dlcs.github.io/vocab/context/future.json"
@@ -31,6 +33,15 @@ class Api(requests.Session):
     def __init__(self, base, auth=None):
         super().__init__()
         self.base = base.rstrip("/")
+        # nginx closes idle kept-alive client connections when it reloads,
+        # which every custom-header change makes it do: a request sent on
+        # such a connection at that moment finds it closed, unanswered. Like
+        # a browser, retry a GET or HEAD once on a new connection then (no
+        # retry on a status, and never for methods that change things).
+        retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
+                      allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
+        self.mount("http://", HTTPAdapter(max_retries=retry))
+        self.mount("https://", HTTPAdapter(max_retries=retry))
         if auth is not None:
             self.auth = auth
 

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <sys/random.h>
 #include <uuid/uuid.h>
 
+#include "arena.h"
 #include "ids.h"
 #include "banned.h"
 
@@ -84,6 +86,16 @@ bool uuid_valid(const char *s)
 		}
 	}
 	return true;
+}
+
+char *uuid_canonical(struct arena *a, const char *s)
+{
+	if (!uuid_valid(s))
+		return NULL;
+	char *id = arena_strdup(a, s);
+	for (char *p = id; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return id;
 }
 
 void random_hex(char *out, size_t nbytes)

@@ -13,6 +13,10 @@ bool customer_name_valid(const char *name);
 void uuid_make(char out[37]);
 /* True for the canonical 8-4-4-4-12 hex form. */
 bool uuid_valid(const char *s);
+/* s in lower case (arena memory), the form ids are stored in; NULL when s
+ * is not a UUID. */
+struct arena;
+char *uuid_canonical(struct arena *a, const char *s);
 /* nbytes from the kernel's CSPRNG as lower-case hex into out[2*nbytes+1]; aborts if unavailable. */
 void random_hex(char *out, size_t nbytes);
 

@@ -3,6 +3,7 @@
 #include "app.h"
 #include "common.h"
 #include "db.h"
+#include "input.h"
 #include "json.h"
 #include "page.h"
 #include "arena.h"
@@ -64,6 +65,20 @@ int body_id_agrees(struct req *rq, struct yajl_val_s *body, const char *id_url, 
 		if (strcmp(v->u.string, id) != 0)
 			return req_fail(rq, 400, "'id' does not match the id in the URL");
 	}
+	return 0;
+}
+
+int body_uuid_agrees(struct req *rq, const char *id_url, const char *id)
+{
+	int st = body_id_agrees(rq, rq->json, id_url, NULL);
+	if (st)
+		return st;
+	const char *given;
+	bool present;
+	if ((st = jin_str(rq, rq->json, "id", &given, &present)))
+		return st;
+	if (present && !str_ieq(given, id))
+		return req_fail(rq, 400, "'id' does not match the id in the URL");
 	return 0;
 }
 

@@ -23,6 +23,9 @@ void resource_begin(struct jw *w, const char *id, const char *type);
  * (NULL if the resource has none). */
 struct yajl_val_s;
 int body_id_agrees(struct req *rq, struct yajl_val_s *body, const char *id_url, const char *id);
+/* The same for a PUT of a resource named by a UUID: the body's "@id" must
+ * name id_url, and its "id", when given, the UUID id (in any case). */
+int body_uuid_agrees(struct req *rq, const char *id_url, const char *id);
 
 /* Writes row i of r as one member of a collection. */
 struct db_rows;

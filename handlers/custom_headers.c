@@ -220,18 +220,6 @@ static void ch_write(struct jw *w, struct req *rq, const struct db_rows *r, size
 	jw_obj_end(w);
 }
 
-/* The path's header id in canonical (lower-case) form, NULL when it is not
- * a UUID. */
-static char *ch_id(struct req *rq, const char *s)
-{
-	if (!uuid_valid(s))
-		return NULL;
-	char *id = arena_strdup(rq->arena, s);
-	for (char *p = id; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return id;
-}
-
 struct ch_input {
 	const char *key, *value, *role; /* role NULL: every asset */
 	bool has_space;
@@ -354,7 +342,7 @@ int custom_header_get(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	const char *id = ch_id(rq, rq->strs[0]);
+	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "custom header not found");
 	return ch_answer(rq, c, id, 200);
@@ -368,18 +356,11 @@ int custom_header_put(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	const char *id = ch_id(rq, rq->strs[0]);
+	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 400, "custom header id '%s' is not a UUID", rq->strs[0]);
-	if ((st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d/customHeaders/%s", c, id),
-				 NULL)))
+	if ((st = body_uuid_agrees(rq, req_url(rq, "/customers/%d/customHeaders/%s", c, id), id)))
 		return st;
-	const char *given;
-	bool present;
-	if ((st = jin_str(rq, rq->json, "id", &given, &present)))
-		return st;
-	if (present && !str_ieq(given, id))
-		return req_fail(rq, 400, "'id' does not match the id in the URL");
 	struct ch_input in;
 	if ((st = ch_read(rq, c, &in)))
 		return st;
@@ -402,7 +383,7 @@ int custom_header_delete(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	const char *id = ch_id(rq, rq->strs[0]);
+	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "custom header not found");
 	long long n = db_exec(rq->app->db, SQL[SQL_CH_DELETE], "is", c, id);

@@ -3,7 +3,6 @@
  * validation rules live in ingest/origin.c so that what is stored here is
  * exactly what ingest applies. Stored credentials never leave the database
  * through the API: they are not even selected, and show as "xxx". */
-#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -74,18 +73,6 @@ static void os_write(struct jw *w, struct req *rq, int c, const struct db_rows *
 	jw_kbool(w, "optimised", db_int(r, i, COL_OPTIMISED) != 0);
 	jw_kint(w, "order", db_int(r, i, COL_ORDER));
 	jw_obj_end(w);
-}
-
-/* The path's strategy id in canonical (lower-case) form, NULL when it is not
- * a UUID. */
-static char *os_id(struct req *rq, const char *s)
-{
-	if (!uuid_valid(s))
-		return NULL;
-	char *id = arena_strdup(rq->arena, s);
-	for (char *p = id; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
-	return id;
 }
 
 /* The writable fields of a strategy, read from a body. */
@@ -249,7 +236,7 @@ int origin_strategies_create(struct req *rq)
 	if ((st = jin_str(rq, rq->json, "id", &given, &present)))
 		return st;
 	if (present) {
-		if (!(id = os_id(rq, given)))
+		if (!(id = uuid_canonical(rq->arena, given)))
 			return req_fail(rq, 400, "'id' must be a UUID");
 	} else {
 		uuid_make(minted);
@@ -275,7 +262,7 @@ int origin_strategy_get(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	const char *id = os_id(rq, rq->strs[0]);
+	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "origin strategy not found");
 	return os_answer(rq, c, id, 200);
@@ -287,18 +274,12 @@ int origin_strategy_put(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	const char *id = os_id(rq, rq->strs[0]);
+	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 400, "origin strategy id '%s' is not a UUID", rq->strs[0]);
-	const char *url = req_url(rq, "/customers/%d/originStrategies/%s", c, id);
-	if ((st = body_id_agrees(rq, rq->json, url, NULL)))
+	if ((st = body_uuid_agrees(rq, req_url(rq, "/customers/%d/originStrategies/%s", c, id),
+				   id)))
 		return st;
-	const char *given;
-	bool present;
-	if ((st = jin_str(rq, rq->json, "id", &given, &present)))
-		return st;
-	if (present && !str_ieq(given, id))
-		return req_fail(rq, 400, "'id' does not match the id in the URL");
 	struct os_input in;
 	if ((st = os_read(rq, &in)))
 		return st;
@@ -314,7 +295,7 @@ int origin_strategy_delete(struct req *rq)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	const char *id = os_id(rq, rq->strs[0]);
+	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "origin strategy not found");
 	long long n = db_exec(rq->app->db, SQL[SQL_OS_DELETE], "is", c, id);

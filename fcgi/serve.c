@@ -19,6 +19,7 @@
 #include "json.h"
 #include "log.h"
 #include "req.h"
+#include "resp_head.h"
 #include "respcache.h"
 #include "router.h"
 #include "str.h"
@@ -280,6 +281,22 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 	return route->handler(rq);
 }
 
+/* name as the log may show it: printable ASCII, the rest as \xNN, at most
+ * 64 bytes of it. */
+static const char *log_safe(struct arena *a, const char *name)
+{
+	struct sbuf b;
+	sbuf_init(&b, a);
+	for (size_t i = 0; name[i] && i < 64; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			sbuf_addc(&b, (char)c);
+		else
+			sbuf_printf(&b, "\\x%02x", c);
+	}
+	return b.buf ? b.buf : "";
+}
+
 static double ms_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -358,6 +375,12 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 		case ROUTE_BAD_PATH:
 			status = req_fail(rq, 400, "malformed percent-encoding in the path");
 			break;
+		case ROUTE_BAD_ID:
+			status = req_fail(rq, 400,
+					  "'%.40s' is not a valid id here: ids are whole numbers "
+					  "from 1 to 2147483647",
+					  allow);
+			break;
 		default:
 			status = req_fail(rq, 404, "no resource at this path");
 			break;
@@ -397,28 +420,45 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	}
 	if (!out)
 		out_len = 0;
-	if (status == 200 && (rq->cache == RC_MISS || rq->cache == RC_BYPASS))
-		cache_store(rq, out, out_len);
 
 	struct sbuf h;
 	sbuf_init(&h, a);
-	sbuf_printf(&h, "Status: %d %s\r\n", status, http_reason(status));
-	if (status != 204 && status != 304)
-		sbuf_printf(&h, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-			    rq->content_type ? rq->content_type : "application/ld+json", out_len);
-	bool have_cors = false;
-	for (size_t i = 0; i < rq->nresp_headers; i++) {
-		const struct kv *kv = &rq->resp_headers[i];
-		/* Header values never carry a line break (they could split the response). */
-		if (strpbrk(kv->key, "\r\n:") || strpbrk(kv->value, "\r\n"))
-			continue;
-		if (str_ieq(kv->key, "Access-Control-Allow-Origin"))
-			have_cors = true;
-		sbuf_printf(&h, "%s: %s\r\n", kv->key, kv->value);
+	struct resp_head head = {
+		.status = status,
+		.content_type = rq->content_type,
+		.content_length = out_len,
+		.has_body = status != 204 && status != 304,
+		.headers = rq->resp_headers,
+		.nheaders = rq->nresp_headers,
+	};
+	const char *refused = resp_head_write(&h, &head);
+	if (refused) {
+		/* A stored or computed string that would have split the head: the
+		 * client gets a plain 500, and nothing of what was refused. */
+		log_err("%s: response header '%s' refused (not a token, a reserved name, "
+			"or a control character in its value); answering 500",
+			rq->request_id, log_safe(a, refused));
+		rq->nresp_headers = 0;
+		rq->cache = RC_NONE;
+		status = req_fail(rq, 500, "the response could not be written");
+		out = jw_text(rq->jw, &out_len);
+		if (!out) {
+			out = "";
+			out_len = 0;
+		}
+		static const struct kv no_store = {"Cache-Control", "no-store"};
+		head = (struct resp_head){.status = status,
+					  .content_type = rq->content_type,
+					  .content_length = out_len,
+					  .has_body = true,
+					  .headers = &no_store,
+					  .nheaders = 1};
+		sbuf_init(&h, a);
+		if (resp_head_write(&h, &head))
+			abort(); /* the framework's own error head: cannot happen */
 	}
-	if (!have_cors)
-		sbuf_adds(&h, "Access-Control-Allow-Origin: *\r\n");
-	sbuf_adds(&h, "\r\n");
+	if (status == 200 && (rq->cache == RC_MISS || rq->cache == RC_BYPASS))
+		cache_store(rq, out, out_len);
 	emit(emit_ctx, h.buf, h.len);
 	if (rq->method != M_HEAD && status != 204 && status != 304 && out_len)
 		emit(emit_ctx, out, out_len);

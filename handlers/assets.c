@@ -20,6 +20,7 @@
 #include "handlers.h"
 #include "ids.h"
 #include "input.h"
+#include "http_syntax.h"
 #include "json.h"
 #include "log.h"
 #include "page.h"
@@ -515,9 +516,12 @@ static int asset_body_read(struct req *rq, yajl_val body, int c, int s, const ch
 			return st;
 		if ((st = jin_str(rq, body, "mediaType", &in->media_type, &in->has_media_type)))
 			return st;
-		if (in->has_media_type &&
-		    (!*in->media_type || utf8_chars(in->media_type) > STRING_MAX_CHARS))
-			return req_fail(rq, 400, "'mediaType' must be 1 to %d characters",
+		/* It becomes the Content-Type of /file: only a media type. */
+		if (in->has_media_type && !media_type_valid(in->media_type))
+			return req_fail(rq, 400,
+					"'mediaType' must be a media type: type/subtype (RFC 6838 "
+					"names), optionally with ; name=value parameters, at most "
+					"%d characters, no control characters",
 					STRING_MAX_CHARS);
 		if ((st = jin_str(rq, body, "family", &family, &has)))
 			return st;

@@ -41,58 +41,81 @@ static bool split(const char *path, struct segs *out)
 	return true;
 }
 
-static bool is_int_segment(const char *s, size_t len, long long *out)
+/* What a %d segment holds: an id (1..INT_MAX), a number that cannot be an
+ * id (0, negative, too large: the client's error, 400), or no number at all
+ * (another path, 404). */
+enum int_seg { SEG_NOT_INT, SEG_ID, SEG_BAD_ID };
+
+static enum int_seg int_segment(const char *s, size_t len, long long *out)
 {
-	if (len == 0 || len > 10)
-		return false;
+	size_t i = len && s[0] == '-' ? 1 : 0;
+	if (i == len || len - i > 20)
+		return SEG_NOT_INT;
 	long long v = 0;
-	for (size_t i = 0; i < len; i++) {
+	bool big = false;
+	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
+			return SEG_NOT_INT;
+		if (v > INT_MAX)
+			big = true;
+		else
+			v = v * 10 + (s[i] - '0');
 	}
-	if (v > INT_MAX)
-		return false;
+	if (s[0] == '-' || big || v < 1 || v > INT_MAX)
+		return SEG_BAD_ID;
 	*out = v;
-	return true;
+	return SEG_ID;
 }
 
-/* Matches one pattern; fills rq's captures when `capture`. */
-static bool match(const char *pattern, const struct segs *path, struct req *rq, bool capture)
+enum match { MATCH_NO, MATCH_YES, MATCH_BAD_ID };
+
+/* Matches one pattern; fills rq's captures when `capture`. MATCH_BAD_ID:
+ * the path has the pattern's shape but a %d segment is not an id; *bad is
+ * that segment (index into path). */
+static enum match match(const char *pattern, const struct segs *path, struct req *rq, bool capture,
+			size_t *bad)
 {
 	struct segs pat;
 	if (!split(pattern, &pat) || pat.n != path->n)
-		return false;
+		return MATCH_NO;
 	size_t ni = 0, ns = 0;
+	bool bad_id = false;
 	for (size_t i = 0; i < pat.n; i++) {
 		if (pat.len[i] == 2 && pat.s[i][0] == '%' && pat.s[i][1] == 'd') {
-			long long v;
-			if (!is_int_segment(path->s[i], path->len[i], &v) || ni == REQ_MAX_ARGS)
-				return false;
+			long long v = 0;
+			enum int_seg k = int_segment(path->s[i], path->len[i], &v);
+			if (k == SEG_NOT_INT || ni == REQ_MAX_ARGS)
+				return MATCH_NO;
+			if (k == SEG_BAD_ID && !bad_id) {
+				bad_id = true;
+				*bad = i;
+			}
 			if (capture)
 				rq->ints[ni] = v;
 			ni++;
 		} else if (pat.len[i] == 2 && pat.s[i][0] == '%' && pat.s[i][1] == 's') {
 			if (ns == REQ_MAX_ARGS)
-				return false;
+				return MATCH_NO;
 			if (capture)
 				rq->strs[ns] =
 					url_decode(rq->arena, path->s[i], path->len[i], false);
 			ns++;
 		} else if (pat.len[i] != path->len[i] ||
 			   memcmp(pat.s[i], path->s[i], pat.len[i]) != 0) {
-			return false;
+			return MATCH_NO;
 		}
 	}
+	if (bad_id)
+		return MATCH_BAD_ID;
 	if (capture) {
 		rq->nints = ni;
 		rq->nstrs = ns;
 	}
-	return true;
+	return MATCH_YES;
 }
 
 enum route_result router_match(const struct route *table, size_t n, struct req *rq,
-			       const struct route **found, const char **allow)
+			       const struct route **found, const char **detail)
 {
 	struct segs path;
 	if (!split(rq->path, &path))
@@ -105,17 +128,30 @@ enum route_result router_match(const struct route *table, size_t n, struct req *
 
 	enum http_method want = rq->method == M_HEAD ? M_GET : rq->method;
 	bool seen[METHOD__MAX] = {false};
-	bool any = false;
+	bool any = false, bad_id = false;
+	size_t bad_seg = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!match(table[i].pattern, &path, rq, false))
+		size_t bad;
+		enum match m = match(table[i].pattern, &path, rq, false, &bad);
+		if (m == MATCH_NO)
 			continue;
+		if (m == MATCH_BAD_ID) {
+			if (!bad_id)
+				bad_seg = bad;
+			bad_id = true;
+			continue;
+		}
 		any = true;
 		seen[table[i].method] = true;
 		if (table[i].method == want) {
-			match(table[i].pattern, &path, rq, true);
+			match(table[i].pattern, &path, rq, true, &bad);
 			*found = &table[i];
 			return ROUTE_FOUND;
 		}
+	}
+	if (!any && bad_id) {
+		*detail = arena_strndup(rq->arena, path.s[bad_seg], path.len[bad_seg]);
+		return ROUTE_BAD_ID;
 	}
 	if (!any)
 		return ROUTE_NOT_FOUND;
@@ -130,6 +166,6 @@ enum route_result router_match(const struct route *table, size_t n, struct req *
 		if (m == M_GET)
 			sbuf_adds(&b, ", HEAD");
 	}
-	*allow = b.buf;
+	*detail = b.buf;
 	return ROUTE_BAD_METHOD;
 }

@@ -1,6 +1,9 @@
 /* The dispatch table is data: { method, pattern, handler, flags } rows.
  * Patterns are '/'-separated literal segments and captures:
- *   %d  a decimal integer 0..INT_MAX (goes to rq->ints[])
+ *   %d  an id: a decimal integer 1..INT_MAX (goes to rq->ints[]); a path
+ *       whose segment there is 0, negative or too large is ROUTE_BAD_ID (400:
+ *       ids start at 1, and 0 stands for "the customer level" in tables such
+ *       as default_delivery_channels and customer_storage)
  *   %s  any non-empty segment, percent-decoded (goes to rq->strs[])
  * A path matching no pattern is 404; a path matching only other methods'
  * rows is 405 with Allow listing them (HEAD follows GET). */
@@ -33,12 +36,13 @@ struct route {
 	unsigned flags;
 };
 
-enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD, ROUTE_BAD_PATH };
+enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD, ROUTE_BAD_PATH, ROUTE_BAD_ID };
 
 /* Matches rq->method and rq->path against the table. On ROUTE_FOUND the
- * captures are in rq and *found is the row; on ROUTE_BAD_METHOD `allow`
- * holds the comma-separated methods the path accepts (arena memory). */
+ * captures are in rq and *found is the row; on ROUTE_BAD_METHOD *detail
+ * holds the comma-separated methods the path accepts, on ROUTE_BAD_ID the
+ * (raw) segment that is not an id (arena memory). */
 enum route_result router_match(const struct route *table, size_t n, struct req *rq,
-			       const struct route **found, const char **allow);
+			       const struct route **found, const char **detail);
 
 #endif

@@ -50,10 +50,23 @@ int main(void)
 	CHECK(run(a, M_PATCH, "/customers/3", &f, &allow, &rq) == ROUTE_FOUND && f == &table[2]);
 	CHECK(run(a, M_HEAD, "/customers/3", &f, &allow, &rq) == ROUTE_FOUND && f == &table[1]);
 
-	/* Non-decimal or out-of-range integers do not match. */
+	/* Non-decimal segments do not match; numbers that cannot be ids (0,
+	 * negative, past INT_MAX) are the client's error, naming the segment. */
 	CHECK(run(a, M_GET, "/customers/abc", &f, &allow, &rq) == ROUTE_NOT_FOUND);
-	CHECK(run(a, M_GET, "/customers/-1", &f, &allow, &rq) == ROUTE_NOT_FOUND);
-	CHECK(run(a, M_GET, "/customers/99999999999", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/customers/-1", &f, &allow, &rq) == ROUTE_BAD_ID);
+	CHECK_STR(allow, "-1");
+	CHECK(run(a, M_GET, "/customers/0", &f, &allow, &rq) == ROUTE_BAD_ID);
+	CHECK_STR(allow, "0");
+	CHECK(run(a, M_GET, "/customers/000", &f, &allow, &rq) == ROUTE_BAD_ID);
+	CHECK(run(a, M_GET, "/customers/2147483648", &f, &allow, &rq) == ROUTE_BAD_ID);
+	CHECK(run(a, M_GET, "/customers/99999999999", &f, &allow, &rq) == ROUTE_BAD_ID);
+	CHECK(run(a, M_GET, "/customers/99999999999999999999999", &f, &allow, &rq) ==
+	      ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/customers/2147483647", &f, &allow, &rq) == ROUTE_FOUND);
+	CHECK(rq.ints[0] == 2147483647);
+	CHECK(run(a, M_GET, "/customers/1/spaces/0/images/x", &f, &allow, &rq) == ROUTE_BAD_ID);
+	CHECK_STR(allow, "0");
+	CHECK(run(a, M_GET, "/customers/-", &f, &allow, &rq) == ROUTE_NOT_FOUND);
 	CHECK(run(a, M_GET, "/customers/1x", &f, &allow, &rq) == ROUTE_NOT_FOUND);
 	CHECK(run(a, M_GET, "/nothing", &f, &allow, &rq) == ROUTE_NOT_FOUND);
 	CHECK(run(a, M_GET, "/customers//1", &f, &allow, &rq) == ROUTE_NOT_FOUND);

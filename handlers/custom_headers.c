@@ -150,6 +150,10 @@ static const char *const RESERVED_PREFIXES[] = {"X-Accel-", "X-DLCS-", NULL};
 /* Headers nginx keeps from the application's response when it follows
  * X-Accel-Redirect: no need to add them back. */
 static const char *const ACCEL_KEPT[] = {"Cache-Control", "Content-Disposition", "Expires", NULL};
+/* Headers the /dlcs-storage/ location takes back from the application's
+ * response for every file (nginx/dlcs.conf): never a second time. */
+static const char *const ACCEL_PASSED[] = {"X-Content-Type-Options", "Content-Security-Policy",
+					   NULL};
 
 static bool in_list_ci(const char *const *list, const char *s)
 {
@@ -452,29 +456,49 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 /* ---- the nginx include ------------------------------------------------- */
 
 /* The fast paths of nginx/dlcs.conf, with the customer (and space)
- * alternatives in place. Keep them in step with nginx/dlcs.conf.
- * Canonical tile URLs: $1 customer id or name, $2 space, $3 asset, $4
- * region, $5 width. */
+ * alternatives in place. Keep them in step with nginx/dlcs.conf. The
+ * captures are named because the method check's regular expression resets
+ * $1..$9. Canonical tile URLs: */
 #define TILE_REGEX_FMT                                                                             \
-	"^/iiif-img/(?:v[23]/)?(%s)/(%s)/([^/]+)/(\\d+,\\d+,\\d+,\\d+)/(\\d+),\\d*/0/"             \
-	"default\\.jpg$"
-#define TILE_TRY "    try_files /public/iiif-img/$1/$2/$3/tiles/$4_$5.jpg @dlcs_image;\n"
-/* Stored sizes by their aliases (iiif/thumb_alias.h), $1 customer, $2 space,
- * $3 asset, $4 the size: /iiif-img's in full/ ("full" for 2.1 only), */
+	"^/iiif-img/(?:v[23]/)?(?<dlcs_c>%s)/(?<dlcs_s>%s)/(?<dlcs_id>[^/]+)/"                     \
+	"(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$"
+#define TILE_FILE "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"
+/* Stored sizes by their aliases (iiif/thumb_alias.h): /iiif-img's in full/
+ * ("full" for 2.1 only), */
 #define SIZE_REGEX_FMT                                                                             \
-	"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(%s)/(%s)/([^/]+)/full/"        \
-	"(!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$"
-#define SIZE_TRY "    try_files /public/iiif-img/$1/$2/$3/full/$4.jpg @dlcs_image;\n"
+	"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>%s)/(?<dlcs_s>%s)/"   \
+	"(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$"
+#define SIZE_FILE "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg"
 /* and /thumbs's in thumbs/. */
 #define THUMB_REGEX_FMT                                                                            \
-	"^/thumbs/(?:v2/)?(%s)/(%s)/([^/]+)/full/(!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$"
-#define THUMB_TRY "    try_files /public/thumbs/$1/$2/$3/thumbs/$4.jpg @dlcs_image;\n"
-/* What all three have after their try_files (then the Cache-Control and
- * the headers: fast_body). */
-#define FAST_BODY                                                                                  \
-	"    open_file_cache max=20000 inactive=60s;\n"                                            \
-	"    open_file_cache_valid 5s;\n"                                                          \
-	"    add_header Access-Control-Allow-Origin \"*\" always;\n"
+	"^/thumbs/(?:v2/)?(?<dlcs_c>%s)/(?<dlcs_s>%s)/(?<dlcs_id>[^/]+)/full/"                     \
+	"(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$"
+#define THUMB_FILE "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg"
+/* How each serves its file, as in nginx/dlcs.conf: GET and HEAD only, a
+ * missing file to dlcs-image, and the server level's error pages again (an
+ * error_page in a location replaces the inherited list). */
+#define FAST_SERVE(file)                                                                           \
+	"    alias $dlcs_storage/" file ";\n"                                                      \
+	"    if ($request_method !~ ^(?:GET|HEAD)$) {\n"                                           \
+	"        return 405;\n"                                                                    \
+	"    }\n"                                                                                  \
+	"    error_page 404 = @dlcs_image;\n"                                                      \
+	"    error_page 400 /dlcs-error/400;\n"                                                    \
+	"    error_page 405 /dlcs-error/405;\n"                                                    \
+	"    error_page 408 /dlcs-error/408;\n"                                                    \
+	"    error_page 411 /dlcs-error/411;\n"                                                    \
+	"    error_page 413 /dlcs-error/413;\n"                                                    \
+	"    error_page 414 /dlcs-error/414;\n"                                                    \
+	"    error_page 494 =431 /dlcs-error/431;\n"                                               \
+	"    error_page 500 /dlcs-error/500;\n"                                                    \
+	"    error_page 501 /dlcs-error/501;\n"                                                    \
+	"    error_page 502 /dlcs-error/502;\n"                                                    \
+	"    error_page 503 /dlcs-error/503;\n"                                                    \
+	"    error_page 504 /dlcs-error/504;\n"
+/* What all three have after that (then the Cache-Control and the headers:
+ * fast_body). No open_file_cache, as in nginx/dlcs.conf: a restriction must
+ * reach nginx at once. */
+#define FAST_BODY "    add_header Access-Control-Allow-Origin \"*\" always;\n"
 
 /* One row of the rendering query. */
 struct rrow {
@@ -507,7 +531,7 @@ static void nginx_quote(struct sbuf *b, const char *value)
 	sbuf_addc(b, '"');
 }
 
-/* The fast-path locations' body after their try_files, for headers
+/* The fast-path locations' body after FAST_SERVE, for headers
  * h[0..n). A custom Cache-Control replaces the platform's. */
 static const char *fast_body(struct arena *a, const struct custom_header *h, size_t n)
 {
@@ -552,16 +576,16 @@ static void write_location(struct sbuf *out, const char *comment, const char *ca
 			   const char *salt, const char *body)
 {
 	sbuf_printf(out,
-		    "# %s: tiles\nlocation ~ \"" TILE_REGEX_FMT "\" {\n"
-		    "    root $dlcs_storage;\n" TILE_TRY "%s}\n\n",
+		    "# %s: tiles\nlocation ~ \"" TILE_REGEX_FMT
+		    "\" {\n" FAST_SERVE(TILE_FILE) "%s}\n\n",
 		    comment, calt, salt, body);
 	sbuf_printf(out,
-		    "# %s: stored sizes\nlocation ~ \"" SIZE_REGEX_FMT "\" {\n"
-		    "    root $dlcs_storage;\n" SIZE_TRY "%s}\n\n",
+		    "# %s: stored sizes\nlocation ~ \"" SIZE_REGEX_FMT
+		    "\" {\n" FAST_SERVE(SIZE_FILE) "%s}\n\n",
 		    comment, calt, salt, body);
 	sbuf_printf(out,
-		    "# %s: thumbnails\nlocation ~ \"" THUMB_REGEX_FMT "\" {\n"
-		    "    root $dlcs_storage;\n" THUMB_TRY "%s}\n\n",
+		    "# %s: thumbnails\nlocation ~ \"" THUMB_REGEX_FMT
+		    "\" {\n" FAST_SERVE(THUMB_FILE) "%s}\n\n",
 		    comment, calt, salt, body);
 }
 
@@ -606,7 +630,7 @@ static const char *render_text(struct arena *a, const struct rrow *rows, size_t 
 	struct custom_header *keys = arena_alloc(a, (nrows + 1) * sizeof *keys);
 	size_t nkeys = 0; /* .key: the first spelling seen; .value: its variable name */
 	for (size_t i = 0; i < nrows; i++) {
-		if (in_list_ci(ACCEL_KEPT, rows[i].key))
+		if (in_list_ci(ACCEL_KEPT, rows[i].key) || in_list_ci(ACCEL_PASSED, rows[i].key))
 			continue;
 		const char *var = upstream_var(a, rows[i].key);
 		bool seen = false;
@@ -616,14 +640,19 @@ static const char *render_text(struct arena *a, const struct rrow *rows, size_t 
 			keys[nkeys++] = (struct custom_header){rows[i].key, var};
 	}
 	qsort(keys, nkeys, sizeof *keys, key_cmp);
-	sbuf_adds(&out, "# Files the application answers with X-Accel-Redirect: nginx drops the\n"
-			"# application's own headers then, so the custom ones are taken back.\n"
-			"location ~ ^/dlcs-storage/(.+)$ {\n"
-			"    internal;\n"
-			"    alias $dlcs_storage/$1;\n"
-			"    open_file_cache max=20000 inactive=60s;\n"
-			"    open_file_cache_valid 5s;\n"
-			"    add_header Access-Control-Allow-Origin \"*\" always;\n");
+	sbuf_adds(&out,
+		  "# Files the application answers with X-Accel-Redirect: nginx drops the\n"
+		  "# application's own headers then, so the custom ones are taken back.\n"
+		  "location ~ ^/dlcs-storage/(.+)$ {\n"
+		  "    internal;\n"
+		  "    alias $dlcs_storage/$1;\n"
+		  "    open_file_cache max=20000 inactive=60s;\n"
+		  "    open_file_cache_valid 5s;\n"
+		  "    add_header Access-Control-Allow-Origin \"*\" always;\n"
+		  "    add_header X-Content-Type-Options $upstream_http_x_content_type_options"
+		  " always;\n"
+		  "    add_header Content-Security-Policy $upstream_http_content_security_policy"
+		  " always;\n");
 	for (size_t i = 0; i < nkeys; i++)
 		sbuf_printf(&out, "    add_header %s $upstream_http_%s always;\n", keys[i].key,
 			    keys[i].value);

@@ -249,12 +249,12 @@ def test_rendered_file_follows_changes(customer, rendered):
     j = post(customer, key="X-Rendered", value='say "hi" \\ bye')
     text = rendered()
     assert 'add_header X-Rendered "say \\"hi\\" \\\\ bye" always;' in text, text[-3000:]
-    assert "(%d|%s)" % (customer.id, customer.name) in text
+    assert "(?<dlcs_c>%d|%s)" % (customer.id, customer.name) in text
     # three fast-path locations for the customer: tiles, and the stored sizes
     # of /iiif-img and of /thumbs
-    assert text.count("(%d|%s)" % (customer.id, customer.name)) == 3, text[-3000:]
-    assert "try_files /public/iiif-img/$1/$2/$3/full/$4.jpg @dlcs_image;" in text
-    assert "try_files /public/thumbs/$1/$2/$3/thumbs/$4.jpg @dlcs_image;" in text
+    assert text.count("(?<dlcs_c>%d|%s)" % (customer.id, customer.name)) == 3, text[-3000:]
+    assert "alias $dlcs_storage/public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg;" in text
+    assert "alias $dlcs_storage/public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg;" in text
     # The X-Accel-Redirect location puts the key back from the application.
     assert "add_header X-Rendered $upstream_http_x_rendered always;" in text
     r = customer.api.delete("%s/%s" % (headers_path(customer), j["id"]), headers=CLOSE)

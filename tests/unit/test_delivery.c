@@ -136,34 +136,47 @@ static void test_render_text(void)
 
 	/* Spaces 3 and 4 have the same headers: one location; space 8 has its
 	 * own Cache-Control instead of the platform's. */
-	const char *s34 = strstr(t, "(5|acme\\.lib)/(3|4)/");
-	const char *s8 = strstr(t, "(5|acme\\.lib)/(8)/");
-	const char *wide = strstr(t, "(5|acme\\.lib|7|bob)/(\\d+)/");
+	const char *s34 = strstr(t, "(?<dlcs_c>5|acme\\.lib)/(?<dlcs_s>3|4)/");
+	const char *s8 = strstr(t, "(?<dlcs_c>5|acme\\.lib)/(?<dlcs_s>8)/");
+	const char *wide = strstr(t, "(?<dlcs_c>5|acme\\.lib|7|bob)/(?<dlcs_s>\\d+)/");
 	CHECK(s34 && s8 && wide);
 	if (s34 && s8 && wide) {
 		CHECK(s34 < wide && s8 < wide); /* spaces before their customer */
-		const char *end34 = strstr(s34, "}\n");
+		const char *end34 = strstr(s34, "\n}\n");
 		CHECK(has(s34,
 			  "add_header X-A \"1\" always;\n    add_header X-S \"three\" always;"));
 		CHECK(strstr(s34, "Cache-Control \"public, max-age=31536000\"") < end34);
-		const char *end8 = strstr(s8, "}\n");
+		const char *end8 = strstr(s8, "\n}\n");
 		CHECK(strstr(s8, "add_header Cache-Control \"no-store\" always;") < end8);
 		CHECK(strstr(s8, "max-age=31536000") > end8);
 	}
 	/* Role values never reach a tile location. */
 	CHECK(strstr(t, "secret") == NULL);
 	/* A name of digits is not an alternative (it is another customer's id). */
-	CHECK(has(t, "\"^/iiif-img/(?:v[23]/)?(9)/(\\d+)/"));
+	CHECK(has(t, "\"^/iiif-img/(?:v[23]/)?(?<dlcs_c>9)/(?<dlcs_s>\\d+)/"));
 	CHECK(has(t, "add_header Link \"<https://e.org/l>; rel=\\\"license\\\"\" always;"));
 	/* A customer with only space headers has no customer-wide location. */
-	CHECK(has(t, "(11|only-space)/(2)/"));
-	CHECK(strstr(t, "(11|only-space)/(\\d+)/") == NULL);
-	CHECK(has(t, "try_files /public/iiif-img/$1/$2/$3/tiles/$4_$5.jpg @dlcs_image;"));
+	CHECK(has(t, "(?<dlcs_c>11|only-space)/(?<dlcs_s>2)/"));
+	CHECK(strstr(t, "(?<dlcs_c>11|only-space)/(?<dlcs_s>\\d+)/") == NULL);
+	CHECK(has(t, "alias $dlcs_storage/public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/"
+		     "${dlcs_region}_$dlcs_w.jpg;\n    if ($request_method !~ ^(?:GET|HEAD)$) {\n"
+		     "        return 405;\n    }\n    error_page 404 = @dlcs_image;\n"));
+	/* an error_page in a location replaces the inherited list */
+	CHECK(has(t, "    error_page 405 /dlcs-error/405;\n"));
+	/* only the X-Accel-Redirect location keeps files open: a restriction
+	 * must reach the fast paths at once */
+	const char *ofc = strstr(t, "open_file_cache_valid");
+	CHECK(ofc && strstr(ofc + 1, "open_file_cache_valid") == NULL);
 	/* the stored sizes of /iiif-img (2.1's "full" too) and of /thumbs */
-	CHECK(has(t, "try_files /public/iiif-img/$1/$2/$3/full/$4.jpg @dlcs_image;"));
-	CHECK(has(t, "try_files /public/thumbs/$1/$2/$3/thumbs/$4.jpg @dlcs_image;"));
-	CHECK(has(t, "\"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(9)/(\\d+)/"));
-	CHECK(has(t, "\"^/thumbs/(?:v2/)?(9)/(\\d+)/"));
+	CHECK(has(t,
+		  "alias "
+		  "$dlcs_storage/public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg;"));
+	CHECK(has(t,
+		  "alias "
+		  "$dlcs_storage/public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg;"));
+	CHECK(has(t, "\"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>9)/"
+		     "(?<dlcs_s>\\d+)/"));
+	CHECK(has(t, "\"^/thumbs/(?:v2/)?(?<dlcs_c>9)/(?<dlcs_s>\\d+)/"));
 
 	/* No rows: only the X-Accel-Redirect location. */
 	const char *empty = render_text(A, NULL, 0);

@@ -37,7 +37,7 @@ class Api(requests.Session):
         # which every custom-header change makes it do: a request sent on
         # such a connection at that moment finds it closed, unanswered. Like
         # a browser, retry a GET or HEAD once on a new connection then (no
-        # retry on a status, and never for methods that change things).
+        # retry on a status); other methods: see request().
         retry = Retry(total=1, connect=1, read=1, status=0, other=0, redirect=0,
                       allowed_methods=frozenset({"GET", "HEAD"}), raise_on_status=False)
         self.mount("http://", HTTPAdapter(max_retries=retry))
@@ -49,7 +49,18 @@ class Api(requests.Session):
         kwargs.setdefault("timeout", TIMEOUT)
         if url.startswith("/"):
             url = self.base + url
-        return super().request(method, url, *args, **kwargs)
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except requests.exceptions.ConnectionError as e:
+            # A kept-alive connection that nginx closed as it reloaded (see
+            # above) is reset before any byte of the request is read, so
+            # nothing was done: like Chromium on a reused connection, send a
+            # POST/PUT/PATCH/DELETE once more on a new one. A timeout is not
+            # such a reset and is never retried.
+            if method.upper() in ("GET", "HEAD") or isinstance(e, requests.exceptions.ConnectTimeout) \
+                    or "Connection aborted" not in str(e):
+                raise
+            return super().request(method, url, *args, **kwargs)
 
     def follow(self, link, **kwargs):
         """GET an absolute link from a response, against our base (the server

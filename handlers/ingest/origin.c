@@ -620,12 +620,23 @@ static enum origin_status curl_status(CURLcode rc, const struct sink *s, long re
 
 /* ---- the address guard ---- */
 
-/* What the socket opener saw: the guard, and the first address it refused
- * (a name with several addresses may still connect to an allowed one). */
+/* What the socket opener saw: the guard, the last address it refused, and
+ * the redirect hops (CURLINFO_REDIRECT_COUNT) of the last refusal and of the
+ * last socket it opened. A failed hop is the guard's doing when it refused
+ * an address there and opened none: a name with several addresses may
+ * connect to an allowed one, which then fails for reasons of its own. */
 struct guard_ctx {
 	const struct origin_guard *allow;
+	CURL *h;
 	char refused[INET6_ADDRSTRLEN + 16];
+	long refused_hop, opened_hop; /* -1: none */
 };
+
+static long guard_hop(const struct guard_ctx *g)
+{
+	long hops = 0;
+	return curl_easy_getinfo(g->h, CURLINFO_REDIRECT_COUNT, &hops) == CURLE_OK ? hops : 0;
+}
 
 /* libcurl's socket opener: every connection of the transfer (each address
  * of each redirect hop, whatever DNS answered at that moment) comes here
@@ -638,10 +649,11 @@ static curl_socket_t guarded_socket(void *arg, curlsocktype purpose, struct curl
 	char text[INET6_ADDRSTRLEN + 16];
 	if (purpose != CURLSOCKTYPE_IPCXN ||
 	    !origin_guard_allows(g->allow, &addr->addr, addr->addrlen, text, sizeof text)) {
-		if (!g->refused[0])
-			xsnprintf(g->refused, sizeof g->refused, "%s", text[0] ? text : "?");
+		xsnprintf(g->refused, sizeof g->refused, "%s", text[0] ? text : "?");
+		g->refused_hop = guard_hop(g);
 		return CURL_SOCKET_BAD;
 	}
+	g->opened_hop = guard_hop(g);
 	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
 }
 
@@ -688,8 +700,8 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 				     struct origin_fetch *f)
 {
 	char eb[128];
-	struct guard_ctx guard = {.allow = &l->allow};
 	CURL *h = curl_easy_init();
+	struct guard_ctx guard = {.allow = &l->allow, .h = h, .refused_hop = -1, .opened_hop = -1};
 	if (!h)
 		return fail(f, ORIGIN_LOCAL_ERROR, "could not start the HTTP client");
 	int fd = dest_open(dest);
@@ -764,7 +776,8 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 			scrub(errbuf, cr->user);
 		}
 		scrub_userinfo(errbuf, url);
-		if (rc == CURLE_COULDNT_CONNECT && guard.refused[0])
+		if (rc == CURLE_COULDNT_CONNECT && guard.refused_hop == redirects &&
+		    guard.opened_hop != redirects)
 			st = guard_fail(f, h, redirects, guard.refused);
 		else
 			st = curl_status(rc, &s, redirects, l, errbuf, f);

@@ -855,6 +855,13 @@ static void test_guard(void)
 	/* and so is the address itself */
 	CHECK(refused(cfg, url("/ok"), arena_printf(A, "http://127.0.0.1:%s", pm), "127.0.0.1"));
 
+	/* A name whose allowed address fails for its own reasons says so, not
+	 * that its other address was refused. */
+	config_set(cfg, "origin_allow_networks", "127.0.0.1/32");
+	CHECK(origin_fetch(NULL, A, cfg, 2, arena_printf(A, "http://localhost:%d/a", dead_port()),
+			   dest, &f) == ORIGIN_UNREACHABLE);
+	CHECK(starts(f.error, "origin unreachable: "));
+
 	/* The dev stack's 127.0.0.0/8 opens them all; ::1 stays refused. */
 	config_set(cfg, "origin_allow_networks", "127.0.0.0/8");
 	CHECK(origin_fetch(NULL, A, cfg, 2, url("/ok"), dest, &f) == ORIGIN_OK);

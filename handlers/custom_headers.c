@@ -264,7 +264,9 @@ const char *custom_header_key_problem(const char *key)
 
 const char *custom_header_value_problem(const char *value)
 {
-	size_t n = value ? strlen(value) : 0;
+	if (!value)
+		return "must not be empty";
+	size_t n = strlen(value);
 	if (n > VALUE_MAX_BYTES)
 		return "must be at most 2000 bytes";
 	if (strspn(value, " \t") == n)

@@ -199,6 +199,13 @@ storage_root = $STORAGE_DIR
 
 # Mixed into stored API key hashes; changing it invalidates every key.
 api_key_salt = $salt
+
+# Origins are fetched only from public addresses unless a range is opened
+# here (CIDRs, IPv4 and IPv6). This development stack opens loopback so that
+# images served from this machine can be ingested; on a shared or public
+# host remove the line: a customer could otherwise make the runners fetch
+# any service on 127.0.0.0/8 and publish the answer at /file.
+origin_allow_networks = 127.0.0.0/8
 EOF
 	)
 }

@@ -59,6 +59,13 @@
 #define VALUE_MAX_BYTES 2000 /* escaped, it stays under nginx's 4096-byte token limit */
 #define ROLE_MAX        500  /* custom_headers.role VARCHAR(500) */
 #define HEADERS_MAX     100  /* per customer: the nginx include stays small */
+/* Bytes ("Key: value\r\n") a customer's custom headers may add to one
+ * response. dlcs-image's response headers must fit in nginx's
+ * fastcgi_buffer_size (one 4 KB page unless nginx/dlcs.conf says more),
+ * else nginx answers 502; the platform's own headers take up to about 1 KB
+ * (a 200-character asset id in X-Accel-Redirect, ETag, Content-Type with
+ * its profile, the /file headers). */
+#define HEADERS_BYTES_MAX 2500
 /* Alternatives of customers or spaces in one generated location regex; the
  * whole regex must stay under nginx's 4096-byte token limit. */
 #define ALT_MAX_BYTES 2500
@@ -78,6 +85,7 @@ enum {
 	SQL_CH_UPDATE,
 	SQL_CH_DELETE,
 	SQL_CH_SPACE_EXISTS,
+	SQL_CH_SIZES,
 	SQL_CH_FOR_ASSET,
 	SQL_CH_RENDER,
 	SQL__MAX
@@ -96,6 +104,10 @@ static const char *const SQL[SQL__MAX] = {
 			  " header_value = ? WHERE customer_id = ? AND id = ?",
 	[SQL_CH_DELETE] = "DELETE FROM custom_headers WHERE customer_id = ? AND id = ?",
 	[SQL_CH_SPACE_EXISTS] = "SELECT 1 FROM spaces WHERE customer_id = ? AND id = ?",
+	/* The bytes of the customer's headers by space (NULL: customer-wide),
+	 * but for the one a PUT replaces. */
+	[SQL_CH_SIZES] = "SELECT space_id, SUM(LENGTH(header_key) + LENGTH(header_value) + 4)"
+			 " FROM custom_headers WHERE customer_id = ? AND id <> ? GROUP BY space_id",
 	/* Precedence: customer-wide 0, space 1, role 2, space and role 3. */
 	[SQL_CH_FOR_ASSET] =
 		"SELECT role, header_key, header_value FROM custom_headers"
@@ -112,40 +124,97 @@ static const char *const SQL[SQL__MAX] = {
 
 /* ---- validation -------------------------------------------------------- */
 
-/* Headers the platform owns: hop-by-hop and framing headers, the
- * validators and type nginx computes, authentication and cookies (the auth
- * side's), and the CORS origin, which stays "*" on every delivery response. */
-static const char *const RESERVED_KEYS[] = {
-	"Accept-Ranges",
-	"Access-Control-Allow-Origin",
-	"Connection",
-	"Content-Encoding",
-	"Content-Length",
-	"Content-Range",
-	"Content-Type",
-	"Date",
-	"ETag",
-	"Host",
-	"Keep-Alive",
-	"Last-Modified",
-	"Location",
-	"Proxy-Authenticate",
-	"Proxy-Authorization",
-	"Proxy-Connection",
-	"Server",
-	"Set-Cookie",
-	"Set-Cookie2",
-	"Status",
-	"TE",
-	"Trailer",
-	"Transfer-Encoding",
-	"Upgrade",
-	"WWW-Authenticate",
-	NULL,
+/* Headers a customer may not set, each with the reason the 400 gives.
+ * Compared case-insensitively; a key must also be a plain token (letters,
+ * digits, '-'), which RFC 9110 allows and nginx can name as a variable.
+ *
+ * Every customer's delivery responses, the API and the auth pages share one
+ * host, so a header that a browser applies to the whole origin (or keeps
+ * for it) would let one customer act on all of them: those are refused,
+ * whatever the value. So are the headers of the connection and the message
+ * framing (nginx and the FastCGI interface act on some of them: Status,
+ * Location, X-Accel-*), and those the platform sets per response.
+ *
+ * CORS: every delivery response carries Access-Control-Allow-Origin: *
+ * (CONTRACT section 8), and IIIF viewers on any site rely on it. A
+ * customer's own value would be a second one, which browsers treat as a
+ * failure, and CORS is no access control for images anyone can fetch
+ * without a browser, so "narrowing" it is refused rather than offered.
+ * Allow-Credentials, -Methods, -Headers and -Max-Age would widen what other
+ * sites' scripts may do on the shared host (with the readers' cookies once
+ * the auth side sets them there): refused with the whole Access-Control-
+ * prefix. Access-Control-Expose-Headers stays allowed: it only lets a
+ * script that may already read a response read the customer's own headers
+ * (a licence header for a viewer, say). */
+static const char WHOLE_SITE[] = "acts on the whole site, which every customer and the API share";
+static const char REDIRECTS[] = "sends the reader elsewhere from the platform's host";
+static const char TRANSPORT[] = "belongs to the connection or the message framing";
+static const char PLATFORM[] = "is set by the platform";
+
+static const struct reserved {
+	const char *key;
+	const char *why;
+} RESERVED_KEYS[] = {
+	/* kept by browsers for the origin, or applied to all of it */
+	{"Accept-CH", WHOLE_SITE},
+	{"Alt-Svc", WHOLE_SITE},
+	{"Clear-Site-Data", WHOLE_SITE},
+	{"Content-Security-Policy", WHOLE_SITE},
+	{"Content-Security-Policy-Report-Only", WHOLE_SITE},
+	{"Critical-CH", WHOLE_SITE},
+	{"Expect-CT", WHOLE_SITE},
+	{"NEL", WHOLE_SITE},
+	{"Origin-Agent-Cluster", WHOLE_SITE},
+	{"Public-Key-Pins", WHOLE_SITE},
+	{"Public-Key-Pins-Report-Only", WHOLE_SITE},
+	{"Report-To", WHOLE_SITE},
+	{"Reporting-Endpoints", WHOLE_SITE},
+	{"Service-Worker-Allowed", WHOLE_SITE},
+	{"Set-Cookie", WHOLE_SITE},
+	{"Set-Cookie2", WHOLE_SITE},
+	{"Strict-Transport-Security", WHOLE_SITE},
+	/* navigation */
+	{"Location", REDIRECTS},
+	{"Refresh", REDIRECTS},
+	/* hop-by-hop and framing; Status is the FastCGI status line */
+	{"Accept-Ranges", TRANSPORT},
+	{"Connection", TRANSPORT},
+	{"Content-Encoding", TRANSPORT},
+	{"Content-Length", TRANSPORT},
+	{"Content-Range", TRANSPORT},
+	{"Content-Type", TRANSPORT},
+	{"Date", TRANSPORT},
+	{"HTTP2-Settings", TRANSPORT},
+	{"Host", TRANSPORT},
+	{"Keep-Alive", TRANSPORT},
+	{"Server", TRANSPORT},
+	{"Status", TRANSPORT},
+	{"TE", TRANSPORT},
+	{"Trailer", TRANSPORT},
+	{"Transfer-Encoding", TRANSPORT},
+	{"Upgrade", TRANSPORT},
+	/* per response: validators, authentication, and what keeps a /file
+	 * download from running as a page of the host */
+	{"Authentication-Info", PLATFORM},
+	{"Content-Disposition", PLATFORM},
+	{"ETag", PLATFORM},
+	{"Last-Modified", PLATFORM},
+	{"WWW-Authenticate", PLATFORM},
+	{"X-Content-Type-Options", PLATFORM},
+	{NULL, NULL},
 };
-/* Prefixes: nginx acts on X-Accel-* from an upstream; X-DLCS-* is the
- * platform's own. */
-static const char *const RESERVED_PREFIXES[] = {"X-Accel-", "X-DLCS-", NULL};
+
+/* Prefixes: Proxy-* and Sec-* are the transport's; nginx acts on X-Accel-*
+ * from an upstream; X-DLCS-* is the platform's own; CORS (above). */
+static const struct reserved RESERVED_PREFIXES[] = {
+	{"Proxy-", TRANSPORT},         /* Proxy-Authenticate, Proxy-Connection... */
+	{"Sec-", TRANSPORT},           /* Sec-WebSocket-Accept... */
+	{"X-Accel-", PLATFORM},        /* X-Accel-Redirect, -Buffering, -Limit-Rate... */
+	{"X-DLCS-", PLATFORM},         /* the platform's own */
+	{"Access-Control-", PLATFORM}, /* CORS, but for the exception below */
+	{NULL, NULL},
+};
+static const char *const PREFIX_EXCEPTIONS[] = {"Access-Control-Expose-Headers", NULL};
 
 /* Headers nginx keeps from the application's response when it follows
  * X-Accel-Redirect: no need to add them back. */
@@ -163,9 +232,10 @@ static bool in_list_ci(const char *const *list, const char *s)
 	return false;
 }
 
-const char *custom_header_key_problem(const char *key)
+/* NULL, or why key is not a plain token nginx can name as a variable. */
+static const char *key_syntax_problem(const char *key)
 {
-	size_t n = strlen(key);
+	size_t n = key ? strlen(key) : 0;
 	if (n == 0 || n > KEY_MAX)
 		return "must be 1-100 characters";
 	if (!isalnum((unsigned char)key[0]))
@@ -173,16 +243,33 @@ const char *custom_header_key_problem(const char *key)
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)key[i]) && key[i] != '-')
 			return "may only hold letters, digits and '-'";
-	if (in_list_ci(RESERVED_KEYS, key))
-		return "names a header the platform sets itself";
-	for (const char *const *p = RESERVED_PREFIXES; *p; p++)
-		if (strncasecmp(key, *p, strlen(*p)) == 0)
-			return "names a header the platform sets itself";
 	return NULL;
+}
+
+/* NULL, or why a customer may not set the header key. */
+static const char *key_reserved(const char *key)
+{
+	for (const struct reserved *r = RESERVED_KEYS; r->key; r++)
+		if (str_ieq(r->key, key))
+			return r->why;
+	if (in_list_ci(PREFIX_EXCEPTIONS, key))
+		return NULL;
+	for (const struct reserved *r = RESERVED_PREFIXES; r->key; r++)
+		if (strncasecmp(key, r->key, strlen(r->key)) == 0)
+			return r->why;
+	return NULL;
+}
+
+const char *custom_header_key_problem(const char *key)
+{
+	const char *why = key_syntax_problem(key);
+	return why ? why : key_reserved(key);
 }
 
 const char *custom_header_value_problem(const char *value)
 {
+	if (!value)
+		return "must not be empty";
 	size_t n = strlen(value);
 	if (n > VALUE_MAX_BYTES)
 		return "must be at most 2000 bytes";
@@ -245,8 +332,10 @@ static int ch_read(struct req *rq, int c, struct ch_input *in)
 	    (st = jin_int(rq, rq->json, "space", 0, INT_MAX, &space, &in->has_space)) ||
 	    (st = jin_str(rq, rq->json, "role", &in->role, &has_role)))
 		return st;
-	if ((why = custom_header_key_problem(in->key)))
+	if ((why = key_syntax_problem(in->key)))
 		return req_fail(rq, 400, "'key' %s", why);
+	if ((why = key_reserved(in->key))) /* a plain token by now: safe to name */
+		return req_fail(rq, 400, "'key' %s is not allowed: it %s", in->key, why);
 	if ((why = custom_header_value_problem(in->value)))
 		return req_fail(rq, 400, "'value' %s", why);
 	if (has_role && (in->role[0] == '\0' || utf8_len(in->role) > ROLE_MAX))
@@ -263,6 +352,40 @@ static int ch_read(struct req *rq, int c, struct ch_input *in)
 			return req_fail(rq, 400, "'space' %d does not exist in customer %d",
 					in->space, c);
 	}
+	return 0;
+}
+
+/* 0 when the customer's headers, with `in` in place of the header
+ * except_id (if any), fit in HEADERS_BYTES_MAX on any one response; else
+ * the failing status (400, or a database error), the transaction left to
+ * the caller. The most a response can carry is every customer-wide header
+ * plus those of the space with the most (roles count as held: an asset may
+ * hold them all). Called with the customer's row locked, so two writers
+ * cannot both fit in the last bytes. */
+static int ch_budget(struct req *rq, int c, const struct ch_input *in, const char *except_id)
+{
+	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_CH_SIZES], "is", c,
+				     except_id ? except_id : "");
+	if (!r)
+		return req_db_fail(rq, "sizing the custom headers");
+	long long own = (long long)(strlen(in->key) + strlen(in->value) + 4);
+	long long wide = in->has_space ? 0 : own, space_max = 0, in_space = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		long long bytes = db_int(r, i, 1);
+		if (db_isnull(r, i, 0))
+			wide += bytes;
+		else if (in->has_space && db_int(r, i, 0) == in->space)
+			in_space = bytes;
+		else if (bytes > space_max)
+			space_max = bytes;
+	}
+	if (in->has_space && in_space + own > space_max)
+		space_max = in_space + own;
+	if (wide + space_max > HEADERS_BYTES_MAX)
+		return req_fail(rq, 400,
+				"'value' would bring customer %d's custom headers to %lld bytes on "
+				"a response, more than the %d that fit",
+				c, wide + space_max, HEADERS_BYTES_MAX);
 	return 0;
 }
 
@@ -326,6 +449,10 @@ int custom_headers_create(struct req *rq)
 				"customer %d already has %d custom headers, the most allowed", c,
 				HEADERS_MAX);
 	}
+	if ((st = ch_budget(rq, c, &in, NULL))) {
+		db_rollback(db);
+		return st;
+	}
 	long long rc = in.has_space ? db_exec(db, SQL[SQL_CH_INSERT], "siisss", id, c, in.space,
 					      in.role, in.key, in.value)
 				    : db_exec(db, SQL[SQL_CH_INSERT], "sinsss", id, c, in.role,
@@ -369,12 +496,28 @@ int custom_header_put(struct req *rq)
 	if ((st = ch_read(rq, c, &in)))
 		return st;
 	struct db *db = rq->app->db;
+	const char *what = "updating the custom header";
+	if (db_begin(db) != DB_OK)
+		return req_db_fail(rq, what);
+	if (!db_query(db, rq->arena, SQL[SQL_CH_LOCK_CUSTOMER], "i", c)) {
+		st = req_db_fail(rq, what);
+		db_rollback(db);
+		return st;
+	}
+	if ((st = ch_budget(rq, c, &in, id))) {
+		db_rollback(db);
+		return st;
+	}
 	long long n = in.has_space ? db_exec(db, SQL[SQL_CH_UPDATE], "isssis", in.space, in.role,
 					     in.key, in.value, c, id)
 				   : db_exec(db, SQL[SQL_CH_UPDATE], "nsssis", in.role, in.key,
 					     in.value, c, id);
-	if (n < 0)
-		return req_db_fail(rq, "updating the custom header");
+	if (n < 0 || db_commit(db) != DB_OK) {
+		st = req_db_fail(rq, what);
+		if (db_in_txn(db))
+			db_rollback(db);
+		return st;
+	}
 	if (n == 0)
 		return req_fail(rq, 404, "custom header %s not found", id);
 	ch_changed(rq);
@@ -429,6 +572,21 @@ static bool has_role(yajl_val roles, const char *role)
 	return false;
 }
 
+/* True (after logging) for a stored row that the rules refuse: one written
+ * before a rule existed, or by hand. It is never sent or rendered, so it
+ * cannot keep acting; DELETE .../customHeaders/{id} removes it. */
+static bool stored_row_refused(int c, const char *key, const char *value)
+{
+	const char *why = custom_header_key_problem(key);
+	const char *vwhy = why ? NULL : custom_header_value_problem(value);
+	if (!why && !vwhy)
+		return false;
+	log_warn("custom headers: customer %d: stored header %s skipped: %s %s", c,
+		 key_syntax_problem(key) ? "(invalid name)" : key, why ? "name" : "value",
+		 why ? why : vwhy);
+	return true;
+}
+
 int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char *roles_json,
 		       struct custom_header **out, size_t *n)
 {
@@ -444,10 +602,25 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 	}
 	struct custom_header *h = arena_alloc(a, (r->n + 1) * sizeof *h);
 	for (size_t i = 0; i < r->n; i++) {
-		const char *role = db_str(r, i, 0);
+		const char *role = db_str(r, i, 0), *key = db_str(r, i, 1),
+			   *value = db_str(r, i, 2);
 		if (role && !has_role(roles, role))
 			continue;
-		header_set(h, n, db_str(r, i, 1), db_str(r, i, 2));
+		if (stored_row_refused(c, key, value))
+			continue;
+		header_set(h, n, key, value);
+	}
+	/* Rows stored before the budget existed: what does not fit is left out
+	 * (the most specific, last), rather than making nginx answer 502. */
+	size_t bytes = 0, fit = 0;
+	while (fit < *n &&
+	       (bytes += strlen(h[fit].key) + strlen(h[fit].value) + 4) <= HEADERS_BYTES_MAX)
+		fit++;
+	if (fit < *n) {
+		log_warn("custom headers: customer %d: %zu header(s) from %s on skipped: more than "
+			 "%d bytes",
+			 c, *n - fit, h[fit].key, HEADERS_BYTES_MAX);
+		*n = fit;
 	}
 	*out = h;
 	return 0;
@@ -782,12 +955,9 @@ static const char *render(struct db *db, struct arena *a)
 	for (size_t i = 0; i < r->n; i++) {
 		const char *key = db_str(r, i, 4), *value = db_str(r, i, 5);
 		/* Rows written before a rule changed are left out rather than
-		 * allowed to break nginx's configuration. */
-		if (custom_header_key_problem(key) || custom_header_value_problem(value)) {
-			log_warn("custom headers: customer %s: header '%s' skipped (invalid)",
-				 db_str(r, i, 0), key);
+		 * allowed to act or to break nginx's configuration. */
+		if (stored_row_refused((int)db_int(r, i, 0), key, value))
 			continue;
-		}
 		rows[n++] = (struct rrow){
 			.c = (int)db_int(r, i, 0),
 			.name = db_str(r, i, 1),

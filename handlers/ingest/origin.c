@@ -3,6 +3,7 @@
  * functions that tests/unit/test_origin.c reaches by including this file;
  * only strategies_load touches the database and only http_fetch the
  * network. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include "db.h"
 #include "json.h"
 #include "origin.h"
+#include "origin_guard.h"
 #include "str.h"
 #include "banned.h"
 
@@ -37,6 +40,8 @@ struct origin_limits {
 	long long max_bytes;
 	const char *file_dirs; /* NULL: file:// refused */
 	const char *user_agent;
+	struct origin_guard allow; /* origin_allow_networks */
+	char allow_error[200];     /* "" unless origin_allow_networks is invalid */
 };
 
 static long cfg_long(const struct config *cfg, const char *key, long def, long min, long max)
@@ -57,6 +62,22 @@ static void limits_read(const struct config *cfg, struct origin_limits *l)
 		l->max_bytes = 1LL << 30;
 	l->file_dirs = config_str(cfg, "origin_file_dirs", NULL);
 	l->user_agent = config_str(cfg, "origin_user_agent", "DLCS/0.1");
+	if (origin_guard_parse(&l->allow, config_str(cfg, "origin_allow_networks", NULL),
+			       l->allow_error, sizeof l->allow_error) != 0 &&
+	    !l->allow_error[0])
+		xsnprintf(l->allow_error, sizeof l->allow_error,
+			  "origin_allow_networks is invalid");
+}
+
+int origin_config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct origin_limits l;
+	limits_read(cfg, &l);
+	if (!l.allow_error[0])
+		return 0;
+	if (err && errlen)
+		xsnprintf(err, errlen, "%.*s", (int)errlen - 1, l.allow_error);
+	return -1;
 }
 
 /* Error texts: curl's messages and strerror have no fixed length and the
@@ -597,6 +618,75 @@ static enum origin_status curl_status(CURLcode rc, const struct sink *s, long re
 	}
 }
 
+/* ---- the address guard ---- */
+
+/* What the socket opener saw: the guard, the last address it refused, and
+ * the redirect hops (CURLINFO_REDIRECT_COUNT) of the last refusal and of the
+ * last socket it opened. A failed hop is the guard's doing when it refused
+ * an address there and opened none: a name with several addresses may
+ * connect to an allowed one, which then fails for reasons of its own. */
+struct guard_ctx {
+	const struct origin_guard *allow;
+	CURL *h;
+	char refused[INET6_ADDRSTRLEN + 16];
+	long refused_hop, opened_hop; /* -1: none */
+};
+
+static long guard_hop(const struct guard_ctx *g)
+{
+	long hops = 0;
+	return curl_easy_getinfo(g->h, CURLINFO_REDIRECT_COUNT, &hops) == CURLE_OK ? hops : 0;
+}
+
+/* libcurl's socket opener: every connection of the transfer (each address
+ * of each redirect hop, whatever DNS answered at that moment) comes here
+ * with the address it is about to connect to. A refused one gets no
+ * socket, so nothing is sent to it; curl then tries the name's next
+ * address, or fails with CURLE_COULDNT_CONNECT. */
+static curl_socket_t guarded_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	struct guard_ctx *g = arg;
+	char text[INET6_ADDRSTRLEN + 16];
+	if (purpose != CURLSOCKTYPE_IPCXN ||
+	    !origin_guard_allows(g->allow, &addr->addr, addr->addrlen, text, sizeof text)) {
+		xsnprintf(g->refused, sizeof g->refused, "%s", text[0] ? text : "?");
+		g->refused_hop = guard_hop(g);
+		return CURL_SOCKET_BAD;
+	}
+	g->opened_hop = guard_hop(g);
+	return socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
+}
+
+/* The refusal, naming the hop by scheme://host[:port] of the URL curl was
+ * on (never its userinfo, path or query) and the address. */
+static enum origin_status guard_fail(struct origin_fetch *f, CURL *h, long redirects,
+				     const char *address)
+{
+	char *eff = NULL, *scheme = NULL, *host = NULL, *port = NULL;
+	CURLU *u = curl_url();
+	if (curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff) != CURLE_OK || !eff || !u ||
+	    curl_url_set(u, CURLUPART_URL, eff, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		curl_free(scheme);
+		scheme = host = NULL;
+	} else if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) {
+		port = NULL;
+	}
+	enum origin_status st =
+		scheme ? fail(f, ORIGIN_BAD_URL,
+			      "%s%s://%s%s%s: address %s is not allowed (origin_allow_networks)",
+			      redirects ? "redirect to " : "", scheme, host, port ? ":" : "",
+			      port ? port : "", address)
+		       : fail(f, ORIGIN_BAD_URL,
+			      "address %s is not allowed (origin_allow_networks)", address);
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return st;
+}
+
 /* Options are set through one latch: the first that fails stops the rest,
  * and the fetch is refused rather than run with a weaker setting. */
 #define SETOPT(opt, val)                                                                           \
@@ -611,6 +701,7 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 {
 	char eb[128];
 	CURL *h = curl_easy_init();
+	struct guard_ctx guard = {.allow = &l->allow, .h = h, .refused_hop = -1, .opened_hop = -1};
 	if (!h)
 		return fail(f, ORIGIN_LOCAL_ERROR, "could not start the HTTP client");
 	int fd = dest_open(dest);
@@ -639,6 +730,12 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	/* The guard must see the origin's own addresses: no proxy, whatever
+	 * http_proxy, https_proxy or all_proxy say (a proxy would be the only
+	 * address connected to, and it would reach anything). */
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, guarded_socket);
+	SETOPT(CURLOPT_OPENSOCKETDATA, &guard);
 	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
 	SETOPT(CURLOPT_MAXREDIRS, l->max_redirects);
 	SETOPT(CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
@@ -679,7 +776,11 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 			scrub(errbuf, cr->user);
 		}
 		scrub_userinfo(errbuf, url);
-		st = curl_status(rc, &s, redirects, l, errbuf, f);
+		if (rc == CURLE_COULDNT_CONNECT && guard.refused_hop == redirects &&
+		    guard.opened_hop != redirects)
+			st = guard_fail(f, h, redirects, guard.refused);
+		else
+			st = curl_status(rc, &s, redirects, l, errbuf, f);
 		/* FAILONERROR lets some statuses through (401/407 with auth); a
 		 * redirect curl did not follow ends here too. */
 		if (st == ORIGIN_OK && (code < 200 || code > 299))
@@ -717,6 +818,8 @@ static enum origin_status fetch(struct db *db, struct arena *a, const struct con
 	case URL_HTTP:
 		break;
 	}
+	if (l.allow_error[0]) /* never fetch with a guard other than the one configured */
+		return fail(f, ORIGIN_LOCAL_ERROR, "%s", l.allow_error);
 
 	struct strategy *s;
 	size_t n;

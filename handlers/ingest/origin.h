@@ -21,7 +21,8 @@ struct arena;
 enum origin_status {
 	ORIGIN_OK = 0,
 	ORIGIN_BAD_URL,     /* unsupported scheme (also after a redirect), file:// outside the
-			     * allowed dirs or not a regular file, malformed */
+			     * allowed dirs or not a regular file, malformed; an address
+			     * the guard refuses (origin_guard.h), at any hop */
 	ORIGIN_UNREACHABLE, /* DNS, connect, TLS, timeout, too slow, too many redirects */
 	ORIGIN_HTTP_ERROR,  /* the origin answered other than 2xx (http_status says which) */
 	ORIGIN_TOO_LARGE,   /* over origin_max_bytes */
@@ -48,8 +49,18 @@ struct origin_fetch {
  *   origin_file_dirs ["" = file:// refused]: colon-separated absolute dirs;
  *     a file:// origin must resolve (realpath, so symlinks and ".." count)
  *     below one of them (also resolved),
- *   origin_user_agent ["DLCS/0.1"].
+ *   origin_user_agent ["DLCS/0.1"],
+ *   origin_allow_networks [none]: CIDRs that open addresses the guard
+ *     refuses by default (origin_guard.h); while the value is invalid every
+ *     http(s) fetch fails (ORIGIN_LOCAL_ERROR) rather than run unguarded.
+ * No proxy is used, whatever the environment says: the guard judges the
+ * addresses connected to.
  * cfg may be NULL (every default). */
+
+/* 0 when the origin settings of cfg can be used; else -1 with a message
+ * naming the setting (origin_allow_networks) in err. Programs that fetch
+ * origins call it at start and refuse to run on -1. */
+int origin_config_check(const struct config *cfg, char *err, size_t errlen);
 
 /* Fetches `url` for customer c into dest_path (created or truncated, 0600,
  * once the URL has been accepted; removed again when the fetch then fails).

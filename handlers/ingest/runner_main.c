@@ -349,6 +349,11 @@ int main(int argc, char **argv)
 		log_err("%s: %s", path, err);
 		return 1;
 	}
+	if (origin_config_check(cfg, err, sizeof err) != 0) {
+		log_err("%s: %s", path ? path : "(no configuration file)", err);
+		config_free(cfg);
+		return 1;
+	}
 	/* spawn-fcgi hands us its listening socket on fd 0; a runner answers no
 	 * requests, so let go of it. */
 	int devnull = open("/dev/null", O_RDONLY);

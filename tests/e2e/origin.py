@@ -34,8 +34,9 @@ UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{
 # ---------------------------------------------------------------- the origin server
 
 class _Route:
-    def __init__(self, body, content_type, status, delay, gate, extra_length, basic_auth=None):
+    def __init__(self, body, content_type, status, delay, gate, extra_length, basic_auth=None, location=None):
         self.basic_auth = basic_auth  # (user, password) the origin demands, or None
+        self.location = location  # a redirect's Location, or None
         self.body = body
         self.content_type = content_type
         self.status = status
@@ -81,6 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(route.status)
             if route.content_type:
                 self.send_header("Content-Type", route.content_type)
+            if route.location:
+                self.send_header("Location", route.location)
             self.send_header("Content-Length", str(len(route.body) + route.extra_length))
             self.end_headers()
             self.wfile.write(route.body)
@@ -131,6 +134,13 @@ class Origin:
         with self._lock:
             self._routes[path] = _Route(body, content_type, status, delay, gate, extra_length,
                                         basic_auth)
+        return self.url(path)
+
+    def redirect(self, location, status=302, name=None):
+        """Serves a redirect to location at a new unique path; returns its URL."""
+        path = self.path(name)
+        with self._lock:
+            self._routes[path] = _Route(b"", None, status, 0.0, None, 0, location=location)
         return self.url(path)
 
     def count(self, path_or_url):

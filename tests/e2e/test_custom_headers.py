@@ -11,6 +11,8 @@ connections they hold as soon as their request ends; a client that sends
 its next request on such a connection at that moment gets a reset. The
 changes below are therefore made with "Connection: close"."""
 
+import os
+import subprocess
 import time
 
 import pytest
@@ -22,6 +24,12 @@ from origin import UUID_RE, jpeg
 
 TILE_V3 = "0,0,256,256/256,256/0/default.jpg"
 CLOSE = {"Connection": "close"}  # see the module's docstring
+
+
+def mariadb(dlcs_var, sql):
+    sock = os.path.join(dlcs_var, "run", "mysqld.sock")
+    subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "dlcs", "-e", sql],
+                   check=True, timeout=30)
 
 
 def headers_path(c):
@@ -159,6 +167,23 @@ def test_list_is_paged(customer):
     ({"key": "X-A", "value": "a\u0001b"}, "value", None),
     ({"key": "X-A", "value": "costs $5"}, "value", "$"),
     ({"key": "X-A", "value": "${host}"}, "value", "$"),
+    # nginx would expand these in the rendered include: the reader's address
+    # and cookies (the auth session's, some day) sent back in a header
+    ({"key": "X-A", "value": "$remote_addr"}, "value", "$"),
+    ({"key": "X-A", "value": "$http_cookie"}, "value", "$"),
+    ({"key": "X-A", "value": "\\$http_authorization"}, "value", "$"),
+    ({"key": "X-A", "value": "a\rb"}, "value", None),
+    ({"key": "X-A", "value": "a\u000bb"}, "value", None),
+    ({"key": "X-A", "value": "a\u000cb"}, "value", None),
+    ({"key": "X-A", "value": "a\u001bb"}, "value", None),
+    ({"key": "X-A", "value": "a\u007fb"}, "value", None),
+    ({"key": "X-A", "value": "v\n\tadd_header Set-Cookie pwn=1"}, "value", None),
+    ({"key": "X-A;", "value": "v"}, "key", None),
+    ({"key": "X-A{", "value": "v"}, "key", None),
+    ({"key": "X-A\"", "value": "v"}, "key", None),
+    ({"key": "X-A$host", "value": "v"}, "key", None),
+    ({"key": "X-A\\", "value": "v"}, "key", None),
+    ({"key": "X-\u00e9", "value": "v"}, "key", None),
     ({"key": "X-A", "value": ""}, "value", None),
     ({"key": "X-A", "value": "   "}, "value", None),
     ({"key": "X-A", "value": "x" * 2001}, "value", None),
@@ -175,6 +200,96 @@ def test_post_validation(customer, body, field, mentions):
     r = customer.api.post(headers_path(customer), json=body)
     assert_error(r, 400, field=field, mentions=mentions)
     assert assert_collection(customer.api.get(headers_path(customer)))["totalItems"] == 0
+
+
+# Headers a browser applies to the whole site (every customer's responses
+# and the API share the host), that redirect from it, that belong to the
+# connection or the framing, or that the platform sets: each exactly as an
+# attacker would send it, refused with a 400 that names it.
+REFUSED = [
+    ("Strict-Transport-Security", "max-age=63072000; includeSubDomains; preload", "whole site"),
+    ("strict-transport-security", "max-age=0", "whole site"),
+    ("Clear-Site-Data", '"cookies", "storage", "cache", "executionContexts"', "whole site"),
+    ("Alt-Svc", 'h2="evil.example:443"; ma=2592000; persist=1', "whole site"),
+    ("Content-Security-Policy", "default-src 'none'; report-uri https://evil.example/r", "whole site"),
+    ("Content-Security-Policy-Report-Only", "default-src 'none'", "whole site"),
+    ("Set-Cookie", "session=attacker; Path=/; Max-Age=31536000", "whole site"),
+    ("SET-COOKIE2", "a=b", "whole site"),
+    ("Public-Key-Pins", 'pin-sha256="AAAA"; max-age=5184000', "whole site"),
+    ("Public-Key-Pins-Report-Only", 'pin-sha256="AAAA"', "whole site"),
+    ("Expect-CT", "max-age=86400, enforce", "whole site"),
+    ("Report-To", '{"group":"g","max_age":31536000,"endpoints":[{"url":"https://evil.example/r"}]}',
+     "whole site"),
+    ("NEL", '{"report_to":"g","max_age":31536000,"include_subdomains":true}', "whole site"),
+    ("Reporting-Endpoints", 'default="https://evil.example/r"', "whole site"),
+    ("Service-Worker-Allowed", "/", "whole site"),
+    ("Origin-Agent-Cluster", "?0", "whole site"),
+    ("Accept-CH", "Sec-CH-UA-Full-Version-List", "whole site"),
+    ("Critical-CH", "Sec-CH-UA-Model", "whole site"),
+    ("Refresh", "0; url=https://evil.example/login", "elsewhere"),
+    ("Location", "https://evil.example/", "elsewhere"),
+    ("Connection", "close", "connection"),
+    ("Keep-Alive", "timeout=600", "connection"),
+    ("Proxy-Authenticate", 'Basic realm="x"', "connection"),
+    ("Proxy-Connection", "keep-alive", "connection"),
+    ("Proxy-Status", "x", "connection"),
+    ("TE", "trailers", "connection"),
+    ("Trailer", "X-A", "connection"),
+    ("Transfer-Encoding", "chunked", "connection"),
+    ("Upgrade", "websocket", "connection"),
+    ("Content-Length", "0", "connection"),
+    ("Content-Encoding", "gzip", "connection"),
+    ("Content-Range", "bytes 0-0/1", "connection"),
+    ("Content-Type", "text/html", "connection"),
+    ("Status", "302 Found", "connection"),
+    ("Date", "Thu, 01 Jan 1970 00:00:00 GMT", "connection"),
+    ("Server", "evil", "connection"),
+    ("Host", "evil.example", "connection"),
+    ("HTTP2-Settings", "AAMAAABkAAQAoAAAAAIAAAAA", "connection"),
+    ("Sec-WebSocket-Accept", "x", "connection"),
+    ("X-Accel-Redirect", "/dlcs-storage/1/1/secret/original", "platform"),
+    ("x-accel-buffering", "no", "platform"),
+    ("X-Accel-Limit-Rate", "1", "platform"),
+    ("X-DLCS-Anything", "1", "platform"),
+    ("Access-Control-Allow-Origin", "https://evil.example", "platform"),
+    ("Access-Control-Allow-Credentials", "true", "platform"),
+    ("Access-Control-Allow-Methods", "DELETE", "platform"),
+    ("Access-Control-Allow-Headers", "Authorization", "platform"),
+    ("Access-Control-Max-Age", "86400", "platform"),
+    ("ETag", '"x"', "platform"),
+    ("Last-Modified", "Thu, 01 Jan 1970 00:00:00 GMT", "platform"),
+    ("WWW-Authenticate", 'Basic realm="DLCS-API"', "platform"),
+    ("Authentication-Info", "x", "platform"),
+    ("Content-Disposition", "inline", "platform"),
+    ("X-Content-Type-Options", "sniff", "platform"),
+]
+
+
+@pytest.mark.parametrize("key,value,why", REFUSED, ids=[k for k, _, _ in REFUSED])
+def test_headers_that_act_beyond_the_customer_are_refused_naming_them(customer, key, value, why):
+    r = customer.api.post(headers_path(customer), json={"key": key, "value": value})
+    e = assert_error(r, 400, field="key", mentions="'key' %s is not allowed: it " % key)
+    assert why in e["description"], describe(r)
+    # nor by replacing a harmless one, nor for a space or a role only (the
+    # harmless one is role-only: the include, and nginx, stay as they are)
+    j = post(customer, key="X-Harmless", value="v", role="staff")
+    path = "%s/%s" % (headers_path(customer), j["id"])
+    for body in ({"key": key, "value": value}, {"key": key, "value": value, "role": "staff"},
+                 {"key": key, "value": value, "space": create_space(customer).id}):
+        assert_error(customer.api.put(path, json=body, headers=CLOSE), 400, field="key", mentions=key)
+    got = assert_collection(customer.api.get(headers_path(customer)), "vocab:CustomHeader")
+    assert [(m["key"], m["value"]) for m in got["member"]] == [("X-Harmless", "v")], got
+
+
+def test_neighbours_of_refused_headers_are_fine(customer):
+    # The list is exact (prefixes only where a whole family is the
+    # transport's or the platform's): these are the customer's business.
+    for key in ("Access-Control-Expose-Headers", "Cache-Control", "Expires", "Link", "Content-Language",
+                "Timing-Allow-Origin", "X-Frame-Options", "Cross-Origin-Resource-Policy", "X-Set-Cookie",
+                "Strict-Transport-Security-Note", "X-Location", "Vary", "Retry-After", "X-Accel",
+                "Access-Control"):
+        j = post(customer, key=key, value="v")
+        assert j["key"] == key
 
 
 def test_escaped_nul_is_refused(customer):
@@ -358,3 +473,119 @@ def test_nginx_config_stays_valid_after_every_kind_of_value(customer, origin, an
         if got is not None:
             got = got.encode("latin-1").decode("utf-8")
         assert got == v, "X-V%d: %r != %r" % (i, got, v)
+
+
+# Attempts to break out of the nginx include's double-quoted string: each is
+# either refused (above: '$', control characters) or written escaped, so the
+# response carries exactly the value and no header, directive or location
+# the value spells.
+INJECTIONS = {
+    "short": [
+        '"; add_header Set-Cookie "pwned=1',
+        '\\"; add_header Set-Cookie pwned=1; #',
+        'x" always; } location / { return 200 "pwned"; } location /y { add_header X-B "',
+        "x' always; add_header X-Pwned 1; #",
+        "} } server { listen 9999; } #",
+        "{",
+        ";",
+        "#",
+        "\\",
+        "end\\",
+        "\\t\\n\\r\\x00",  # nginx's own escapes, spelled out: they must stay literal
+    ],
+    # the longest value with every byte escaped: nginx reads tokens of up to 4 KB
+    "quotes": ['"' * 2000],
+    "backslashes": ["\\" * 2000],
+    "both": ["\\\"" * 1000],
+}
+
+
+@pytest.mark.parametrize("group", list(INJECTIONS))
+def test_nginx_config_injection_attempts_are_delivered_verbatim(customer, origin, anon, group):
+    values = INJECTIONS[group]
+    sp = create_space(customer)
+    ingest(sp, origin, "inj")
+    url = tile(sp, "inj")
+    before = anon.get(url)
+    assert before.status_code == 200, describe(before)
+    baseline = {k.lower() for k in before.raw.headers.keys()}
+    for i, v in enumerate(values):
+        post(customer, key="X-Inj-%d" % i, value=v)
+    post(customer, key="X-Last", value="last")
+    r = wait_header(anon, url, "X-Last", "last")
+    assert r.headers.get("X-Last") == "last", "nginx did not load the include: %s" % r.headers
+    assert r.content == before.content  # the tile, not a body a value spelled
+    for i, v in enumerate(values):
+        assert r.raw.headers.getlist("X-Inj-%d" % i) == [v], "X-Inj-%d: %r" % (i, r.raw.headers.getlist("X-Inj-%d" % i))
+    names = {k.lower() for k in r.raw.headers.keys()}
+    want = baseline | {"x-inj-%d" % i for i in range(len(values))} | {"x-last"}
+    assert names == want, "headers beyond the values: %s" % (names - want)
+    # and so do dlcs-image's own responses, and a stored tile it hands to
+    # nginx by X-Accel-Redirect (the values then pass through a variable)
+    for path in ("/iiif-img/%d/%d/inj/info.json" % (customer.id, sp.id), thumb(sp, "inj", "77,"),
+                 "/iiif-img/%d/%d/inj/0,0,512,400/256,200/0/default.jpg" % (customer.id, sp.id)):
+        r = anon.get(path)
+        assert r.status_code == 200, describe(r)
+        for i, v in enumerate(values):
+            assert r.raw.headers.getlist("X-Inj-%d" % i) == [v], "X-Inj-%d on %s" % (i, path)
+        assert not {"set-cookie", "x-pwned", "x-b"} & {k.lower() for k in r.raw.headers.keys()}, path
+
+
+def test_headers_must_fit_one_response(customer, origin, anon):
+    """dlcs-image's response headers must fit nginx's FastCGI header buffer
+    (else nginx answers 502): a customer's headers may add 2500 bytes to one
+    response, counted as customer-wide plus the fullest space."""
+    sp1, sp2 = create_space(customer), create_space(customer)
+    ingest(sp1, origin, "fit")
+    big = post(customer, key="X-Big", value="b" * 1500)            # 1509 bytes
+    post(customer, key="X-S1", value="s" * 900, space=sp1.id)      # 1509 + 908 = 2417
+    post(customer, key="X-S2", value="t" * 900, space=sp2.id)      # spaces apart: still 2417
+    post(customer, key="X-R", value="r" * 70, space=sp1.id, role="staff")  # 2417 + 77 = 2494
+    for body in ({"key": "X-More", "value": "m" * 10},              # customer-wide: 2514
+                 {"key": "X-More", "value": "m" * 10, "space": sp1.id},
+                 {"key": "X-More", "value": "m" * 600, "space": sp2.id, "role": "x"}):
+        assert_error(customer.api.post(headers_path(customer), json=body, headers=CLOSE), 400,
+                     field="value", mentions="2500")
+    # a replacement is counted in place of what it replaces
+    path = "%s/%s" % (headers_path(customer), big["id"])
+    assert_error(customer.api.put(path, json={"key": "X-Big", "value": "b" * 1600}, headers=CLOSE), 400,
+                 field="value", mentions="2500")
+    r = customer.api.put(path, json={"key": "X-Big", "value": "b" * 1400}, headers=CLOSE)
+    assert assert_resource(r, 200, "vocab:CustomHeader")["value"] == "b" * 1400
+    # and what fits is delivered by dlcs-image, not a 502 (once nginx has
+    # reloaded, it adds them back to the files dlcs-image hands it, too)
+    assert wait_header(anon, tile(sp1, "fit"), "X-Big", "b" * 1400).headers.get("X-Big") == "b" * 1400
+    for p in ("/iiif-img/%d/%d/fit/info.json" % (customer.id, sp1.id), thumb(sp1, "fit", "77,")):
+        r = anon.get(p)
+        assert r.status_code == 200, describe(r)
+        assert r.headers.get("X-Big") == "b" * 1400 and r.headers.get("X-S1") == "s" * 900, p
+
+
+def test_rows_stored_before_the_rules_never_act(customer, origin, anon, rendered, dlcs_var):
+    """A row the rules now refuse (stored by an older version, or by hand) is
+    neither rendered for nginx nor added by dlcs-image; the API still shows
+    it, so that it can be deleted."""
+    sp = create_space(customer)
+    ingest(sp, origin, "old")
+    hsts = post(customer, key="X-Was-Hsts", value="v")
+    var = post(customer, key="X-Was-Var", value="v")
+    mariadb(dlcs_var, "UPDATE custom_headers SET header_key = 'Strict-Transport-Security',"
+                      " header_value = 'max-age=63072000; includeSubDomains' WHERE id = '%s';"
+                      " UPDATE custom_headers SET header_value = '$http_cookie' WHERE id = '%s'"
+                      % (hsts["id"], var["id"]))
+    post(customer, key="X-Fresh", value="fresh")  # renders the include again
+    text = rendered()
+    assert "add_header Strict-Transport-Security " not in text, text[-3000:]
+    assert "$http_cookie" not in text and "X-Was-Var" not in text, text[-3000:]
+    r = wait_header(anon, tile(sp, "old"), "X-Fresh", "fresh")
+    assert r.headers.get("X-Fresh") == "fresh", r.headers
+    for got in (r, anon.get("/iiif-img/%d/%d/old/info.json" % (customer.id, sp.id)),
+                anon.get(thumb(sp, "old", "77,"))):
+        assert got.status_code == 200, describe(got)
+        assert "Strict-Transport-Security" not in got.headers, got.headers
+        assert "X-Was-Var" not in got.headers and got.headers.get("X-Fresh") == "fresh", got.headers
+    got = assert_resource(customer.api.get("%s/%s" % (headers_path(customer), hsts["id"])), 200,
+                          "vocab:CustomHeader")
+    assert got["key"] == "Strict-Transport-Security"
+    r = customer.api.delete("%s/%s" % (headers_path(customer), hsts["id"]), headers=CLOSE)
+    assert r.status_code == 204, describe(r)

@@ -23,40 +23,35 @@ static bool has(const char *text, const char *needle)
 
 static void test_keys(void)
 {
-	const char *good[] = {"X-Served-By",
-			      "Link",
-			      "Cache-Control",
-			      "Expires",
-			      "x-a",
-			      "A",
-			      "9x",
-			      "Strict-Transport-Security",
+	const char *good[] = {"X-Served-By", "Link", "Cache-Control", "Expires", "x-a", "A", "9x",
 			      "Access-Control-Expose-Headers",
-			      NULL};
+			      /* neighbours of refused names */
+			      "Strict-Transport-Security-Note", "X-Set-Cookie", "X-Accel",
+			      "Access-Control", "Proxy", "Timing-Allow-Origin", "X-Frame-Options",
+			      "Content-Language", "Cross-Origin-Resource-Policy", NULL};
 	for (const char **k = good; *k; k++)
 		CHECK(custom_header_key_problem(*k) == NULL);
-	const char *bad[] = {"",
-			     "-X",
-			     "X_A",
-			     "X A",
-			     "X:A",
-			     "X\r\nY",
-			     "Ä",
-			     "content-length",
-			     "Content-Type",
-			     "TRANSFER-ENCODING",
-			     "Connection",
-			     "keep-alive",
-			     "Host",
-			     "Set-Cookie",
-			     "ETag",
-			     "Last-Modified",
-			     "Access-Control-Allow-Origin",
-			     "x-accel-redirect",
-			     "X-Accel-Buffering",
-			     "X-DLCS-Anything",
-			     "Status",
-			     NULL};
+	const char *bad[] = {
+		"", "-X", "X_A", "X A", "X:A", "X\r\nY", "Ä", "content-length", "Content-Type",
+		"TRANSFER-ENCODING", "Connection", "keep-alive", "Host", "Set-Cookie", "ETag",
+		"Last-Modified", "Access-Control-Allow-Origin", "x-accel-redirect",
+		"X-Accel-Buffering", "X-DLCS-Anything", "Status",
+		/* they act on the whole host, which customers share */
+		"Strict-Transport-Security", "strict-transport-security", "Clear-Site-Data",
+		"Alt-Svc", "Content-Security-Policy", "content-security-policy-report-only",
+		"Set-Cookie2", "Public-Key-Pins", "Public-Key-Pins-Report-Only", "Expect-CT",
+		"Report-To", "NEL", "nel", "Reporting-Endpoints", "Service-Worker-Allowed",
+		"Origin-Agent-Cluster", "Accept-CH", "Critical-CH",
+		/* redirects */
+		"Refresh", "Location",
+		/* transport */
+		"Proxy-Authenticate", "Proxy-Status", "proxy-anything", "TE", "Trailer", "Upgrade",
+		"Content-Encoding", "Content-Range", "Date", "Server", "HTTP2-Settings",
+		"Sec-WebSocket-Accept",
+		/* the platform's */
+		"Access-Control-Allow-Credentials", "Access-Control-Allow-Methods",
+		"access-control-max-age", "Content-Disposition", "X-Content-Type-Options",
+		"WWW-Authenticate", "Authentication-Info", NULL};
 	for (const char **k = bad; *k; k++) {
 		bool refused = custom_header_key_problem(*k) != NULL;
 		if (!refused)
@@ -86,6 +81,21 @@ static void test_values(void)
 	CHECK(custom_header_value_problem(big) != NULL);
 	big[2000] = '\0';
 	CHECK(custom_header_value_problem(big) == NULL);
+	CHECK(custom_header_value_problem(NULL) != NULL);
+	CHECK(custom_header_key_problem(NULL) != NULL);
+}
+
+/* Rows stored before a rule: refused (and logged), whatever the level. */
+static void test_stored_rows(void)
+{
+	CHECK(stored_row_refused(5, "Strict-Transport-Security", "max-age=1"));
+	CHECK(stored_row_refused(5, "X-Accel-Redirect", "/dlcs-storage/1/1/x/original"));
+	CHECK(stored_row_refused(5, "X-A", "$http_cookie"));
+	CHECK(stored_row_refused(5, "X-A", "a\r\nSet-Cookie: x=1"));
+	CHECK(stored_row_refused(5, "X A\r\n", "v"));
+	CHECK(stored_row_refused(5, NULL, NULL));
+	CHECK(!stored_row_refused(5, "X-A", "v"));
+	CHECK(!stored_row_refused(5, "Cache-Control", "public, max-age=60"));
 }
 
 static void test_quote(void)
@@ -215,6 +225,12 @@ static void test_nginx_accepts(void)
 		fprintf(stderr, "  nginx not installed: skipping nginx -t\n");
 		return;
 	}
+	char quotes[2001], backslashes[2001];
+	memset(quotes, '"', 2000);
+	memset(backslashes, '\\', 2000);
+	quotes[2000] = backslashes[2000] = '\0';
+	CHECK(custom_header_value_problem(quotes) == NULL);
+	CHECK(custom_header_value_problem(backslashes) == NULL);
 	char dir[] = "/tmp/dlcs-test-delivery-XXXXXX";
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
@@ -228,6 +244,13 @@ static void test_nginx_accepts(void)
 		{5, "a.b", false, 0, NULL, "X-End", "ends with \\"},
 		{5, "a.b", true, 2, NULL, "X-U", "caf\xc3\xa9"},
 		{6, "c", false, 0, "r", "X-R", "role"},
+		/* attempts to leave the quoted string, and the longest values
+		 * with every byte escaped (nginx reads tokens of up to 4 KB) */
+		{7, "d", false, 0, NULL, "X-I1", "\"; add_header Set-Cookie \"pwned=1"},
+		{7, "d", false, 0, NULL, "X-I2", "x\" always; } location / { return 200; } #"},
+		{7, "d", false, 0, NULL, "X-I3", "\\t\\n\\\"} server { listen 1; }"},
+		{8, "e", false, 0, NULL, "X-Q2000", quotes},
+		{8, "e", true, 3, NULL, "X-B2000", backslashes},
 	};
 	const char *inc = arena_printf(A, "%s/custom-headers.conf", dir);
 	CHECK(write_file_atomically(A, inc, render_text(A, rows, sizeof rows / sizeof rows[0])) ==
@@ -320,6 +343,7 @@ int main(void)
 	A = arena_new(1 << 16);
 	test_keys();
 	test_values();
+	test_stored_rows();
 	test_quote();
 	test_precedence();
 	test_render_text();

@@ -19,6 +19,11 @@
 static struct arena *A;
 static char root[64]; /* the temporary tree */
 static int port;      /* the test server's */
+/* Traps: listening sockets on addresses the guard refuses (127.0.0.2, and
+ * ::1 when the host has IPv6), never accepted from. A connection the guard
+ * let through would wait in their backlog. */
+static int trap4 = -1, trap6 = -1;
+static int trap4_port, trap6_port;
 
 static const char *tmp(const char *fmt, const char *name)
 {
@@ -139,6 +144,15 @@ static void serve_conn(int fd)
 	} else if (!strcmp(path, "/redirect-host")) {
 		snprintf(extra, sizeof extra, "Location: http://localhost:%d/auth\r\n", port);
 		answer(fd, "302 Found", extra, "");
+	} else if (!strcmp(path, "/redirect-refused")) {
+		snprintf(extra, sizeof extra, "Location: http://127.0.0.2:%d/ok\r\n", trap4_port);
+		answer(fd, "302 Found", extra, "");
+	} else if (!strcmp(path, "/redirect-mapped")) {
+		snprintf(extra, sizeof extra, "Location: http://[::ffff:127.0.0.2]:%d/ok\r\n",
+			 trap4_port);
+		answer(fd, "302 Found", extra, "");
+	} else if (!strcmp(path, "/redirect-twice")) {
+		answer(fd, "302 Found", "Location: /redirect-refused\r\n", "");
 	} else if (!strcmp(path, "/not-modified")) {
 		says(fd, "HTTP/1.1 304 Not Modified\r\nConnection: close\r\n\r\n");
 	} else if (!strcmp(path, "/big")) {
@@ -213,6 +227,62 @@ static pid_t server_start(void)
 		}
 		close(fd);
 	}
+}
+
+/* A non-blocking listening socket on ip (IPv4 or IPv6 text); -1 when the
+ * host cannot have one there (no IPv6). */
+static int trap_open(const char *ip, int *port_out)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int family;
+	if (inet_pton(AF_INET, ip, &in->sin_addr) == 1) {
+		family = in->sin_family = AF_INET;
+		len = sizeof *in;
+	} else if (inet_pton(AF_INET6, ip, &in6->sin6_addr) == 1) {
+		family = in6->sin6_family = AF_INET6;
+		len = sizeof *in6;
+	} else {
+		return -1;
+	}
+	int s = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&ss, len) != 0 || listen(s, 16) != 0 ||
+	    getsockname(s, (struct sockaddr *)&ss, &len) != 0) {
+		if (s >= 0)
+			close(s);
+		return -1;
+	}
+	*port_out = ntohs(family == AF_INET ? in->sin_port : in6->sin6_port);
+	return s;
+}
+
+/* True when nobody connected to the trap. */
+static bool trap_untouched(int s)
+{
+	if (s < 0)
+		return true;
+	int c = accept(s, NULL, NULL);
+	if (c >= 0) {
+		close(c);
+		return false;
+	}
+	return errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+/* The trap notices a connection (so that trap_untouched means something). */
+static void test_trap_works(void)
+{
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)trap4_port)};
+	inet_pton(AF_INET, "127.0.0.2", &sa.sin_addr);
+	CHECK(c >= 0 && connect(c, (struct sockaddr *)&sa, sizeof sa) == 0);
+	CHECK(!trap_untouched(trap4));
+	CHECK(trap_untouched(trap4));
+	if (c >= 0)
+		close(c);
 }
 
 /* A port nothing listens on: bound, then released. */
@@ -554,6 +624,7 @@ static void test_http(void)
 	config_set(cfg, "origin_max_bytes", "1000");
 	config_set(cfg, "origin_timeout", "2");
 	config_set(cfg, "origin_connect_timeout", "2");
+	config_set(cfg, "origin_allow_networks", "127.0.0.1/32"); /* the test server */
 
 	CHECK(origin_fetch(NULL, A, cfg, 2, url("/ok"), dest, &f) == ORIGIN_OK);
 	CHECK(f.http_status == 200);
@@ -668,6 +739,7 @@ static void test_local_errors(void)
 	struct config *cfg = config_empty();
 	struct origin_fetch f;
 	const char *dev = tmp("%s/%s", "devnull"), *fifo = tmp("%s/%s", "destfifo");
+	config_set(cfg, "origin_allow_networks", "127.0.0.1");
 	const char *dest = tmp("%s/%s", "limited.bin");
 	if (symlink("/dev/null", dev) || mkfifo(fifo, 0600)) {
 		perror("symlink");
@@ -705,6 +777,145 @@ static void test_local_errors(void)
 	config_free(cfg);
 }
 
+/* ---------------------------------------------------------------- the address guard */
+
+/* fetches url under cfg; true when refused by the guard with an error that
+ * starts with `hop` and names `address`. */
+static bool refused(struct config *cfg, const char *url, const char *hop, const char *address)
+{
+	struct origin_fetch f;
+	const char *dest = tmp("%s/%s", "guard.bin");
+	put_file(dest, "OLD", 3);
+	enum origin_status st = origin_fetch(NULL, A, cfg, 2, url, dest, &f);
+	const char *want = arena_printf(A, "%s: address %s is not allowed (origin_allow_networks)",
+					hop, address);
+	bool ok = st == ORIGIN_BAD_URL && strcmp(f.error, want) == 0 && f.bytes == 0 &&
+		  f.http_status == (strstr(hop, "redirect") ? 302 : 0) && !exists(dest);
+	if (!ok)
+		fprintf(stderr, "  %s: status %d, error '%s' (want '%s'), http %ld\n", url, st,
+			f.error, want, f.http_status);
+	return ok;
+}
+
+static void test_guard(void)
+{
+	struct config *cfg = config_empty();
+	struct origin_fetch f;
+	const char *dest = tmp("%s/%s", "guard.bin");
+	config_set(cfg, "origin_timeout", "5");
+	config_set(cfg, "origin_connect_timeout", "2");
+	config_set(cfg, "origin_allow_networks", "127.0.0.1/32");
+	char p4[16], p6[16], pm[16];
+	snprintf(p4, sizeof p4, "%d", trap4_port);
+	snprintf(p6, sizeof p6, "%d", trap6_port);
+	snprintf(pm, sizeof pm, "%d", port);
+
+	/* The allowed address works, also named, and through an allowed redirect. */
+	CHECK(origin_fetch(NULL, A, cfg, 2, url("/ok"), dest, &f) == ORIGIN_OK);
+	CHECK(origin_fetch(NULL, A, cfg, 2, url("/redirect"), dest, &f) == ORIGIN_OK);
+	CHECK(origin_fetch(NULL, A, cfg, 2, arena_printf(A, "http://localhost:%d/ok", port), dest,
+			   &f) == ORIGIN_OK);
+
+	/* Refused addresses, however they are spelled. */
+	CHECK(refused(cfg, arena_printf(A, "http://127.0.0.2:%s/ok", p4),
+		      arena_printf(A, "http://127.0.0.2:%s", p4), "127.0.0.2"));
+	CHECK(refused(cfg, arena_printf(A, "http://[::ffff:127.0.0.2]:%s/ok", p4),
+		      arena_printf(A, "http://[::ffff:127.0.0.2]:%s", p4), "::ffff:127.0.0.2"));
+	CHECK(refused(cfg, arena_printf(A, "http://2130706434:%s/ok", p4),
+		      arena_printf(A, "http://127.0.0.2:%s", p4), "127.0.0.2"));
+	CHECK(refused(cfg, arena_printf(A, "http://0x7f000002:%s/ok", p4),
+		      arena_printf(A, "http://127.0.0.2:%s", p4), "127.0.0.2"));
+	CHECK(refused(cfg, arena_printf(A, "http://0.0.0.0:%s/ok", pm),
+		      arena_printf(A, "http://0.0.0.0:%s", pm), "0.0.0.0"));
+	CHECK(refused(cfg, arena_printf(A, "http://[::1]:%s/ok", trap6 >= 0 ? p6 : pm),
+		      arena_printf(A, "http://[::1]:%s", trap6 >= 0 ? p6 : pm), "::1"));
+	CHECK(refused(cfg, arena_printf(A, "http://[::]:%s/ok", pm),
+		      arena_printf(A, "http://[::]:%s", pm), "::"));
+	/* userinfo, path and query stay out of the error */
+	CHECK(refused(cfg, arena_printf(A, "http://bob:pw123@127.0.0.2:%s/ok?x=1#f", p4),
+		      arena_printf(A, "http://127.0.0.2:%s", p4), "127.0.0.2"));
+
+	/* Every redirect hop meets the guard. */
+	CHECK(refused(cfg, url("/redirect-refused"),
+		      arena_printf(A, "redirect to http://127.0.0.2:%s", p4), "127.0.0.2"));
+	CHECK(refused(cfg, url("/redirect-mapped"),
+		      arena_printf(A, "redirect to http://[::ffff:127.0.0.2]:%s", p4),
+		      "::ffff:127.0.0.2"));
+	CHECK(refused(cfg, url("/redirect-twice"),
+		      arena_printf(A, "redirect to http://127.0.0.2:%s", p4), "127.0.0.2"));
+
+	/* A name is judged by the address it resolves to: with only 127.0.0.2
+	 * open, localhost (127.0.0.1, and ::1 where curl tries it) is refused. */
+	config_set(cfg, "origin_allow_networks", "127.0.0.2/32");
+	CHECK(origin_fetch(NULL, A, cfg, 2, arena_printf(A, "http://localhost:%d/ok", port), dest,
+			   &f) == ORIGIN_BAD_URL);
+	CHECK(starts(f.error, arena_printf(A, "http://localhost:%d: address ", port)));
+	CHECK(strstr(f.error, " is not allowed (origin_allow_networks)") != NULL);
+	CHECK(strstr(f.error, "127.0.0.1") || strstr(f.error, "::1"));
+	/* and so is the address itself */
+	CHECK(refused(cfg, url("/ok"), arena_printf(A, "http://127.0.0.1:%s", pm), "127.0.0.1"));
+
+	/* A name whose allowed address fails for its own reasons says so, not
+	 * that its other address was refused. */
+	config_set(cfg, "origin_allow_networks", "127.0.0.1/32");
+	CHECK(origin_fetch(NULL, A, cfg, 2, arena_printf(A, "http://localhost:%d/a", dead_port()),
+			   dest, &f) == ORIGIN_UNREACHABLE);
+	CHECK(starts(f.error, "origin unreachable: "));
+
+	/* The dev stack's 127.0.0.0/8 opens them all; ::1 stays refused. */
+	config_set(cfg, "origin_allow_networks", "127.0.0.0/8");
+	CHECK(origin_fetch(NULL, A, cfg, 2, url("/ok"), dest, &f) == ORIGIN_OK);
+	CHECK(refused(cfg, arena_printf(A, "http://[::1]:%s/ok", trap6 >= 0 ? p6 : pm),
+		      arena_printf(A, "http://[::1]:%s", trap6 >= 0 ? p6 : pm), "::1"));
+
+	/* A proxy in the environment is not used: the guard sees the origin. */
+	config_set(cfg, "origin_allow_networks", "127.0.0.1/32");
+	const char *proxy = arena_printf(A, "http://127.0.0.1:%d", dead_port());
+	setenv("http_proxy", proxy, 1);
+	setenv("HTTPS_PROXY", proxy, 1);
+	setenv("ALL_PROXY", proxy, 1);
+	CHECK(origin_fetch(NULL, A, cfg, 2, url("/ok"), dest, &f) == ORIGIN_OK);
+	CHECK(refused(cfg, arena_printf(A, "http://127.0.0.2:%s/ok", p4),
+		      arena_printf(A, "http://127.0.0.2:%s", p4), "127.0.0.2"));
+	unsetenv("http_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("ALL_PROXY");
+
+	/* Credentials still go to an allowed origin. */
+	struct origin_limits l;
+	limits_read(cfg, &l);
+	struct creds good = {"user", "pass"};
+	CHECK(http_fetch(&l, url("/auth"), &good, dest, &f) == ORIGIN_OK);
+
+	/* file:// is the directories' business, not the guard's. */
+	config_set(cfg, "origin_file_dirs", root);
+	CHECK(origin_fetch(NULL, A, cfg, 2, tmp("file://%s/%s", "allowed/a.jpg"), dest, &f) ==
+	      ORIGIN_OK);
+
+	/* An invalid list: no http fetch at all, and the programs refuse to start. */
+	char err[256];
+	CHECK(origin_config_check(cfg, err, sizeof err) == 0);
+	CHECK(origin_config_check(NULL, err, sizeof err) == 0);
+	config_set(cfg, "origin_allow_networks", "127.0.0.1/32, 10.0.0.1/8");
+	CHECK(origin_config_check(cfg, err, sizeof err) == -1);
+	CHECK_STR(err, "origin_allow_networks: '10.0.0.1/8' has address bits set beyond its prefix "
+		       "length");
+	put_file(dest, "OLD", 3);
+	CHECK(origin_fetch(NULL, A, cfg, 2, url("/ok"), dest, &f) == ORIGIN_LOCAL_ERROR);
+	CHECK_STR(f.error, "origin_allow_networks: '10.0.0.1/8' has address bits set beyond its "
+			   "prefix length");
+	size_t n = 0;
+	char *got = slurp(dest, &n);
+	CHECK(got && n == 3 && memcmp(got, "OLD", 3) == 0); /* refused before it was touched */
+	CHECK(origin_fetch(NULL, A, cfg, 2, tmp("file://%s/%s", "allowed/a.jpg"), dest, &f) ==
+	      ORIGIN_OK);
+
+	/* Nothing ever reached the refused addresses. */
+	CHECK(trap_untouched(trap4));
+	CHECK(trap_untouched(trap6));
+	config_free(cfg);
+}
+
 /* Nothing crashes, whatever is missing. */
 static void test_nulls(void)
 {
@@ -713,7 +924,10 @@ static void test_nulls(void)
 	CHECK(origin_fetch(NULL, NULL, NULL, 0, NULL, NULL, NULL) == ORIGIN_LOCAL_ERROR);
 	CHECK(origin_fetch(NULL, NULL, NULL, 0, NULL, dest, &f) == ORIGIN_BAD_URL);
 	CHECK(origin_fetch(NULL, NULL, NULL, 0, "http://x", "", &f) == ORIGIN_LOCAL_ERROR);
-	CHECK(origin_fetch(NULL, NULL, NULL, -5, url("/ok"), dest, NULL) == ORIGIN_OK);
+	/* No configuration: loopback is refused like every inside address. */
+	CHECK(origin_fetch(NULL, NULL, NULL, -5, url("/ok"), dest, NULL) == ORIGIN_BAD_URL);
+	CHECK(origin_fetch(NULL, NULL, NULL, -5, url("/ok"), dest, &f) == ORIGIN_BAD_URL);
+	CHECK(strstr(f.error, ": address 127.0.0.1 is not allowed (origin_allow_networks)"));
 	CHECK(origin_fetch(NULL, NULL, NULL, 0, "file:///etc/passwd", dest, &f) == ORIGIN_BAD_URL);
 	CHECK(origin_fetch(NULL, NULL, NULL, 0, "file://", dest, &f) == ORIGIN_BAD_URL);
 	CHECK(origin_fetch(NULL, NULL, NULL, 0, "http://", dest, &f) == ORIGIN_BAD_URL);
@@ -724,6 +938,12 @@ static void test_nulls(void)
 
 int main(void)
 {
+	trap4 = trap_open("127.0.0.2", &trap4_port);
+	trap6 = trap_open("::1", &trap6_port);
+	if (trap4 < 0) {
+		perror("a listening socket on 127.0.0.2");
+		return 2;
+	}
 	pid_t server = server_start();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	A = arena_new(1 << 16);
@@ -744,9 +964,14 @@ int main(void)
 	test_file();
 	test_http();
 	test_local_errors();
+	test_trap_works();
+	test_guard();
 	test_nulls();
 	CHECK(open_fds() == fds); /* every handle and descriptor closed */
 
+	close(trap4);
+	if (trap6 >= 0)
+		close(trap6);
 	kill(server, SIGTERM);
 	waitpid(server, NULL, 0);
 	arena_free(A);

@@ -277,6 +277,9 @@ int supervise_run(const struct supervise_opts *o)
 		return 1;
 	}
 	s.self = getpid();
+	/* An ignored SIGCHLD, inherited from whoever started us, would have
+	 * the kernel reap the workers unseen. */
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&s.waited);
 	sigaddset(&s.waited, SIGCHLD);
 	sigaddset(&s.waited, SIGTERM);

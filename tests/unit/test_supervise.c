@@ -70,7 +70,7 @@ struct sup {
 	int rd; /* read end: the pids of started workers */
 };
 
-static struct sup sup_start(int workers, int (*worker)(void *))
+static struct sup sup_start_ex(int workers, int (*worker)(void *), bool ignore_sigchld)
 {
 	int p[2];
 	struct sup s = {-1, -1};
@@ -79,6 +79,8 @@ static struct sup sup_start(int workers, int (*worker)(void *))
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(p[0]);
+		if (ignore_sigchld) /* as a careless parent may leave it */
+			signal(SIGCHLD, SIG_IGN);
 		struct supervise_opts o = {
 			.workers = workers,
 			.worker = worker,
@@ -95,6 +97,11 @@ static struct sup sup_start(int workers, int (*worker)(void *))
 	s.pid = pid;
 	s.rd = p[0];
 	return s;
+}
+
+static struct sup sup_start(int workers, int (*worker)(void *))
+{
+	return sup_start_ex(workers, worker, false);
 }
 
 /* The next started worker's pid, or 0 after timeout_ms. */
@@ -164,6 +171,19 @@ static void test_replaces_a_killed_worker_and_only_it(void)
 	kill(s.pid, SIGTERM);
 	CHECK(sup_wait(&s, 5000) == 0);
 	CHECK(gone(w[0]) && gone(w[2]) && gone(fresh));
+}
+
+static void test_an_inherited_ignored_sigchld_changes_nothing(void)
+{
+	struct sup s = sup_start_ex(1, worker_wait, true);
+	pid_t w = next_pid(s.rd, 5000);
+	CHECK(w > 0);
+	kill(w, SIGKILL);
+	pid_t fresh = next_pid(s.rd, 2000);
+	CHECK(fresh > 0 && fresh != w);
+	kill(s.pid, SIGTERM);
+	CHECK(sup_wait(&s, 5000) == 0);
+	CHECK(gone(fresh));
 }
 
 static void test_crash_loop_backs_off(void)
@@ -244,6 +264,7 @@ int main(void)
 {
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	test_replaces_a_killed_worker_and_only_it();
+	test_an_inherited_ignored_sigchld_changes_nothing();
 	test_crash_loop_backs_off();
 	test_bad_config_stops_the_pool();
 	test_stubborn_worker_is_killed_at_the_timeout();

@@ -5,7 +5,7 @@
 # The stack is three kinds of process, all started directly (no systemd) and
 # all recorded by pid file under one state directory, $DLCS_VAR:
 #   MariaDB   a private server on a unix socket   run/mysqld.pid
-#   FastCGI   pools started by spawn-fcgi          run/<name>.pid (one pid a line)
+#   FastCGI   pools started by spawn-fcgi          run/<name>.pid (the pool's supervisor)
 #   nginx     a private master on 127.0.0.1:PORT   nginx/nginx.pid
 #
 # Layout of $DLCS_VAR (default: <repo>/var):
@@ -345,87 +345,156 @@ pool_count() {
 	esac
 }
 
-# The pool NAME has its socket at run/NAME.sock, its pids in run/NAME.pid
-# and its stdout/stderr in log/NAME.log.
+# The pool NAME has its socket at run/NAME.sock and its stdout/stderr in
+# log/NAME.log. spawn-fcgi starts ONE process of the pool's program with
+# -w COUNT: the supervisor (fcgi/supervise.h), whose pid is in run/NAME.pid.
+# It forks the COUNT workers, which share its listening socket, and replaces
+# any that dies within a moment, logging one line per death:
+#   ... supervisor: worker 4242 died (killed by signal 9, KILL); replaced by 4250
+# The workers are the supervisor's children; nothing records their pids
+# (pool_live_pids finds them).
 pool_sock() { printf '%s/%s.sock' "$RUN_DIR" "$1"; }
 pool_pidfile() { printf '%s/%s.pid' "$RUN_DIR" "$1"; }
 
-# Prints the live pids of pool NAME: those whose command line names BINARY
-# and whose environment holds this stack's DLCS_CONFIG (so that a recycled pid,
-# or a worker of another stack, is never taken for ours).
-pool_live_pids() {
-	local name=$1 binary=$2 pid
-	for pid in $(pids_in "$(pool_pidfile "$name")"); do
-		pid_is "$pid" "$(basename -- "$binary")" || continue
-		tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF -- "DLCS_CONFIG=$CONF_FILE" || continue
-		printf '%s\n' "$pid"
+# True when pid runs BINARY with this stack's DLCS_CONFIG in its
+# environment (so that a recycled pid, or a process of another stack, is
+# never taken for ours).
+pool_process_is() {
+	local pid=$1 binary=$2
+	pid_is "$pid" "$(basename -- "$binary")" || return 1
+	tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qxF -- "DLCS_CONFIG=$CONF_FILE"
+}
+
+# The live children of pid (from the kernel's list, or pgrep without it).
+child_pids() {
+	local parent=$1 kids kid
+	if [[ -r /proc/$parent/task/$parent/children ]]; then
+		kids=$(cat /proc/"$parent"/task/*/children 2>/dev/null) || kids=
+	else
+		kids=$(pgrep -P "$parent" 2>/dev/null) || kids=
+	fi
+	for kid in $kids; do
+		pid_alive "$kid" && printf '%s\n' "$kid"
 	done
 	return 0
 }
 
-# start_fcgi_pool NAME BINARY COUNT: COUNT processes of BINARY accepting
-# FastCGI on run/NAME.sock, with DLCS_CONFIG in their environment. A complete
-# pool already running is left alone, unless BINARY was rebuilt since it
-# started, in which case the pool is restarted.
+# Prints the pid of pool NAME's live supervisor (nothing when it is not running).
+pool_supervisor() {
+	local name=$1 binary=$2 pid
+	for pid in $(pids_in "$(pool_pidfile "$name")"); do
+		if pool_process_is "$pid" "$binary"; then
+			printf '%s\n' "$pid"
+			return 0
+		fi
+	done
+	return 0
+}
+
+# Prints the live worker pids of pool NAME: the supervisor's children that
+# run BINARY.
+pool_live_pids() {
+	local name=$1 binary=$2 sup pid
+	sup=$(pool_supervisor "$name" "$binary")
+	[[ -n $sup ]] || return 0
+	for pid in $(child_pids "$sup"); do
+		pool_process_is "$pid" "$binary" && printf '%s\n' "$pid"
+	done
+	return 0
+}
+
+# The worker count a running supervisor was started with (its -w argument).
+supervisor_workers() {
+	tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | awk 'prev == "-w" { print; exit } { prev = $0 }'
+}
+
+# start_fcgi_pool NAME BINARY COUNT: a supervisor of COUNT workers of BINARY
+# accepting FastCGI on run/NAME.sock, with DLCS_CONFIG in their environment.
+# A pool already running is left alone (its supervisor keeps it complete),
+# unless BINARY was rebuilt since it started or it runs another number of
+# workers, in which case the pool is restarted.
 start_fcgi_pool() {
 	local name=$1 binary=$2 count=$3
-	local sock pidfile log live pid
+	local sock pidfile log sup running i n=0
 	sock=$(pool_sock "$name")
 	pidfile=$(pool_pidfile "$name")
 	log=$LOG_DIR/$name.log
 	[[ -x $binary ]] || die "$binary is missing; build it first"
 
-	mapfile -t live < <(pool_live_pids "$name" "$binary")
-	if ((${#live[@]} > 0)); then
-		if ((${#live[@]} == $(pids_in "$pidfile" | wc -l))) && ! [[ $binary -nt $pidfile ]]; then
-			say "$name: already running (pids ${live[*]})"
+	sup=$(pool_supervisor "$name" "$binary")
+	if [[ -n $sup ]]; then
+		running=$(supervisor_workers "$sup")
+		if [[ $binary -nt $pidfile ]]; then
+			say "$name: $binary is newer than the running pool; restarting"
+		elif [[ $running != "$count" ]]; then
+			say "$name: the pool runs ${running:-?} workers, $count wanted; restarting"
+		else
+			say "$name: already running (supervisor $sup, workers $(pool_live_pids "$name" "$binary" | paste -sd ' '))"
 			return 0
 		fi
-		if [[ $binary -nt $pidfile ]]; then
-			say "$name: $binary is newer than the running workers; restarting"
-		else
-			say "$name: some workers are gone; restarting the pool"
-		fi
-		stop_fcgi_pool "$name" "$binary" || true
 	fi
+	# Also whatever an earlier layout left (one pid a worker, no supervisor).
+	stop_fcgi_pool "$name" "$binary" || true
 
 	rm -f -- "$sock" "$pidfile"
-	say "$name: starting $count x $binary on $sock"
-	printf '=== %s starting %s x %s\n' "$(date '+%F %T')" "$count" "$binary" >>"$log"
-	# spawn-fcgi points the children's stdout/stderr at /dev/null, so each
-	# child is a shell that redirects them to the log and then execs the
-	# program (keeping the pid spawn-fcgi recorded).
-	# shellcheck disable=SC2016,SC2094 # $0/$1 are the inner shell's; the log is only appended to
+	say "$name: starting $binary -w $count on $sock"
+	printf '=== %s starting %s -w %s\n' "$(date '+%F %T')" "$binary" "$count" >>"$log"
+	# spawn-fcgi points the child's stdout/stderr at /dev/null, so the child
+	# is a shell that redirects them to the log and then execs the program
+	# (keeping the pid spawn-fcgi recorded); its workers inherit them.
+	# shellcheck disable=SC2016,SC2094 # $0..$2 are the inner shell's; the log is only appended to
 	DLCS_CONFIG=$CONF_FILE OMP_NUM_THREADS=1 \
-		spawn-fcgi -s "$sock" -M 0660 -F "$count" -P "$pidfile" -- \
-		/bin/sh -c 'exec "$0" >>"$1" 2>&1' "$binary" "$log" >>"$log" 2>&1 ||
+		spawn-fcgi -s "$sock" -M 0660 -F 1 -P "$pidfile" -- \
+		/bin/sh -c 'exec "$0" -w "$2" >>"$1" 2>&1' "$binary" "$log" "$count" >>"$log" 2>&1 ||
 		{
 			show_log "$log"
 			die "spawn-fcgi failed for $name"
 		}
-	# spawn-fcgi -F N writes all N pids, one a line; check they all live on
-	# after a moment (a worker that cannot read its config exits at once).
-	sleep 0.5
-	local n=0
-	for pid in $(pids_in "$pidfile"); do
-		pid_alive "$pid" || {
-			show_log "$log"
-			die "$name: worker $pid exited right after start (log: $log)"
-		}
-		n=$((n + 1))
+	# Wait for the whole pool, then check it is still whole a moment later
+	# (a worker that finds its configuration unusable makes the supervisor
+	# stop the pool and exit).
+	sup=$(pids_in "$pidfile" | head -n1)
+	[[ -n $sup ]] || die "$name: spawn-fcgi wrote no pid to $pidfile"
+	for ((i = 0; i < 100; i++)); do
+		pid_alive "$sup" || break
+		n=$(pool_live_pids "$name" "$binary" | wc -l)
+		((n == count)) && break
+		sleep 0.1
 	done
-	((n == count)) || die "$name: expected $count pids in $pidfile, found $n"
+	sleep 0.5
+	if ! pool_process_is "$sup" "$binary"; then
+		show_log "$log"
+		die "$name: the supervisor ($sup) exited right after start (log: $log)"
+	fi
+	n=$(pool_live_pids "$name" "$binary" | wc -l)
+	if ((n != count)); then
+		show_log "$log"
+		die "$name: $n of $count workers running after start (log: $log)"
+	fi
 }
 
-# stop_fcgi_pool NAME BINARY: SIGTERM to each worker (each finishes the request
-# in hand), up to 10 s, then SIGKILL. Returns 1 if a worker had to be killed.
+# stop_fcgi_pool NAME BINARY: SIGTERM to the supervisor, which passes it to
+# the workers (each finishes the request in hand) and exits when they are
+# gone, killing any still there after 10 s; SIGKILL after 15 s. Returns 1 if
+# anything had to be killed.
 stop_fcgi_pool() {
-	local name=$1 binary=$2 pids rc=0
-	mapfile -t pids < <(pool_live_pids "$name" "$binary")
+	local name=$1 binary=$2 rc=0 pid pids=() kids=() log
+	log=$LOG_DIR/$name.log
+	for pid in $(pids_in "$(pool_pidfile "$name")"); do
+		pool_process_is "$pid" "$binary" || continue
+		pids+=("$pid")
+		mapfile -t -O "${#kids[@]}" kids < <(child_pids "$pid")
+	done
 	if ((${#pids[@]} > 0)); then
-		say "$name: stopping pids ${pids[*]}"
+		say "$name: stopping pid ${pids[*]} (workers ${kids[*]})"
 		kill -TERM "${pids[@]}" 2>/dev/null || true
-		wait_gone 10 "$name" "${pids[@]}" || rc=1
+		wait_gone 15 "$name" "${pids[@]}" "${kids[@]}" || rc=1
+		for pid in "${pids[@]}"; do
+			if grep -qE "\[$pid\] warn supervisor: worker [0-9]+ did not stop" -- "$log" 2>/dev/null; then
+				warn "$name: a worker ignored SIGTERM and was killed (see $log)"
+				rc=1
+			fi
+		done
 	fi
 	rm -f -- "$(pool_sock "$name")" "$(pool_pidfile "$name")"
 	return "$rc"

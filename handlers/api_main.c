@@ -1,5 +1,7 @@
-/* dlcs-api: the FastCGI responder for the API (spawned N times by spawn-fcgi
- * on one unix socket). Reads its configuration from -c FILE or $DLCS_CONFIG. */
+/* dlcs-api: the FastCGI responder for the API. spawn-fcgi starts one
+ * process on the unix socket; it keeps -w N workers running (fcgi/supervise.h)
+ * and each worker serves requests. Reads its configuration from -c FILE or
+ * $DLCS_CONFIG. */
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,28 +15,21 @@
 #include "log.h"
 #include "respcache.h"
 #include "routes.h"
+#include "supervise.h"
 #include "banned.h"
 
-int main(int argc, char **argv)
+/* One worker, in its own process: its database connection and caches are
+ * its own. */
+static int api_worker(const struct worker_env *env)
 {
-	const char *path = getenv("DLCS_CONFIG");
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0)
-			path = argv[i + 1];
-	log_set_program("dlcs-api");
-	char err[256];
-	struct config *cfg = path ? config_load(path, err, sizeof err) : config_empty();
-	if (!cfg) {
-		log_err("%s: %s", path, err);
-		return 1;
-	}
+	struct config *cfg = env->cfg;
+	const char *path = env->config_path;
 	/* Whole answers of the R_CACHE routes, kept while the data generation
 	 * does not move (fcgi/respcache.h); 0 MiB turns the cache off. */
 	long long cache_mb = config_int(cfg, "response_cache_mb", 16);
 	if (cache_mb < 0 || cache_mb > 1 << 20) {
 		log_err("%s: response_cache_mb must be 0..%d", path ? path : "config", 1 << 20);
-		config_free(cfg);
-		return 1;
+		return SUPERVISE_EXIT_CONFIG;
 	}
 	if (mysql_library_init(0, NULL, NULL)) {
 		log_err("mysql_library_init failed");
@@ -56,6 +51,10 @@ int main(int argc, char **argv)
 	cache_free(app.auth_cache);
 	respcache_free(app.response_cache);
 	mysql_library_end();
-	config_free(cfg);
 	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	return supervise_program(argc, argv, "dlcs-api", api_worker);
 }

@@ -1,5 +1,6 @@
-/* dlcs-runner: the queue runner. Started beside the FastCGI pool the same
- * way (spawn-fcgi -F N), it serves no requests: it claims ingest work from
+/* dlcs-runner: the queue runner. Started beside the FastCGI pools the same
+ * way (spawn-fcgi starts one process, which keeps -w N runners running,
+ * fcgi/supervise.h), it serves no requests: it claims ingest work from
  * the database with a lease, fetches the origin, makes the derivatives and
  * records the outcome. Any number of runners, on any number of hosts sharing
  * the database and storage, cooperate through the leases (see work.h).
@@ -29,6 +30,7 @@
 #include "publish.h"
 #include "store.h"
 #include "str.h"
+#include "supervise.h"
 #include "work.h"
 #include "banned.h"
 
@@ -124,12 +126,7 @@ struct runner {
 	struct heartbeat *hb;
 };
 
-enum {
-	SQL_ASSET,
-	SQL_THUMBS_POLICY,
-	SQL_ASSET_EXISTS,
-	SQL__MAX
-};
+enum { SQL_ASSET, SQL_THUMBS_POLICY, SQL_ASSET_EXISTS, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
 	[SQL_ASSET] = "SELECT origin, media_type, delivery_channels, max_unauthorised FROM assets"
@@ -137,7 +134,8 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_THUMBS_POLICY] = "SELECT policy_data FROM delivery_channel_policies"
 			      " WHERE customer_id IN (?, 0) AND channel = 'thumbs' AND name = ?"
 			      " ORDER BY customer_id DESC LIMIT 1",
-	[SQL_ASSET_EXISTS] = "SELECT 1 FROM assets WHERE customer_id = ? AND space_id = ? AND id = ?",
+	[SQL_ASSET_EXISTS] =
+		"SELECT 1 FROM assets WHERE customer_id = ? AND space_id = ? AND id = ?",
 };
 
 static void sleep_ms(int ms)
@@ -188,8 +186,8 @@ static void load_thumb_sizes(struct runner *rn, struct arena *a, int c, const ch
 static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w,
 		   struct work_outcome *o)
 {
-	struct db_rows *r = db_query(rn->db, a, SQL[SQL_ASSET], "iis", w->customer, w->space,
-				     w->asset);
+	struct db_rows *r =
+		db_query(rn->db, a, SQL[SQL_ASSET], "iis", w->customer, w->space, w->asset);
 	if (!r) {
 		o->error = "storage: database unavailable while reading the asset";
 		return true;
@@ -223,8 +221,7 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 	const char *original = arena_printf(a, "%s/original", work);
 	struct origin_fetch f;
 	memset(&f, 0, sizeof f);
-	enum origin_status os =
-		origin_fetch(rn->db, a, rn->cfg, w->customer, origin, original, &f);
+	enum origin_status os = origin_fetch(rn->db, a, rn->cfg, w->customer, origin, original, &f);
 	if (stopping) {
 		/* Stopping before the work is done: another runner takes it now. */
 		store_rm_rf(work);
@@ -336,23 +333,16 @@ static void process(struct runner *rn, struct arena *a, const struct work_item *
 			db_last_msg(rn->db));
 }
 
-int main(int argc, char **argv)
+/* One runner, in its own process: its database connections, heartbeat
+ * thread, GraphicsMagick and libcurl state are made here, after the fork. */
+static int runner_worker(const struct worker_env *env)
 {
-	const char *path = getenv("DLCS_CONFIG");
-	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "-c") == 0)
-			path = argv[i + 1];
-	log_set_program("dlcs-runner");
+	struct config *cfg = env->cfg;
 	char err[256];
-	struct config *cfg = path ? config_load(path, err, sizeof err) : config_empty();
-	if (!cfg) {
-		log_err("%s: %s", path, err);
-		return 1;
-	}
 	if (origin_config_check(cfg, err, sizeof err) != 0) {
-		log_err("%s: %s", path ? path : "(no configuration file)", err);
-		config_free(cfg);
-		return 1;
+		log_err("%s: %s", env->config_path ? env->config_path : "(no configuration file)",
+			err);
+		return SUPERVISE_EXIT_CONFIG;
 	}
 	/* spawn-fcgi hands us its listening socket on fd 0; a runner answers no
 	 * requests, so let go of it. */
@@ -371,7 +361,7 @@ int main(int argc, char **argv)
 
 	mysql_library_init(0, NULL, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	derive_init(argv[0], config_int(cfg, "image_memory_limit", 4LL << 30));
+	derive_init(env->argv0, config_int(cfg, "image_memory_limit", 4LL << 30));
 
 	char host[128];
 	if (gethostname(host, sizeof host) != 0)
@@ -397,7 +387,8 @@ int main(int argc, char **argv)
 	char owner[200];
 	xsnprintf(owner, sizeof owner, "%.120s:%d", host, (int)getpid());
 	rn.owner = owner;
-	struct heartbeat hb = {.db = db_new(cfg), .owner = owner, .lease_seconds = rn.lease_seconds};
+	struct heartbeat hb = {
+		.db = db_new(cfg), .owner = owner, .lease_seconds = rn.lease_seconds};
 	pthread_mutex_init(&hb.mu, NULL);
 	pthread_cond_init(&hb.cv, NULL);
 	if (pthread_create(&hb.thread, NULL, heartbeat_main, &hb) != 0) {
@@ -447,6 +438,10 @@ int main(int argc, char **argv)
 	db_free(rn.db);
 	curl_global_cleanup();
 	mysql_library_end();
-	config_free(cfg);
 	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	return supervise_program(argc, argv, "dlcs-runner", runner_worker);
 }

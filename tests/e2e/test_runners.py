@@ -2,18 +2,14 @@
 per submission, shared without double work): runners killed with SIGKILL in
 the middle of a batch, several runners on one queue, priority batches and
 synchronous ingests overtaking a waiting batch, and an origin slower than
-the lease. The runner pool is the stack's own (run/runner.pid); after the
-kills it is restarted with .stack/up, the way the stack restarts a pool with
-missing workers."""
+the lease. The runner pool is the stack's own: its supervisor
+(run/runner.pid) replaces each killed runner at once (tests/e2e/pools.py)."""
 
-import os
-import signal
-import subprocess
 import threading
 import time
-from urllib.parse import urlsplit
 
-from helpers import assert_resource, base_url, describe
+import pools
+from helpers import assert_resource, describe
 from origin import (batch_ids, config_int, get_asset, get_batch, jpeg, member, parse_time, submit, wait_batch)
 
 SMALL = jpeg(64, 48)
@@ -21,85 +17,20 @@ SMALL = jpeg(64, 48)
 
 # ---------------------------------------------------------------- the runner pool
 
-def _pids(path):
-    try:
-        with open(path) as f:
-            return [int(line) for line in f.read().split() if line.strip().isdigit()]
-    except FileNotFoundError:
-        return []
-
-
-def _cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _alive(pid):
-    """Alive and not a zombie (an orphan nobody reaps stays a zombie)."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-
-
 def live_runners(dlcs_var):
-    """The pids of run/runner.pid that are live dlcs-runner processes."""
-    return [p for p in _pids(os.path.join(dlcs_var, "run", "runner.pid"))
-            if _alive(p) and "dlcs-runner" in _cmdline(p)]
-
-
-def kill_runner(pid):
-    assert "dlcs-runner" in _cmdline(pid), "pid %d is not a dlcs-runner: %r" % (pid, _cmdline(pid))
-    os.kill(pid, signal.SIGKILL)
-    deadline = time.time() + 10
-    while _alive(pid):
-        assert time.time() < deadline, "runner %d survived SIGKILL" % pid
-        time.sleep(0.02)
-
-
-def build_dir_of(pid, repo):
-    exe = os.readlink("/proc/%d/exe" % pid)
-    if exe.endswith(" (deleted)"):
-        exe = exe[:-len(" (deleted)")]
-    d = os.path.dirname(exe)
-    rel = os.path.relpath(d, repo)
-    return d if rel.startswith("..") else rel
-
-
-def restart_pool(dlcs_var, dlcs_repo, build, runners):
-    """Runs .stack/up against the test stack: it starts the runner pool again
-    (it finds workers missing) and leaves everything else as it is."""
-    env = dict(os.environ)
-    env.update({
-        "DLCS_VAR": dlcs_var,
-        "DLCS_PORT": str(urlsplit(base_url()).port or 80),
-        "DLCS_SKIP_BUILD": "1",
-        "DLCS_SKIP_DEPS": "1",
-        "DLCS_BUILD": build,
-        "DLCS_RUNNERS": str(runners),
-        "DLCS_WORKERS": str(len(_pids(os.path.join(dlcs_var, "run", "api.pid"))) or 4),
-    })
-    p = subprocess.run([os.path.join(dlcs_repo, ".stack", "up")], cwd=dlcs_repo, env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
-    out = p.stdout.decode("utf-8", "replace")
-    assert p.returncode == 0, ".stack/up failed (%d):\n%s" % (p.returncode, out[-3000:])
-    return out
+    """The pids of the live dlcs-runner workers of the stack's runner pool."""
+    return pools.workers(dlcs_var, "runner")
 
 
 # ---------------------------------------------------------------- kill -9
 
-def test_runners_killed_mid_batch_lose_no_work(space, origin, dlcs_var, dlcs_repo, stack_config):
+def test_runners_killed_mid_batch_lose_no_work(space, origin, dlcs_var, stack_config):
     c = space.customer
     lease = config_int(stack_config, "runner_lease_seconds", 120)
     pids = live_runners(dlcs_var)
-    assert pids, "no live dlcs-runner in %s/run/runner.pid" % dlcs_var
+    assert pids, "no live dlcs-runner under the supervisor of %s/run/runner.pid" % dlcs_var
     n_runners = len(pids)
-    build = build_dir_of(pids[0], dlcs_repo)
+    assert n_runners == pools.size(dlcs_var, "runner"), (pids, pools.size(dlcs_var, "runner"))
 
     n = 200
     urls = {"k%03d" % i: origin.add(SMALL, delay=0.06) for i in range(n)}
@@ -123,13 +54,14 @@ def test_runners_killed_mid_batch_lose_no_work(space, origin, dlcs_var, dlcs_rep
         for i, pid in enumerate(victims):
             if i:
                 time.sleep(0.7)  # the others go on working meanwhile
-            kill_runner(pid)
+            pools.kill_worker(dlcs_var, "runner", pid)
             kills += 1
             killed.add(pid)
-        out = restart_pool(dlcs_var, dlcs_repo, build, n_runners)
+        # the supervisor has put fresh runners in their place
+        took = pools.wait_full(dlcs_var, "runner", 2.0, without=killed)
         fresh = live_runners(dlcs_var)
-        assert len(fresh) == n_runners and not (set(fresh) & killed), \
-            "pool after restart: %s (killed %s)\n%s" % (fresh, sorted(killed), out[-2000:])
+        assert took is not None and len(fresh) == n_runners and not (set(fresh) & killed), \
+            "runner pool 2 s after the kills: %s (killed %s)" % (fresh, sorted(killed))
 
     done = wait_batch(c, batch, timeout=120 + 2 * lease)
     assert (done["count"], done["completed"], done["errors"]) == (n, n, 0), done

@@ -238,8 +238,16 @@ nginx_custom_headers = $CUSTOM_HEADERS
 nginx_pid_file = $NGINX_PID
 "
 	fi
+	if ! grep -qE '^[[:space:]]*origin_allow_networks[[:space:]]*=' -- "$CONF_FILE"; then
+		added+="
+# Origins are fetched only from public addresses unless a range is opened
+# here. This development stack opens loopback (see write_config); on a
+# shared or public host remove the line.
+origin_allow_networks = 127.0.0.0/8
+"
+	fi
 	[[ -n $added ]] || return 0
-	say "adding delivery settings to $CONF_FILE"
+	say "adding settings of newer versions to $CONF_FILE"
 	printf '%s' "$added" >>"$CONF_FILE"
 }
 

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,9 @@ struct jp {
 	yajl_val root;
 	struct jp_frame stack[JSON_MAX_DEPTH];
 	int depth;
+	yajl_handle h;
+	bool flushing;   /* in yajl_complete_parse: offsets no longer index the text */
+	size_t end;      /* where the top-level value ended; SIZE_MAX: at the end */
 	long strings;    /* string tokens seen so far (names and values) */
 	long bad_token;  /* the string token whose \u escapes are no UTF-16, or -1 */
 	const char *err; /* why a callback stopped the parse */
@@ -262,10 +266,18 @@ static int jp_fail(struct jp *p, const char *msg)
 	return 0; /* stops yajl_parse: yajl_status_client_canceled */
 }
 
+/* The top-level value is complete: note where, for the trailing check. */
+static void root_done(struct jp *p)
+{
+	p->end = p->flushing ? SIZE_MAX : yajl_get_bytes_consumed(p->h);
+}
+
 static int jp_add(struct jp *p, yajl_val v)
 {
 	if (p->depth == 0) {
 		p->root = v;
+		if (v->type != yajl_t_object && v->type != yajl_t_array)
+			root_done(p);
 		return 1;
 	}
 	struct jp_frame *f = &p->stack[p->depth - 1];
@@ -411,7 +423,8 @@ static int on_start_array(void *ctx)
 static int on_close(void *ctx)
 {
 	struct jp *p = ctx;
-	p->depth--; /* yajl checks that brackets pair up */
+	if (--p->depth == 0) /* yajl checks that brackets pair up */
+		root_done(p);
 	return 1;
 }
 
@@ -500,6 +513,23 @@ static long bad_escape_token(const char *t, size_t len)
 	return -1;
 }
 
+/* True when t[0..len) holds only what yajl skips: blanks and comments. */
+static bool only_blanks(const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] && strchr(" \t\n\v\f\r", t[i]))
+			continue;
+		if (t[i] != '/' || i + 1 == len || (t[i + 1] != '*' && t[i + 1] != '/'))
+			return false;
+		const char *close = t[i + 1] == '*' ? "*/" : "\n";
+		const char *e = memmem(t + i + 2, len - i - 2, close, strlen(close));
+		if (!e)
+			return t[i + 1] == '/'; /* a line comment may end the text */
+		i = (size_t)(e - t) + strlen(close) - 1;
+	}
+	return true;
+}
+
 /* Copies msg into err, cut at a character boundary when err is too small:
  * no input can make this abort. */
 static void set_err(char *err, size_t errlen, const char *msg)
@@ -530,17 +560,23 @@ static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict
 	yajl_handle h = yajl_alloc(&parse_callbacks, NULL, p);
 	if (!h)
 		abort();
+	p->h = h;
 	arena_cleanup(a, parser_release, h);
 	/* As yajl_tree_parse did; strings are checked here, more strictly. */
 	yajl_config(h, yajl_allow_comments, 1);
 	yajl_config(h, yajl_dont_validate_strings, 1);
 	yajl_status st = yajl_parse(h, (const unsigned char *)text, len);
-	if (st == yajl_status_ok)
+	if (st == yajl_status_ok) {
+		p->flushing = true;
 		st = yajl_complete_parse(h);
-	if (st == yajl_status_ok && p->root)
+	}
+	/* yajl ignores an unterminated string after the value ({"a":1}"...):
+	 * nothing but blanks and comments may follow it. */
+	if (st == yajl_status_ok && p->root &&
+	    (p->end == SIZE_MAX || only_blanks(text + p->end, len - p->end)))
 		return p->root;
 	if (st == yajl_status_ok) {
-		set_err(err, errlen, "empty JSON text");
+		set_err(err, errlen, p->root ? "parse error: trailing garbage" : "empty JSON text");
 	} else if (p->err) {
 		set_err(err, errlen, p->err);
 	} else {

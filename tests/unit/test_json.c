@@ -206,6 +206,20 @@ static void test_limits(struct arena *a)
 	}
 	char tiny[8];
 	CHECK(json_parse(a, "{\"a\":", 5, tiny, sizeof tiny) == NULL && strlen(tiny) == 7);
+	/* Nothing but blanks and comments after the value: yajl itself lets
+	 * an unterminated string through there (found by fuzz_bodies). */
+	CHECK_STR(REFUSAL(a, "{\"a\":1}\"xx"), "parse error: trailing garbage");
+	CHECK_STR(REFUSAL(a, "1\"\xee" "a:"), "parse error: trailing garbage");
+	CHECK_STR(REFUSAL(a, "[1]\"\\ud800"), "parse error: trailing garbage");
+	CHECK(*REFUSAL(a, "{\"a\":1} \t\r\n") == '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1} /* c */ // d") == '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1}// d\n ") == '\0');
+	CHECK(*REFUSAL(a, "1") == '\0');
+	CHECK(*REFUSAL(a, "-1.5e3 ") == '\0');
+	CHECK(*REFUSAL(a, "\"s\"") == '\0');
+	CHECK(*REFUSAL(a, "null") == '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1} x") != '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1} /* c") != '\0');
 	CHECK_STR(REFUSAL(a, ""), "parse error: premature EOF");
 	CHECK_STR(REFUSAL(a, "  "), "parse error: premature EOF");
 }

@@ -52,8 +52,9 @@ void jw_kbool(struct jw *w, const char *key, bool v);
  * than JSON_MAX_DEPTH, or a string or member name that is not strict UTF-8
  * (overlong forms, surrogates raw or as \u escapes that do not pair, code
  * points above U+10FFFF, truncated sequences) or holds \u0000; these name
- * the member (the enclosing one for a member name). Comments are allowed,
- * as yajl_tree allowed them. */
+ * the member (the enclosing one for a member name); anything but blanks
+ * and comments after the value. Comments are allowed, as yajl_tree allowed
+ * them. text needs no terminating NUL. */
 yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, size_t errlen);
 /* Member of an object by exact key, NULL when absent or obj is not an object. */
 yajl_val json_get(yajl_val obj, const char *key);

@@ -97,8 +97,10 @@ def test_a_million_nested_arrays_is_400_and_the_worker_lives(lim):
     for _ in range(4):  # once per worker of the default pool, and more
         r = send(lim.c.api, "POST", lim.c.path + "/spaces", body)
         assert_error(r, 400, mentions=LIMIT)
-    # The worker that refused it serves the next request.
+    # The worker that refused it serves the next request; the crash used to
+    # come a moment after the answer, while the tree was freed.
     create_space(lim.c)
+    time.sleep(1.5)
 
 
 def test_an_object_nested_500000_deep_is_400_and_the_worker_lives(lim):
@@ -107,6 +109,7 @@ def test_an_object_nested_500000_deep_is_400_and_the_worker_lives(lim):
         r = send(lim.c.api, "POST", lim.c.path + "/spaces", body)
         assert_error(r, 400, mentions=LIMIT)
     create_space(lim.c)
+    time.sleep(1.5)
 
 
 def test_100000_levels_and_65_levels_are_refused_naming_the_limit(lim):

@@ -40,9 +40,21 @@ void jw_kstr_opt(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, long long v);
 void jw_kbool(struct jw *w, const char *key, bool v);
 
-/* Input. json_parse returns NULL and fills err on malformed text; the tree is
- * freed by the arena. text[len] must be readable (a NUL-terminated buffer
- * avoids a copy). */
+/* Input limits: containers nest at most this deep (the top-level object is
+ * level 1). */
+#define JSON_MAX_DEPTH 64
+/* Every message json_parse writes fits a buffer of this size; a smaller one
+ * gets it cut (never an abort). */
+#define JSON_ERR_SIZE 200
+
+/* Input. json_parse returns the tree of text[0..len), in the arena, or NULL
+ * with err filled: malformed JSON (yajl's message), a NUL byte, nesting deeper
+ * than JSON_MAX_DEPTH, or a string or member name that is not strict UTF-8
+ * (overlong forms, surrogates raw or as \u escapes that do not pair, code
+ * points above U+10FFFF, truncated sequences) or holds \u0000; these name
+ * the member (the enclosing one for a member name); anything but blanks
+ * and comments after the value. Comments are allowed, as yajl_tree allowed
+ * them. text needs no terminating NUL. */
 yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, size_t errlen);
 /* Member of an object by exact key, NULL when absent or obj is not an object. */
 yajl_val json_get(yajl_val obj, const char *key);

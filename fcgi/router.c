@@ -120,11 +120,14 @@ enum route_result router_match(const struct route *table, size_t n, struct req *
 	struct segs path;
 	if (!split(rq->path, &path))
 		return ROUTE_NOT_FOUND;
-	/* A %s segment with a malformed escape (or an encoded NUL) cannot be
-	 * decoded: that is the client's error, not an unknown path. */
-	for (size_t i = 0; i < path.n; i++)
-		if (!url_decode(rq->arena, path.s[i], path.len[i], false))
+	/* A segment with a malformed escape (or an encoded NUL) cannot be
+	 * decoded, and one that is not UTF-8 cannot reach SQL or JSON as text:
+	 * that is the client's error, not an unknown path. */
+	for (size_t i = 0; i < path.n; i++) {
+		const char *seg = url_decode(rq->arena, path.s[i], path.len[i], false);
+		if (!seg || !utf8_valid(seg, strlen(seg)))
 			return ROUTE_BAD_PATH;
+	}
 
 	enum http_method want = rq->method == M_HEAD ? M_GET : rq->method;
 	bool seen[METHOD__MAX] = {false};

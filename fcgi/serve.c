@@ -39,7 +39,10 @@ static void on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static bool parse_query(struct req *rq)
+/* Decodes the query string into rq->query_params. NULL, or why it is
+ * refused: a malformed escape, an encoded NUL, or a name or value that is
+ * not UTF-8 (parameters reach SQL and JSON as text). */
+static const char *parse_query(struct req *rq)
 {
 	const char *q = rq->query;
 	size_t cap = 0;
@@ -54,7 +57,12 @@ static bool parse_query(struct req *rq)
 			char *v = eq ? url_decode(rq->arena, eq + 1, len - klen - 1, true)
 				     : arena_strdup(rq->arena, "");
 			if (!k || !v)
-				return false;
+				return "malformed query string";
+			if (!utf8_valid(k, strlen(k)))
+				return "a query parameter name is not valid UTF-8";
+			if (!utf8_valid(v, strlen(v)))
+				return arena_printf(rq->arena,
+						    "query parameter '%s' is not valid UTF-8", k);
 			if (rq->nquery_params == cap) {
 				size_t ncap = cap ? cap * 2 : 8;
 				rq->query_params = arena_realloc(rq->arena, rq->query_params,
@@ -70,7 +78,7 @@ static bool parse_query(struct req *rq)
 			break;
 		q = amp + 1;
 	}
-	return true;
+	return NULL;
 }
 
 /* Host names come from the client: keep only characters a host can have. */
@@ -340,8 +348,9 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	const struct route *route = NULL;
 	const char *allow = NULL;
 	int status;
-	if (!parse_query(rq)) {
-		status = req_fail(rq, 400, "malformed query string");
+	const char *query_err = parse_query(rq);
+	if (query_err) {
+		status = req_fail(rq, 400, "%s", query_err);
 	} else if (rq->method == METHOD__MAX) {
 		status = req_fail(rq, 405, "method not supported");
 	} else {
@@ -373,7 +382,8 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 					  rq->method_name, allow);
 			break;
 		case ROUTE_BAD_PATH:
-			status = req_fail(rq, 400, "malformed percent-encoding in the path");
+			status = req_fail(
+				rq, 400, "malformed percent-encoding or invalid UTF-8 in the path");
 			break;
 		case ROUTE_BAD_ID:
 			status = req_fail(rq, 400,

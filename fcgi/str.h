@@ -27,6 +27,15 @@ void xsnprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((form
 /* Percent-decoding of one URL component ("+" is a space only when plus_is_space).
  * Returns NULL on a malformed escape or an encoded NUL. */
 char *url_decode(struct arena *a, const char *s, size_t len, bool plus_is_space);
+/* True when s[0..len) is well-formed UTF-8 (RFC 3629): no overlong form, no
+ * surrogate (U+D800..U+DFFF), nothing above U+10FFFF, no truncated or stray
+ * continuation byte. A NUL byte is a character here: callers that cannot
+ * hold one refuse it themselves. */
+bool utf8_valid(const char *s, size_t len);
+/* The length of the longest prefix of s[0..len) of at most max bytes that
+ * does not end inside a UTF-8 sequence (for cutting text into messages). */
+size_t utf8_prefix(const char *s, size_t len, size_t max);
+
 /* Percent-encoding of a query-string value (RFC 3986 unreserved kept). */
 char *url_encode(struct arena *a, const char *s);
 

@@ -3,7 +3,6 @@
  * fragments and whitelisted column names; every value is a bound parameter
  * and is matched exactly (never LIKE). */
 #include <limits.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "arena.h"
@@ -74,43 +73,6 @@ static const struct {
 	{"finished", "a.finished"},
 	{"ingesting", "a.ingesting"},
 };
-
-/* Well-formed UTF-8 without overlongs, surrogates or NUL (query-string values
- * are percent-decoded bytes; JSON strings were already checked by yajl). */
-static bool utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p;
-		size_t n;
-		uint32_t cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if (c >= 0xC2 && c <= 0xDF) {
-			n = 1;
-			cp = c & 0x1F;
-		} else if (c >= 0xE0 && c <= 0xEF) {
-			n = 2;
-			cp = c & 0x0F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		for (size_t i = 1; i <= n; i++) {
-			if ((p[i] & 0xC0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3F);
-		}
-		if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-		    (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
-			return false;
-		p += n + 1;
-	}
-	return true;
-}
 
 static int field_by_name(const char *name)
 {
@@ -254,7 +216,7 @@ static int parse_shortcuts(struct req *rq, bool customer_wide, struct asset_quer
 			v->i[v->n++] = n;
 			break;
 		default:
-			if (!utf8_valid(p->value))
+			if (!utf8_valid(p->value, strlen(p->value)))
 				return req_fail(rq, 400, "'%s' is not valid UTF-8", d->name);
 			v->s[v->n++] = p->value;
 			break;
@@ -284,7 +246,7 @@ static int parse_order(struct req *rq, struct asset_query *q)
 	}
 	q->descending = false;
 	return req_fail(rq, 400, "'%s': cannot order by '%s'", param,
-			utf8_valid(field) ? field : "?");
+			utf8_valid(field, strlen(field)) ? field : "?");
 }
 
 int asset_query_parse(struct req *rq, bool customer_wide, struct asset_query *q)

@@ -657,21 +657,37 @@ struct asset_plan {
 	char family;
 };
 
-int asset_plan_put(struct req *rq, yajl_val body, int c, int s, const char *id,
-		   struct asset_plan **out)
+int asset_plan_read(struct req *rq, yajl_val body, int c, int s, const char *id,
+		    struct asset_plan **out)
 {
-	struct db *db = rq->app->db;
 	struct asset_plan *p = arena_alloc(rq->arena, sizeof *p);
 	struct asset_in *in = &p->in;
 	int st;
 	p->c = c;
 	p->s = s;
 	p->id = id;
+	*out = p;
 	if ((st = path_id_check(rq, id)) ||
 	    (st = asset_body_read(rq, body, c, s, id, BODY_PUT, in)))
 		return st;
 	if (!in->has_media_type)
 		return req_fail(rq, 400, "'mediaType' is required");
+	return 0;
+}
+
+int asset_plan_put(struct req *rq, yajl_val body, int c, int s, const char *id,
+		   struct asset_plan **out)
+{
+	int st = asset_plan_read(rq, body, c, s, id, out);
+	return st ? st : asset_plan_resolve(rq, *out);
+}
+
+int asset_plan_resolve(struct req *rq, struct asset_plan *p)
+{
+	struct db *db = rq->app->db;
+	struct asset_in *in = &p->in;
+	int c = p->c, s = p->s;
+	int st;
 
 	/* A full replacement: what is omitted takes the space's defaults. */
 	struct db_rows *sp = db_query(db, rq->arena, sql[SQL_SPACE_DEFAULTS], "ii", c, s);
@@ -703,7 +719,6 @@ int asset_plan_put(struct req *rq, yajl_val body, int c, int s, const char *id,
 		return st;
 	if (in->family)
 		p->family = in->family;
-	*out = p;
 	return 0;
 }
 
@@ -996,15 +1011,15 @@ int space_images_list(struct req *rq)
 
 static const char *const bulk_body_keys[] = {"@context", "@id", "@type", "member", NULL};
 
-/* PATCH of a Collection of members {"id", metadata...}: all or nothing. */
-int space_images_patch(struct req *rq)
+/* The body of a bulk PATCH of space c/s, read whole before the database is
+ * asked: n members, their ids and their fields. */
+static int bulk_read(struct req *rq, yajl_val body, int c, int s, size_t *count,
+		     const char ***ids_out, struct asset_in **in_out)
 {
-	struct db *db = rq->app->db;
-	int c = (int)rq->ints[0], s = (int)rq->ints[1];
 	int st;
-	if ((st = space_require(rq, c, s)) || (st = jin_only_keys(rq, rq->json, bulk_body_keys)))
+	if ((st = jin_only_keys(rq, body, bulk_body_keys)))
 		return st;
-	yajl_val members = json_get(rq->json, "member");
+	yajl_val members = json_get(body, "member");
 	if (!members || YAJL_IS_NULL(members))
 		return req_fail(rq, 400, "'member' is required");
 	if (!YAJL_IS_ARRAY(members))
@@ -1030,6 +1045,45 @@ int space_images_patch(struct req *rq)
 		if ((st = asset_body_read(rq, m, c, s, ids[i], BODY_BULK, &in[i])))
 			return st;
 	}
+	*count = n;
+	*ids_out = ids;
+	*in_out = in;
+	return 0;
+}
+
+int asset_body_check(struct req *rq, yajl_val body, int c, int s, const char *id,
+		     enum asset_body mode)
+{
+	switch (mode) {
+	case ASSET_BODY_PUT: {
+		struct asset_plan *plan;
+		return asset_plan_read(rq, body, c, s, id, &plan);
+	}
+	case ASSET_BODY_PATCH: {
+		struct asset_in in;
+		int st = path_id_check(rq, id);
+		return st ? st : asset_body_read(rq, body, c, s, id, BODY_PATCH, &in);
+	}
+	default: {
+		size_t n;
+		const char **ids;
+		struct asset_in *in;
+		return bulk_read(rq, body, c, s, &n, &ids, &in);
+	}
+	}
+}
+
+/* PATCH of a Collection of members {"id", metadata...}: all or nothing. */
+int space_images_patch(struct req *rq)
+{
+	struct db *db = rq->app->db;
+	int c = (int)rq->ints[0], s = (int)rq->ints[1];
+	int st;
+	size_t n;
+	const char **ids;
+	struct asset_in *in;
+	if ((st = space_require(rq, c, s)) || (st = bulk_read(rq, rq->json, c, s, &n, &ids, &in)))
+		return st;
 
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");

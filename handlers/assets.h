@@ -91,6 +91,20 @@ struct asset_plan;
 struct yajl_val_s;
 int asset_plan_put(struct req *rq, struct yajl_val_s *body, int c, int s, const char *id,
 		   struct asset_plan **out);
+/* asset_plan_put in its two steps: the body's checks that need no database
+ * (the plan is *out from the start), then the space's defaults and the
+ * delivery channels (400 naming the field, 404 for the space). */
+int asset_plan_read(struct req *rq, struct yajl_val_s *body, int c, int s, const char *id,
+		    struct asset_plan **out);
+int asset_plan_resolve(struct req *rq, struct asset_plan *p);
+/* The checks of an asset body that need no database, exactly as the
+ * handlers run them before their first query: PUT (and each member of a
+ * queued batch), PATCH, and the bulk PATCH of a space's images (body is the
+ * Collection; id unused). 0, or the 400 answered naming the field. The fuzz
+ * driver of the bodies calls this. */
+enum asset_body { ASSET_BODY_PUT, ASSET_BODY_PATCH, ASSET_BODY_BULK };
+int asset_body_check(struct req *rq, struct yajl_val_s *body, int c, int s, const char *id,
+		     enum asset_body mode);
 /* The family ('I', 'T', 'F') and stored channels JSON the plan resolved. */
 char asset_plan_family(const struct asset_plan *p);
 const char *asset_plan_channels(const struct asset_plan *p);

@@ -18,6 +18,7 @@
 #include "json.h"
 #include "page.h"
 #include "publish.h"
+#include "queue.h"
 #include "req.h"
 #include "str.h"
 #include "work.h"
@@ -127,18 +128,16 @@ static int member_id(struct req *rq, yajl_val m, const char **out)
 	return 0;
 }
 
-static int batch_submit(struct req *rq, bool priority)
+/* The Collection of a submitted batch: its keys and its 'member' array,
+ * within queue_max_batch. *out gets room for every member. */
+static int batch_read(struct req *rq, yajl_val body, yajl_val *members_out, struct member **out)
 {
-	struct db *db = rq->app->db;
-	int c = (int)rq->ints[0];
-	int st;
-	if ((st = customer_require(rq, c)))
-		return st;
 	static const char *const keys[] = {"@context",   "@id",      "@type", "member",
 					   "totalItems", "pageSize", NULL};
-	if ((st = jin_only_keys(rq, rq->json, keys)))
+	int st;
+	if ((st = jin_only_keys(rq, body, keys)))
 		return st;
-	yajl_val members = json_get(rq->json, "member");
+	yajl_val members = json_get(body, "member");
 	if (!members || !YAJL_IS_ARRAY(members))
 		return req_fail(rq, 400, "'member' must be an array of assets");
 	size_t n = members->u.array.len;
@@ -148,44 +147,88 @@ static int batch_submit(struct req *rq, bool priority)
 	if ((long long)n > max)
 		return req_fail(rq, 400, "'member' holds %zu assets; a batch takes at most %lld", n,
 				max);
+	*members_out = members;
+	*out = arena_alloc(rq->arena, n * sizeof **out);
+	return 0;
+}
 
-	struct member *m = arena_alloc(rq->arena, n * sizeof *m);
-	for (size_t i = 0; i < n; i++) {
-		yajl_val v = members->u.array.values[i];
-		rq->fail_context = arena_printf(rq->arena, "member %zu", i);
-		if (!YAJL_IS_OBJECT(v))
-			return req_fail(rq, 400, "not an asset object");
-		long long space;
-		bool has;
-		if ((st = jin_int(rq, v, "space", 1, 2147483647, &space, &has)))
+/* Member i of a batch of customer c, read into m[i] with the checks that
+ * need no database (m[0..i) are the members read before it). Leaves
+ * rq->fail_context naming the member. */
+static int member_read(struct req *rq, int c, yajl_val members, size_t i, struct member *m)
+{
+	yajl_val v = members->u.array.values[i];
+	int st;
+	rq->fail_context = arena_printf(rq->arena, "member %zu", i);
+	if (!YAJL_IS_OBJECT(v))
+		return req_fail(rq, 400, "not an asset object");
+	long long space;
+	bool has;
+	if ((st = jin_int(rq, v, "space", 1, 2147483647, &space, &has)))
+		return st;
+	if (!has)
+		return req_fail(rq, 400, "'space' is required");
+	if ((st = member_id(rq, v, &m[i].id)))
+		return st;
+	m[i].space = (int)space;
+	rq->fail_context = arena_printf(rq->arena, "member %zu ('%s')", i, m[i].id);
+	if (!asset_id_valid(m[i].id))
+		return req_fail(rq, 400, "'id' is not a valid asset id");
+	for (size_t j = 0; j < i; j++)
+		if (m[j].space == m[i].space && strcmp(m[j].id, m[i].id) == 0)
+			return req_fail(rq, 400, "appears twice in the batch");
+	/* Read as a PUT body; its id and space are the ones just read, so
+	 * they agree by construction. */
+	return asset_plan_read(rq, v, c, m[i].space, m[i].id, &m[i].plan);
+}
+
+/* The rest of a member's checks, with the database: its space and delivery
+ * channels, an origin, and no audio or video on the priority queue. */
+static int member_resolve(struct req *rq, struct member *m, bool priority)
+{
+	int st = asset_plan_resolve(rq, m->plan);
+	if (st == 404)
+		return req_fail(rq, 400, "space %d does not exist", m->space);
+	if (st)
+		return st;
+	if (!asset_plan_has_origin(m->plan))
+		return req_fail(rq, 400,
+				"'origin' is required: a queued asset is ingested "
+				"from its origin");
+	if (priority && asset_plan_family(m->plan) == 'T')
+		return req_fail(rq, 400,
+				"the priority queue takes no audio or video "
+				"(iiif-av) assets");
+	return 0;
+}
+
+int batch_body_check(struct req *rq, yajl_val body, int c)
+{
+	yajl_val members;
+	struct member *m;
+	int st = batch_read(rq, body, &members, &m);
+	for (size_t i = 0; !st && i < members->u.array.len; i++)
+		st = member_read(rq, c, members, i, m);
+	rq->fail_context = NULL;
+	return st;
+}
+
+static int batch_submit(struct req *rq, bool priority)
+{
+	struct db *db = rq->app->db;
+	int c = (int)rq->ints[0];
+	int st;
+	if ((st = customer_require(rq, c)))
+		return st;
+	yajl_val members;
+	struct member *m;
+	if ((st = batch_read(rq, rq->json, &members, &m)))
+		return st;
+	size_t n = members->u.array.len;
+	for (size_t i = 0; i < n; i++)
+		if ((st = member_read(rq, c, members, i, m)) ||
+		    (st = member_resolve(rq, &m[i], priority)))
 			return st;
-		if (!has)
-			return req_fail(rq, 400, "'space' is required");
-		if ((st = member_id(rq, v, &m[i].id)))
-			return st;
-		m[i].space = (int)space;
-		rq->fail_context = arena_printf(rq->arena, "member %zu ('%s')", i, m[i].id);
-		if (!asset_id_valid(m[i].id))
-			return req_fail(rq, 400, "'id' is not a valid asset id");
-		for (size_t j = 0; j < i; j++)
-			if (m[j].space == m[i].space && strcmp(m[j].id, m[i].id) == 0)
-				return req_fail(rq, 400, "appears twice in the batch");
-		/* asset_plan_put reads the member as a PUT body; its id and space
-		 * are the ones just read, so they agree by construction. */
-		if ((st = asset_plan_put(rq, v, c, m[i].space, m[i].id, &m[i].plan))) {
-			if (st == 404)
-				return req_fail(rq, 400, "space %d does not exist", m[i].space);
-			return st;
-		}
-		if (!asset_plan_has_origin(m[i].plan))
-			return req_fail(rq, 400,
-					"'origin' is required: a queued asset is ingested "
-					"from its origin");
-		if (priority && asset_plan_family(m[i].plan) == 'T')
-			return req_fail(rq, 400,
-					"the priority queue takes no audio or video "
-					"(iiif-av) assets");
-	}
 	rq->fail_context = NULL;
 
 	if (db_begin(db) != DB_OK)

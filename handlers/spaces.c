@@ -232,21 +232,30 @@ static int next_space_id(struct req *rq, int c, int *out)
 	return 0;
 }
 
+/* The body of a POST: everything checked before the database is asked. */
+static int space_create_read(struct req *rq, struct space_input *in)
+{
+	if (json_get(rq->json, "id") || json_get(rq->json, "@id"))
+		return req_fail(rq, 400,
+				"'id' is assigned by the platform: do not supply id or @id "
+				"(use PUT to choose one)");
+	int st = space_read(rq, in);
+	if (st)
+		return st;
+	if (!in->has_name)
+		return req_fail(rq, 400, "'name' is required");
+	return 0;
+}
+
 int spaces_create(struct req *rq)
 {
 	int c = (int)rq->ints[0];
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	if (json_get(rq->json, "id") || json_get(rq->json, "@id"))
-		return req_fail(rq, 400,
-				"'id' is assigned by the platform: do not supply id or @id "
-				"(use PUT to choose one)");
 	struct space_input in;
-	if ((st = space_read(rq, &in)))
+	if ((st = space_create_read(rq, &in)))
 		return st;
-	if (!in.has_name)
-		return req_fail(rq, 400, "'name' is required");
 	if ((st = name_conflict(rq, c, -1, in.name)))
 		return st;
 	struct db *db = rq->app->db;
@@ -275,6 +284,31 @@ int space_get(struct req *rq)
 	return st ? st : space_answer(rq, c, s, 200);
 }
 
+/* The body of a PUT (replace) or PATCH of space c/s: everything checked
+ * before the database is asked. */
+static int space_write_read(struct req *rq, int c, int s, bool replace, struct space_input *in)
+{
+	int st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d/spaces/%d", c, s), NULL);
+	if (st)
+		return st;
+	yajl_val idv = json_get(rq->json, "id");
+	if (idv && (!json_is_int(idv) || idv->u.number.i != s))
+		return req_fail(rq, 400, "'id' does not match the space in the URL");
+	if ((st = space_read(rq, in)))
+		return st;
+	if (replace && !in->has_name)
+		return req_fail(rq, 400, "'name' is required");
+	return 0;
+}
+
+int space_body_check(struct req *rq, int c, int s, enum space_body mode)
+{
+	struct space_input in;
+	if (mode == SPACE_BODY_CREATE)
+		return space_create_read(rq, &in);
+	return space_write_read(rq, c, s, mode == SPACE_BODY_PUT, &in);
+}
+
 /* PUT replaces (omitted optional fields reset); PATCH keeps omitted fields. */
 static int space_write_body(struct req *rq, bool replace)
 {
@@ -282,13 +316,8 @@ static int space_write_body(struct req *rq, bool replace)
 	int st = customer_require(rq, c);
 	if (st)
 		return st;
-	if ((st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d/spaces/%d", c, s), NULL)))
-		return st;
-	yajl_val idv = json_get(rq->json, "id");
-	if (idv && (!json_is_int(idv) || idv->u.number.i != s))
-		return req_fail(rq, 400, "'id' does not match the space in the URL");
 	struct space_input in;
-	if ((st = space_read(rq, &in)))
+	if ((st = space_write_read(rq, c, s, replace, &in)))
 		return st;
 	struct db *db = rq->app->db;
 	struct db_rows *cur = db_query(db, rq->arena, SQL[SQL_SPACE_GET], "ii", c, s);
@@ -297,8 +326,6 @@ static int space_write_body(struct req *rq, bool replace)
 	bool exists = cur->n == 1;
 	if (!exists && !replace)
 		return req_fail(rq, 404, "space %d not found", s);
-	if (replace && !in.has_name)
-		return req_fail(rq, 400, "'name' is required");
 	if (!replace) {
 		if (!in.has_name)
 			in.name = db_str(cur, 0, COL_NAME);

@@ -455,11 +455,14 @@ int iiif_resolve(const struct iiif_params *p, int W, int H, const struct iiif_li
 		*why = "size: larger than the region, which needs the ^ prefix to upscale";
 		return 400;
 	}
-	if (p->size == IIIF_SIZE_FULL && max_area > 0 && w * h > max_area) {
+	/* w * h > max_area, without computing w * h: a large region at pct:1e7
+	 * or a 9-digit width makes it overflow a long long (fuzz_iiif_parse). */
+	bool over_area = max_area > 0 && w > max_area / h;
+	if (p->size == IIIF_SIZE_FULL && over_area) {
 		*why = "size: 'full' of this region is larger than maxArea; use max";
 		return 400;
 	}
-	if (max_area > 0 && w * h > max_area) {
+	if (over_area) {
 		*why = "size: larger than maxArea";
 		return 400;
 	}

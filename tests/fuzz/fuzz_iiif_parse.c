@@ -1,23 +1,18 @@
-/* libFuzzer (or AFL++ with its libFuzzer driver) target for the IIIF request
- * parser. The input is "{version byte}{region}/{size}/{rotation}/{quality.format}"
- * plus two bytes of image size; every accepted request is resolved and
- * canonicalised, and the canonical form must parse and resolve again to the
- * same box and size (the invariant the response cache relies on).
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ifcgi \
- *       -Ihandlers tests/fuzz/fuzz_iiif_parse.c handlers/iiif/iiif_parse.c \
- *       fcgi/str.c fcgi/arena.c -lm -o fuzz_iiif_parse
- *   ./fuzz_iiif_parse -max_len=256 corpus/
- *
- * Seeds: a few lines such as "3full/max/0/default.jpg", "2pct:10,10,50,50/!100,100/!90/gray.png".
+/* libFuzzer driver: the IIIF request parser. The input is
+ * "{version byte}{W byte}{H byte}{region}/{size}/{rotation}/{quality.format}"
+ * (an odd first byte is Image API 3.0; W and H give the image size), as in
+ * the corpus tests/data/fuzz/iiif_parse/ ("3ddfull/max/0/default.jpg"). Every
+ * accepted request is resolved and canonicalised, and the canonical form
+ * must parse and resolve again to the same box and size (the invariant the
+ * response cache relies on). make check runs it over the corpus;
+ * tests/fuzz/run iiif_parse fuzzes it with libFuzzer.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "iiif/iiif_parse.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -339,6 +339,16 @@ static void test_sizes_v2(void)
 	EXPECT_OUT(g, 300, 200);
 	CHECK_STR(g.canonical, "full/full/0/default.jpg");
 	CHECK(run(2, "full/600,/0/default.jpg", 300, 200, 100000).status == 400); /* maxArea */
+	/* Sizes whose area overflows a long long are refused without signed
+	 * overflow (found by fuzz_iiif_parse; the sanitizer build aborts on it). */
+	g = run(2, "0,0,100,256/618270056,/0/default.jpg", 1, 1243, 4000000);
+	CHECK(g.status == 400 && g.why && strstr(g.why, "maxArea"));
+	g = run(2, "full/pct:9999999/0/default.jpg", 2000000000, 2000000000, 4000000);
+	CHECK(g.status == 400 && g.why && strstr(g.why, "maxArea"));
+	g = run(2, "full/pct:9999999/0/default.jpg", 2000000000, 2000000000, 0);
+	CHECK(g.status == 400 && g.why && strstr(g.why, "format allows"));
+	g = run(3, "full/^999999999,/0/default.jpg", 1, 2000000000, 4000000);
+	CHECK(g.status == 400 && g.why && strstr(g.why, "maxArea"));
 
 	/* w, whose height rounds differently than "w," would: canonical w,h */
 	g = run(2, "full/!100,33/0/default.jpg", 300, 200, 0);

@@ -1,8 +1,252 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "json.h"
+#include "str.h"
 #include "check.h"
+
+/* json_parse's tree against yajl_tree_parse's for the same text: same
+ * shape, strings, keys and numbers (both accept comments). */
+static bool same_tree(yajl_val a, yajl_val b)
+{
+	if (!a || !b || a->type != b->type)
+		return false;
+	switch (a->type) {
+	case yajl_t_string:
+		return strcmp(a->u.string, b->u.string) == 0;
+	case yajl_t_number:
+		return strcmp(a->u.number.r, b->u.number.r) == 0 &&
+		       a->u.number.flags == b->u.number.flags &&
+		       (!(a->u.number.flags & YAJL_NUMBER_INT_VALID) ||
+			a->u.number.i == b->u.number.i);
+	case yajl_t_object:
+		if (a->u.object.len != b->u.object.len)
+			return false;
+		for (size_t i = 0; i < a->u.object.len; i++)
+			if (strcmp(a->u.object.keys[i], b->u.object.keys[i]) != 0 ||
+			    !same_tree(a->u.object.values[i], b->u.object.values[i]))
+				return false;
+		return true;
+	case yajl_t_array:
+		if (a->u.array.len != b->u.array.len)
+			return false;
+		for (size_t i = 0; i < a->u.array.len; i++)
+			if (!same_tree(a->u.array.values[i], b->u.array.values[i]))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static bool parses_as_yajl_tree(struct arena *a, const char *doc)
+{
+	char err[JSON_ERR_SIZE], yerr[256];
+	yajl_val mine = json_parse(a, doc, strlen(doc), err, sizeof err);
+	yajl_val theirs = yajl_tree_parse(doc, yerr, sizeof yerr);
+	bool same = same_tree(mine, theirs);
+	yajl_tree_free(theirs);
+	if (!same)
+		fprintf(stderr, "differs from yajl_tree: %s (%s)\n", doc, mine ? "" : err);
+	return same;
+}
+
+/* The message json_parse gives for doc, "" when it parses. */
+static const char *refusal(struct arena *a, const char *doc, size_t len)
+{
+	static char err[JSON_ERR_SIZE];
+	err[0] = '\0';
+	if (json_parse(a, doc, len, err, sizeof err))
+		return "";
+	return err;
+}
+#define REFUSAL(a, lit) refusal((a), (lit), sizeof(lit) - 1)
+
+/* n containers deep: opener^n inner closer^n, in the arena. */
+static const char *nested(struct arena *a, const char *open, const char *inner, const char *close,
+			  size_t n)
+{
+	size_t lo = strlen(open), lc = strlen(close), li = strlen(inner);
+	char *s = arena_alloc(a, n * (lo + lc) + li + 1);
+	char *p = s;
+	for (size_t i = 0; i < n; i++, p += lo)
+		memcpy(p, open, lo);
+	memcpy(p, inner, li);
+	p += li;
+	for (size_t i = 0; i < n; i++, p += lc)
+		memcpy(p, close, lc);
+	*p = '\0';
+	return s;
+}
+
+static void test_utf8(void)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+	} cases[] = {
+		{"", true},
+		{"plain", true},
+		{"\xc3\xa9", true},                  /* U+00E9 */
+		{"\xe2\x82\xac", true},              /* U+20AC */
+		{"\xf0\x9f\x98\x80", true},          /* U+1F600 */
+		{"\xed\x9f\xbf", true},              /* U+D7FF, below the surrogates */
+		{"\xee\x80\x80", true},              /* U+E000, above them */
+		{"\xf4\x8f\xbf\xbf", true},          /* U+10FFFF */
+		{"\xc0\xaf", false},                 /* overlong '/' */
+		{"\xc1\xbf", false},                 /* overlong */
+		{"\xe0\x80\xaf", false},             /* overlong */
+		{"\xe0\x9f\xbf", false},             /* overlong U+07FF */
+		{"\xf0\x8f\xbf\xbf", false},         /* overlong U+FFFF */
+		{"\xed\xa0\x80", false},             /* U+D800 */
+		{"\xed\xbf\xbf", false},             /* U+DFFF */
+		{"\xed\xa0\xbd\xed\xb8\x80", false}, /* CESU-8 pair */
+		{"\xf4\x90\x80\x80", false},         /* U+110000 */
+		{"\xf5\x80\x80\x80", false},
+		{"\xff", false},
+		{"\x80", false},  /* stray continuation */
+		{"a\xc3", false}, /* truncated */
+		{"\xe2\x82", false},
+		{"\xf0\x9f\x98", false},
+		{"\xe2\x28\xa1", false}, /* bad continuation */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bool ok = utf8_valid(cases[i].s, strlen(cases[i].s));
+		if (ok != cases[i].ok)
+			fprintf(stderr, "utf8_valid case %zu\n", i);
+		CHECK(ok == cases[i].ok);
+	}
+	CHECK(utf8_prefix("ab\xc3\xa9", 4, 3) == 2); /* never half a character */
+	CHECK(utf8_prefix("ab\xc3\xa9", 4, 4) == 4);
+	CHECK(utf8_prefix("abc", 3, 2) == 2);
+	CHECK(utf8_prefix("\xf0\x9f\x98\x80z", 5, 3) == 0);
+}
+
+static void test_limits(struct arena *a)
+{
+	/* Depth: the top-level container is level 1; 64 are fine, 65 are not,
+	 * whatever the containers, and a million levels are refused as fast. */
+	CHECK(json_parse(a, nested(a, "[", "1", "]", 64), 64 * 2 + 1, NULL, 0) != NULL);
+	CHECK_STR(refusal(a, nested(a, "[", "1", "]", 65), 65 * 2 + 1),
+		  "JSON nested deeper than 64 levels");
+	const char *obj64 = nested(a, "{\"a\":", "1", "}", 64);
+	CHECK(json_parse(a, obj64, strlen(obj64), NULL, 0) != NULL);
+	const char *obj65 = nested(a, "{\"a\":", "1", "}", 65);
+	CHECK_STR(refusal(a, obj65, strlen(obj65)), "JSON nested deeper than 64 levels");
+	const char *deep = nested(a, "[", "", "]", 1000000);
+	const char *body = arena_printf(a, "{\"name\":%s}", deep);
+	CHECK_STR(refusal(a, body, strlen(body)), "JSON nested deeper than 64 levels");
+	const char *deep_obj = nested(a, "{\"a\":", "1", "}", 500000);
+	CHECK_STR(refusal(a, deep_obj, strlen(deep_obj)), "JSON nested deeper than 64 levels");
+	/* Brackets inside strings and comments are not nesting. */
+	const char *str = arena_printf(a, "{\"a\":\"%s\"}", nested(a, "[", "", "{", 100));
+	CHECK(json_parse(a, str, strlen(str), NULL, 0) != NULL);
+	const char *commented = "/* [[[[ */ {\"a\":1} // ]]]]\n";
+	CHECK(json_parse(a, commented, strlen(commented), NULL, 0) != NULL);
+
+	/* Strict UTF-8 in values and member names, naming the member. */
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\xc0\xaf\"}"), "'name' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"s\xed\xa0\x80\"}"), "'name' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\xf4\x90\x80\x80\"}"), "'name' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\xe2\x82\"}"), "'name' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"a\":\"\xff\"}"), "'a' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"tags\":[\"ok\",\"\xc0\xaf\"]}"), "'tags' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"member\":[{\"origin\":\"\xed\xa0\x80\"}]}"),
+		  "'origin' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"\xc0\xaf\":1}"), "a member name is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "{\"m\":{\"\xed\xa0\x80\":1}}"),
+		  "a member name in 'm' is not valid UTF-8");
+	CHECK_STR(REFUSAL(a, "[\"\xc0\xaf\"]"), "a string is not valid UTF-8");
+	CHECK(*REFUSAL(a, "{\"name\":\"\xc3\xa9\xf0\x9f\x98\x80\"}") == '\0');
+
+	/* Surrogates as escapes: only a high one directly followed by a low
+	 * one (which yajl combines) is a character. */
+	CHECK_STR(REFUSAL(a, "{\"name\":\"e\\ud800x\"}"),
+		  "'name' holds a \\u escape of a lone UTF-16 surrogate");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\\ud800\"}"),
+		  "'name' holds a \\u escape of a lone UTF-16 surrogate");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\\udc00\"}"),
+		  "'name' holds a \\u escape of a lone UTF-16 surrogate");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\\ud800\\u0041\"}"),
+		  "'name' holds a \\u escape of a lone UTF-16 surrogate");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\\udc00\\ud800\"}"),
+		  "'name' holds a \\u escape of a lone UTF-16 surrogate");
+	CHECK_STR(REFUSAL(a, "{\"name\":\"\\ud800\\n\"}"),
+		  "'name' holds a \\u escape of a lone UTF-16 surrogate");
+	CHECK_STR(REFUSAL(a, "{\"\\udfff\":1}"),
+		  "a member name holds a \\u escape of a lone UTF-16 surrogate");
+	/* ... in the right token: an earlier string with an escaped quote and
+	 * a comment holding a quote do not shift the count. */
+	CHECK_STR(REFUSAL(a, "{\"a\":\"x\\\"\", /* \" */ \"b\":[\"\\ud800\"]}"),
+		  "'b' holds a \\u escape of a lone UTF-16 surrogate");
+	const char *pair = "{\"e\":\"\\ud83d\\ude00\\u00e9\"}";
+	yajl_val v = json_parse(a, pair, strlen(pair), NULL, 0);
+	CHECK(v && strcmp(json_get(v, "e")->u.string, "\xf0\x9f\x98\x80\xc3\xa9") == 0);
+	CHECK_STR(REFUSAL(a, "{\"name\":\"a\\u0000\"}"), "'name' must not contain \\u0000");
+	CHECK_STR(REFUSAL(a, "{\"a\\u0000\":1}"), "a member name must not contain \\u0000");
+
+	/* Messages are bounded: a long member name is cut (at a character
+	 * boundary), and a buffer too small for the message cuts it too, never
+	 * aborting. */
+	char name[300];
+	memset(name, 'k', sizeof name - 3);
+	memcpy(name + 38, "\xc3\xa9", 2);
+	name[sizeof name - 3] = '\0';
+	const char *doc = arena_printf(a, "{\"%s\":\"\xc0\xaf\"}", name);
+	const char *msg = refusal(a, doc, strlen(doc));
+	CHECK(strlen(msg) < 80 && strstr(msg, "...' is not valid UTF-8") && msg[0] == '\'');
+	CHECK(utf8_valid(msg, strlen(msg)));
+	for (size_t n = 0; n <= 70; n++) {
+		char small[70];
+		memset(small, 'x', sizeof small);
+		CHECK(json_parse(a, doc, strlen(doc), small, n) == NULL);
+		if (n)
+			CHECK(strlen(small) < n && utf8_valid(small, strlen(small)));
+	}
+	char tiny[8];
+	CHECK(json_parse(a, "{\"a\":", 5, tiny, sizeof tiny) == NULL && strlen(tiny) == 7);
+	/* Nothing but blanks and comments after the value: yajl itself lets
+	 * an unterminated string through there (found by fuzz_bodies). */
+	CHECK_STR(REFUSAL(a, "{\"a\":1}\"xx"), "parse error: trailing garbage");
+	CHECK_STR(REFUSAL(a, "1\"\xee" "a:"), "parse error: trailing garbage");
+	CHECK_STR(REFUSAL(a, "[1]\"\\ud800"), "parse error: trailing garbage");
+	CHECK(*REFUSAL(a, "{\"a\":1} \t\r\n") == '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1} /* c */ // d") == '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1}// d\n ") == '\0');
+	CHECK(*REFUSAL(a, "1") == '\0');
+	CHECK(*REFUSAL(a, "-1.5e3 ") == '\0');
+	CHECK(*REFUSAL(a, "\"s\"") == '\0');
+	CHECK(*REFUSAL(a, "null") == '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1} x") != '\0');
+	CHECK(*REFUSAL(a, "{\"a\":1} /* c") != '\0');
+	CHECK_STR(REFUSAL(a, ""), "parse error: premature EOF");
+	CHECK_STR(REFUSAL(a, "  "), "parse error: premature EOF");
+}
+
+static void test_same_as_yajl_tree(struct arena *a)
+{
+	static const char *const docs[] = {
+		"{}",
+		"[]",
+		"null",
+		"true",
+		"\"s\"",
+		"0",
+		"-0",
+		"{\"a\":1,\"b\":[true,false,null],\"c\":{\"d\":\"e\"}}",
+		"{\"a\":1,\"a\":2}",
+		"[1,-1,1.5,1e3,-2E-2,9223372036854775807,9223372036854775808,-9223372036854775807]",
+		"[99999999999999999999,0.1,123456789012345678901234567890]",
+		"{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\u20ac\\ud83d\\ude00\"}",
+		"/* c */ [1, // d\n 2]",
+		"{\"\":\"\"}",
+		"[[[[{\"x\":[[]]}]]]]",
+		"{\"k\xc3\xa9\":\"v\xe2\x82\xac\"}",
+	};
+	for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+		CHECK(parses_as_yajl_tree(a, docs[i]));
+}
 
 int main(void)
 {
@@ -59,6 +303,10 @@ int main(void)
 	CHECK(json_parse(a, "{\"a\":\"x\\\\u0000y\"}", 17, err, sizeof err) != NULL);
 	const char nul[] = "{\"a\":\0}";
 	CHECK(json_parse(a, nul, sizeof nul - 1, err, sizeof err) == NULL);
+
+	test_utf8();
+	test_limits(a);
+	test_same_as_yajl_tree(a);
 
 	arena_free(a);
 	return check_done();

@@ -96,6 +96,21 @@ int main(void)
 	CHECK_STR(rq.strs[0], "thumbs");
 	CHECK_STR(rq.strs[1], "x");
 
+	/* Segments must be UTF-8 once decoded (they reach SQL and JSON as
+	 * text): overlong forms, surrogates and raw bytes are the client's error. */
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/%C3%A9t%C3%A9", &f, &allow, &rq) ==
+	      ROUTE_FOUND);
+	CHECK_STR(rq.strs[0], "\xc3\xa9t\xc3\xa9");
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/%C0%AF", &f, &allow, &rq) ==
+	      ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/a%ED%A0%80", &f, &allow, &rq) ==
+	      ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/%F4%90%80%80", &f, &allow, &rq) ==
+	      ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/\xc0\xaf", &f, &allow, &rq) ==
+	      ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/nothing/%E2%82", &f, &allow, &rq) == ROUTE_BAD_PATH);
+
 	/* Too many segments never match (and never overflow). */
 	CHECK(run(a, M_GET, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s", &f, &allow, &rq) ==
 	      ROUTE_NOT_FOUND);

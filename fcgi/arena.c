@@ -141,22 +141,29 @@ char *arena_strdup(struct arena *a, const char *s)
 	return s ? arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+{
+	va_list again;
+	va_copy(again, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	if (n < 0) {
+		fputs("arena_vprintf: bad format\n", stderr);
+		abort();
+	}
+	char *p = arena_alloc(a, (size_t)n + 1);
+	int m = vsnprintf(p, (size_t)n + 1, fmt, again);
+	va_end(again);
+	if (m != n)
+		abort();
+	return p;
+}
+
 char *arena_printf(struct arena *a, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	char *p = arena_vprintf(a, fmt, ap);
 	va_end(ap);
-	if (n < 0) {
-		fputs("arena_printf: bad format\n", stderr);
-		abort();
-	}
-	char *p = arena_alloc(a, (size_t)n + 1);
-	va_start(ap, fmt);
-	int m = vsnprintf(p, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	if (m != n)
-		abort();
 	return p;
 }
 

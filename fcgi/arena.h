@@ -5,6 +5,7 @@
 #ifndef DLCS_ARENA_H
 #define DLCS_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 struct arena;
@@ -23,6 +24,10 @@ void *arena_realloc(struct arena *a, void *old, size_t old_size, size_t new_size
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The one two-pass formatter: every other printf into memory of a request
+ * (req_fail, req_url, sbuf_printf) goes through it. */
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* fn(arg) runs when the arena is reset or freed, last registered first. */
 void arena_cleanup(struct arena *a, void (*fn)(void *), void *arg);

@@ -67,13 +67,7 @@ const char *req_url(struct req *rq, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	char *path = arena_alloc(rq->arena, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(path, (size_t)n + 1, fmt, ap);
+	const char *path = arena_vprintf(rq->arena, fmt, ap);
 	va_end(ap);
 	return arena_printf(rq->arena, "%s%s", rq->base_url ? rq->base_url : "", path);
 }
@@ -82,13 +76,7 @@ int req_fail(struct req *rq, int status, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	char *msg = arena_alloc(rq->arena, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	const char *msg = arena_vprintf(rq->arena, fmt, ap);
 	va_end(ap);
 	if (rq->fail_context)
 		msg = arena_printf(rq->arena, "%s: %s", rq->fail_context, msg);

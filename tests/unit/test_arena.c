@@ -27,6 +27,12 @@ int main(void)
 	CHECK(big[99999] == 'x');
 
 	CHECK_STR(arena_printf(a, "%s-%d", "a", 42), "a-42");
+	/* arena_vprintf (under arena_printf) measures, then formats a copy of
+	 * the arguments: a result far past any fixed buffer comes out whole */
+	char *big = arena_alloc(a, 100001);
+	memset(big, 'x', 100000);
+	const char *twice = arena_printf(a, "%s|%s|%d", big, big, 7);
+	CHECK(strlen(twice) == 200003 && twice[100000] == '|' && strcmp(twice + 200001, "|7") == 0);
 	CHECK_STR(arena_strndup(a, "hello", 3), "hel");
 	CHECK(arena_strdup(a, NULL) == NULL);
 

@@ -29,9 +29,9 @@ int main(void)
 	CHECK_STR(arena_printf(a, "%s-%d", "a", 42), "a-42");
 	/* arena_vprintf (under arena_printf) measures, then formats a copy of
 	 * the arguments: a result far past any fixed buffer comes out whole */
-	char *big = arena_alloc(a, 100001);
-	memset(big, 'x', 100000);
-	const char *twice = arena_printf(a, "%s|%s|%d", big, big, 7);
+	char *wide = arena_alloc(a, 100001);
+	memset(wide, 'x', 100000);
+	const char *twice = arena_printf(a, "%s|%s|%d", wide, wide, 7);
 	CHECK(strlen(twice) == 200003 && twice[100000] == '|' && strcmp(twice + 200001, "|7") == 0);
 	CHECK_STR(arena_strndup(a, "hello", 3), "hel");
 	CHECK(arena_strdup(a, NULL) == NULL);

@@ -397,10 +397,17 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 		}
 	}
 	if (db_in_txn(app->db)) {
-		/* A handler returned with its transaction open: nothing half done
-		 * may persist. */
-		log_err("%s: transaction left open by handler, rolled back", rq->request_id);
+		/* The one place a transaction is rolled back: a handler that
+		 * refuses or fails part-way just returns its status (req_fail,
+		 * req_db_fail), and nothing half done persists. A success with
+		 * the transaction still open is a handler's bug: its writes were
+		 * never committed, so it must not be reported as done. */
 		db_rollback(app->db);
+		if (status < 400) {
+			log_err("%s: handler answered %d with its transaction open; rolled back",
+				rq->request_id, status);
+			status = req_fail(rq, 500, "internal error: the change was not saved");
+		}
 	}
 	if (status < 100 || status > 599) {
 		log_err("%s: handler returned status %d", rq->request_id, status);

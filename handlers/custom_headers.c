@@ -656,6 +656,7 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 	"        return 405;\n"                                                                    \
 	"    }\n"                                                                                  \
 	"    error_page 404 = @dlcs_image;\n"                                                      \
+	"    log_not_found off;\n"                                                                 \
 	"    error_page 400 /dlcs-error/400;\n"                                                    \
 	"    error_page 405 /dlcs-error/405;\n"                                                    \
 	"    error_page 408 /dlcs-error/408;\n"                                                    \

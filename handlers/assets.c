@@ -5,6 +5,7 @@
  * image_count in step. Until the ingest issue lands, an asset whose origin,
  * channels or maxUnauthorised change is left "ingesting" with no size. */
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -54,6 +55,7 @@ enum stmt {
 	SQL_ASSET_NOTHING_TO_INGEST,
 	SQL_ASSET_DELETE,
 	SQL_STORAGE_ENSURE,
+	SQL_SPACE_LOCK,
 	SQL_SPACE_INC,
 	SQL_SPACE_DEC,
 	SQL_SPACE_DEFAULTS,
@@ -104,6 +106,7 @@ static const char *const sql[SQL__MAX] = {
 	"INSERT INTO asset_storage (customer_id, space_id, asset_id, size, thumbnail_size,"
 	" last_checked) VALUES (?,?,?,0,0,UTC_TIMESTAMP(6))"
 	" ON DUPLICATE KEY UPDATE asset_id=asset_id",
+    [SQL_SPACE_LOCK] = "SELECT 1 FROM spaces WHERE customer_id=? AND id=? FOR UPDATE",
     [SQL_SPACE_INC] = "UPDATE spaces SET image_count=image_count+1"
 		      " WHERE customer_id=? AND id=?",
     [SQL_SPACE_DEC] = "UPDATE spaces SET image_count=GREATEST(image_count-1,0)"
@@ -737,6 +740,26 @@ bool asset_plan_has_origin(const struct asset_plan *p)
 	return p->in.origin && *p->in.origin;
 }
 
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+int asset_spaces_lock(struct req *rq, int c, const int *spaces, size_t n)
+{
+	int *sorted = arena_alloc(rq->arena, (n + 1) * sizeof *sorted);
+	memcpy(sorted, spaces, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, int_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i && sorted[i] == sorted[i - 1])
+			continue;
+		if (!db_query(rq->app->db, rq->arena, sql[SQL_SPACE_LOCK], "ii", c, sorted[i]))
+			return req_db_fail(rq, "locking the space");
+	}
+	return 0;
+}
+
 int asset_plan_apply(struct req *rq, const struct asset_plan *plan, long long batch_id,
 		     bool *created)
 {
@@ -746,12 +769,14 @@ int asset_plan_apply(struct req *rq, const struct asset_plan *plan, long long ba
 	struct db_param p[MUTABLE_NPARAMS];
 	bind_mutable(p, &plan->in, plan->list_json, plan->channels, plan->family, c, s, id);
 
+	int st = asset_spaces_lock(rq, c, &s, 1);
+	if (st)
+		return st;
 	struct db_rows *old = db_query(db, rq->arena, sql[SQL_ASSET_EXISTS_LOCK], "iis", c, s, id);
 	if (!old)
 		return req_db_fail(rq, "reading the asset");
 	*created = old->n == 0;
 	if (*created) {
-		int st;
 		if ((st = storage_policy_check(rq, c)))
 			return st;
 		/* INSERT takes the key first; MUTABLE_SET's order otherwise. */
@@ -882,6 +907,8 @@ int asset_patch(struct req *rq)
 
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
+	if ((st = asset_spaces_lock(rq, c, &s, 1)))
+		return txn_abort(rq, st);
 	struct db_rows *r = db_query(db, rq->arena, sql[SQL_ASSET_LOCK], "iis", c, s, id);
 	if (!r)
 		return txn_fail(rq, "reading the asset");
@@ -968,6 +995,8 @@ int asset_delete(struct req *rq)
 		return st;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
+	if ((st = asset_spaces_lock(rq, c, &s, 1)))
+		return txn_abort(rq, st);
 	/* Its bytes leave the customer's and the space's totals; the list rows
 	 * and asset_storage go by ON DELETE CASCADE; queued work for it is
 	 * dropped (a runner holding a lease finds the asset gone and cleans up). */
@@ -1087,6 +1116,8 @@ int space_images_patch(struct req *rq)
 
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
+	if ((st = asset_spaces_lock(rq, c, &s, 1)))
+		return txn_abort(rq, st);
 	for (size_t i = 0; i < n; i++) {
 		struct db_rows *r =
 		    db_query(db, rq->arena, sql[SQL_ASSET_EXISTS_LOCK], "iis", c, s, ids[i]);

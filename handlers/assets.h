@@ -116,6 +116,13 @@ bool asset_plan_has_origin(const struct asset_plan *p);
  * 0, or the status it answered (507 storage policy, database errors); the
  * caller then rolls back. */
 #include <stdbool.h>
+/* Locks the rows of spaces[0..n) of customer c (in the current
+ * transaction, in ascending order, each once): every transaction that
+ * writes assets takes the locks of their spaces first, so that two writers
+ * in a space queue instead of deadlocking (an INSERT's foreign-key check
+ * takes the space row shared, image_count then wants it exclusive, and the
+ * asset key's gap locks cross). 0, or the status answered. */
+int asset_spaces_lock(struct req *rq, int c, const int *spaces, size_t n);
 int asset_plan_apply(struct req *rq, const struct asset_plan *p, long long batch_id,
 		     bool *created);
 

@@ -238,6 +238,13 @@ static int batch_submit(struct req *rq, bool priority)
 		return req_db_fail(rq, "submitting the batch");
 	}
 	long long batch = (long long)db_insert_id(db);
+	int *spaces = arena_alloc(rq->arena, (n + 1) * sizeof *spaces);
+	for (size_t i = 0; i < n; i++)
+		spaces[i] = m[i].space;
+	if ((st = asset_spaces_lock(rq, c, spaces, n))) {
+		db_rollback(db);
+		return st;
+	}
 	for (size_t i = 0; i < n; i++) {
 		bool created;
 		rq->fail_context = arena_printf(rq->arena, "member %zu ('%s')", i, m[i].id);

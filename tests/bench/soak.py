@@ -459,6 +459,12 @@ def main():
     print(text)
     with open(a.report, "w") as f:
         f.write(text + "\n")
+    # every sample, for a closer look: t, role, pid, RSS KiB, descriptors
+    with open(a.report[:-4] + "-samples.csv" if a.report.endswith(".txt") else a.report + ".csv", "w") as f:
+        f.write("t,role,pid,rss_kib,fds\n")
+        for t, snap in samples:
+            for pid, (role, rss, fds) in sorted(snap.items()):
+                f.write("%.0f,%s,%d,%d,%d\n" % (t, role, pid, rss, fds))
     sys.exit(1 if fail else 0)
 
 

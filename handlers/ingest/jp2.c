@@ -70,7 +70,8 @@ struct dec {
 	int role[4];      /* component of each colour channel */
 	int alpha;        /* component of the alpha channel, or -1 */
 	int reduce;
-	long ox, oy; /* the image's origin on the reduced grid */
+	int dx0, dy0; /* the first channel's subsampling: its samples are the pixels */
+	long ox, oy;  /* the image's origin on the reduced grid */
 	Image *img;
 	char opj_error[160];
 };
@@ -368,9 +369,8 @@ static bool assign_roles(struct dec *d, const opj_image_t *im)
 			     k->prec);
 			return false;
 		}
-		if (k->dx < 1 || k->dy < 1 || (i == 0 && (k->dx != 1 || k->dy != 1))) {
-			fail(d, true, "JPEG 2000 whose first channel is subsampled (%ux%u)", k->dx,
-			     k->dy);
+		if (k->dx < 1 || k->dy < 1) {
+			fail(d, true, "JPEG 2000 component subsampled %ux%u", k->dx, k->dy);
 			return false;
 		}
 	}
@@ -387,6 +387,13 @@ static long ceil_div(long a, long b)
 static long ceil_pow2(long a, int r)
 {
 	return (a + (1L << r) - 1) >> r;
+}
+
+/* Reference-grid coordinate v on the grid of a component subsampled by dx,
+ * at resolution reduce (OpenJPEG's own arithmetic). */
+static long grid(long v, int dx, int reduce)
+{
+	return ceil_pow2(ceil_div(v, dx), reduce);
 }
 
 static inline int sample_at(const struct plane *p, long i)
@@ -451,11 +458,11 @@ static bool put_region(struct dec *d, struct plane *pl, long X, long Y, long w, 
 		}
 		/* output pixel -> the sample that covers it (subsampled: repeated) */
 		for (long x = 0; x < w; x++) {
-			long s = (X + d->ox + x) / p->dx - p->x0;
+			long s = (X + d->ox + x) * d->dx0 / p->dx - p->x0;
 			p->xmap[x] = (int)(s < 0 ? 0 : s >= p->w ? p->w - 1 : s);
 		}
 		for (long y = 0; y < h; y++) {
-			long s = (Y + d->oy + y) / p->dy - p->y0;
+			long s = (Y + d->oy + y) * d->dy0 / p->dy - p->y0;
 			p->ymap[y] = (int)(s < 0 ? 0 : s >= p->h ? p->h - 1 : s);
 		}
 	}
@@ -530,17 +537,17 @@ static bool put_decoded(struct dec *d, const opj_image_t *im, Quantum **luts,
 		p->prec = (int)k->prec;
 		p->dx = (int)k->dx;
 		p->dy = (int)k->dy;
-		p->x0 = ceil_pow2(ceil_div(x0, k->dx), d->reduce);
-		p->y0 = ceil_pow2(ceil_div(y0, k->dy), d->reduce);
-		p->w = ceil_pow2(ceil_div(x1, k->dx), d->reduce) - p->x0;
-		p->h = ceil_pow2(ceil_div(y1, k->dy), d->reduce) - p->y0;
+		p->x0 = grid(x0, (int)k->dx, d->reduce);
+		p->y0 = grid(y0, (int)k->dy, d->reduce);
+		p->w = grid(x1, (int)k->dx, d->reduce) - p->x0;
+		p->h = grid(y1, (int)k->dy, d->reduce) - p->y0;
 		p->lut = luts[c];
 		if (p->w < 1 || p->h < 1 || p->w * p->h > len[c]) {
 			fail(d, true, "JPEG 2000 tile of an unexpected size");
 			return false;
 		}
 	}
-	/* the first channel is never subsampled: its grid is the image's */
+	/* the first channel's grid is the image's */
 	bool ok = put_region(d, pl, pl[0].x0 - d->ox, pl[0].y0 - d->oy, pl[0].w, pl[0].h);
 	planes_free(pl, n);
 	return ok;
@@ -598,10 +605,10 @@ static bool decode_tiles(struct dec *d, opj_codec_t *codec, opj_stream_t *st, op
 			const opj_image_comp_t *k = &im->comps[c];
 			int b = (int)((k->prec + 7) / 8);
 			b = b == 3 ? 4 : b < 1 ? 1 : b;
-			long w = ceil_pow2(ceil_div(tx1, k->dx), d->reduce) -
-				 ceil_pow2(ceil_div(tx0, k->dx), d->reduce);
-			long h = ceil_pow2(ceil_div(ty1, k->dy), d->reduce) -
-				 ceil_pow2(ceil_div(ty0, k->dy), d->reduce);
+			long w =
+				grid(tx1, (int)k->dx, d->reduce) - grid(tx0, (int)k->dx, d->reduce);
+			long h =
+				grid(ty1, (int)k->dy, d->reduce) - grid(ty0, (int)k->dy, d->reduce);
 			size_t n = (size_t)(w > 0 ? w : 0) * (size_t)(h > 0 ? h : 0);
 			if (at + n * (size_t)b > size) {
 				fail(d, true, "JPEG 2000 tile %u is shorter than its size", index);
@@ -710,8 +717,13 @@ Image *jp2_read(const char *path, const struct jp2_opts *o, struct jp2_result *r
 	}
 
 	/* Size, levels and tiles, all from the headers: nothing is decoded yet. */
-	long W = (long)im->x1 - (long)im->x0, H = (long)im->y1 - (long)im->y0;
-	if (im->x1 <= im->x0 || im->y1 <= im->y0 || W > MAX_SIDE || H > MAX_SIDE) {
+	if (!assign_roles(&d, im))
+		goto out;
+	d.dx0 = (int)im->comps[d.role[0]].dx;
+	d.dy0 = (int)im->comps[d.role[0]].dy;
+	long W = grid(im->x1, d.dx0, 0) - grid(im->x0, d.dx0, 0);
+	long H = grid(im->y1, d.dy0, 0) - grid(im->y0, d.dy0, 0);
+	if (W < 1 || H < 1 || W > MAX_SIDE || H > MAX_SIDE) {
 		fail(&d, true, "the image has no usable size (%ldx%ld)", W, H);
 		goto out;
 	}
@@ -722,8 +734,6 @@ Image *jp2_read(const char *path, const struct jp2_opts *o, struct jp2_result *r
 		     (long long)W * H, o->max_pixels);
 		goto out;
 	}
-	if (!assign_roles(&d, im))
-		goto out;
 	opj_codestream_info_v2_t *ci = opj_get_cstr_info(codec);
 	if (!ci || !ci->m_default_tile_info.tccp_info) {
 		if (ci)
@@ -743,15 +753,14 @@ Image *jp2_read(const char *path, const struct jp2_opts *o, struct jp2_result *r
 	r->levels = (int)levels;
 
 	/* The smallest level that still covers min_w × min_h. */
-	while ((OPJ_UINT32)d.reduce + 1 < levels &&
-	       ceil_pow2(im->x1, d.reduce + 1) - ceil_pow2(im->x0, d.reduce + 1) >= o->min_w &&
-	       ceil_pow2(im->y1, d.reduce + 1) - ceil_pow2(im->y0, d.reduce + 1) >= o->min_h &&
-	       (o->min_w > 0 || o->min_h > 0))
+	while ((OPJ_UINT32)d.reduce + 1 < levels && (o->min_w > 0 || o->min_h > 0) &&
+	       grid(im->x1, d.dx0, d.reduce + 1) - grid(im->x0, d.dx0, d.reduce + 1) >= o->min_w &&
+	       grid(im->y1, d.dy0, d.reduce + 1) - grid(im->y0, d.dy0, d.reduce + 1) >= o->min_h)
 		d.reduce++;
 	r->reduce = d.reduce;
-	d.ox = ceil_pow2(im->x0, d.reduce);
-	d.oy = ceil_pow2(im->y0, d.reduce);
-	long rw = ceil_pow2(im->x1, d.reduce) - d.ox, rh = ceil_pow2(im->y1, d.reduce) - d.oy;
+	d.ox = grid(im->x0, d.dx0, d.reduce);
+	d.oy = grid(im->y0, d.dy0, d.reduce);
+	long rw = grid(im->x1, d.dx0, d.reduce) - d.ox, rh = grid(im->y1, d.dy0, d.reduce) - d.oy;
 
 	if (!(img = AllocateImage(NULL))) {
 		fail(&d, false, "out of memory for an image");

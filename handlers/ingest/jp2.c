@@ -466,6 +466,11 @@ static bool put_region(struct dec *d, struct plane *pl, long X, long Y, long w, 
 			p->ymap[y] = (int)(s < 0 ? 0 : s >= p->h ? p->h - 1 : s);
 		}
 	}
+	/* 8-bit unsigned RGB or grey without alpha or subsampling: no lookups */
+	bool plain8 = (d->model == MODEL_RGB || d->model == MODEL_GREY) && d->alpha < 0;
+	for (int i = 0; i < n; i++)
+		plain8 = plain8 && pl[i].bytes == 1 && pl[i].prec == 8 && !pl[i].sgnd &&
+			 pl[i].dx == d->dx0 && pl[i].dy == d->dy0;
 	for (long y = 0; y < h; y++) {
 		PixelPacket *q = SetImagePixels(d->img, X, Y + y, (unsigned long)w, 1);
 		if (!q) {
@@ -476,7 +481,20 @@ static bool put_region(struct dec *d, struct plane *pl, long X, long Y, long w, 
 		long row[5];
 		for (int i = 0; i < n; i++)
 			row[i] = (long)pl[i].ymap[y] * pl[i].w;
-		for (long x = 0; x < w; x++, q++) {
+		if (plain8) { /* the common case: 8-bit RGB or grey, one sample a pixel */
+			const unsigned char *a = pl[0].data + row[0] + pl[0].xmap[0];
+			const unsigned char *b = pl[n > 2 ? 1 : 0].data + row[n > 2 ? 1 : 0] +
+						 pl[n > 2 ? 1 : 0].xmap[0];
+			const unsigned char *c = pl[n > 2 ? 2 : 0].data + row[n > 2 ? 2 : 0] +
+						 pl[n > 2 ? 2 : 0].xmap[0];
+			for (long x = 0; x < w; x++, q++) {
+				q->red = (Quantum)(a[x] * 257);
+				q->green = (Quantum)(b[x] * 257);
+				q->blue = (Quantum)(c[x] * 257);
+				q->opacity = OpaqueOpacity;
+			}
+		}
+		for (long x = 0; x < w && !plain8; x++, q++) {
 			int v[5];
 			for (int i = 0; i < n; i++)
 				v[i] = sample_at(&pl[i], row[i] + pl[i].xmap[x]);

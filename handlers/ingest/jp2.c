@@ -111,11 +111,14 @@ static void opj_quiet(const char *msg, void *data)
 	(void)data;
 }
 
-/* A failure inside OpenJPEG: its own first error message when it gave one. */
+/* A failure inside OpenJPEG: its own first error message when it gave one.
+ * Past the headers, that is a codestream cut short or damaged. */
 static void fail_opj(struct dec *d, const char *what)
 {
-	const char *m = d->opj_error[0] ? d->opj_error : "the codestream is corrupt or truncated";
-	fail(d, strstr(m, "memory") == NULL, "JPEG 2000 %s: %s", what, m);
+	const char *m = d->opj_error[0] ? d->opj_error : "no detail";
+	bool decoding = strcmp(what, "header") != 0 && strcmp(what, "decoder setup") != 0;
+	fail(d, strstr(m, "memory") == NULL, "JPEG 2000 %s%s: %s",
+	     decoding ? "codestream truncated or corrupt, at the " : "", what, m);
 }
 
 /* --- the JP2 header boxes --- */

@@ -225,9 +225,9 @@ def j2k_with_size(tmp, w, h):
 def test_truncated_corrupt_and_oversized_jpeg2000_end_in_a_readable_error(fmt, origin, tmp_path):
     good = opj(str(tmp_path), pattern(800, 600), "t.jp2", "-n", "4", "-t", "256,256")
     cases = [
-        ("jp2-truncated", good[: len(good) * 2 // 3], "JPEG 2000"),
-        ("jp2-truncated-header", good[:300], "JPEG 2000"),
-        ("jp2-corrupt", good[:400] + bytes(b ^ 0x5A for b in good[400:]), "JPEG 2000"),
+        ("jp2-truncated", good[: len(good) * 2 // 3], "JPEG 2000 codestream truncated"),
+        ("jp2-truncated-early", good[:300], "JPEG 2000 codestream truncated"),
+        ("jp2-corrupt", good[:400] + bytes(b ^ 0x5A for b in good[400:]), "or corrupt"),
         ("j2k-huge", j2k_with_size(str(tmp_path), 60000, 60000), "over the limit"),
     ]
     for aid, data, mention in cases:

@@ -48,7 +48,9 @@
 #include <magick/api.h>
 
 #include "arena.h"
+#include "colour.h"
 #include "derive.h"
+#include "jp2.h"
 #include "iiif/thumb_alias.h"
 #include "json.h"
 #include "str.h"
@@ -345,10 +347,37 @@ static void gm_one_thread(void)
 	(void)SetMagickResourceLimit(ThreadsResource, 1);
 }
 
+/* --- formats: JPEG 2000 (jp2.h) --- */
+
+static bool is_jp2(const struct job *j)
+{
+	return strcmp(j->magick, "JP2") == 0 || strcmp(j->magick, "J2K") == 0;
+}
+
+/* A JPEG 2000 original through OpenJPEG; a size hint "WxH" decodes the
+ * smallest resolution level that covers it. */
+static Image *read_jp2(struct job *j, bool ping, const char *size_hint, const char *what)
+{
+	struct jp2_opts jo = {.ping = ping,
+			      .threads = size_hint && j->o->tiles ? 1 : j->o->threads,
+			      .max_pixels = j->o->max_pixels};
+	if (size_hint && sscanf(size_hint, "%dx%d", &jo.min_w, &jo.min_h) != 2)
+		jo.min_w = jo.min_h = 0;
+	struct jp2_result jr;
+	Image *img = jp2_read(j->src_path, &jo, &jr);
+	if (!img)
+		job_fail(j, jr.bad_input, "%s: %s", what, jr.error);
+	return img;
+}
+
+/* --- end of formats --- */
+
 /* Reads (or pings) the original with the sniffed decoder, first frame only,
  * an optional size hint; NULL after latching the error. */
 static Image *read_original(struct job *j, bool ping, const char *size_hint, const char *what)
 {
+	if (is_jp2(j)) /* Debian's GraphicsMagick has no JPEG 2000 coder */
+		return read_jp2(j, ping, size_hint, what);
 	FILE *fp = fopen(j->src_path, "rb");
 	if (!fp) {
 		job_fail(j, false, "cannot open the original: %s", ERRNO_STR(errno));
@@ -407,9 +436,15 @@ static bool flatten_white(Image *img)
 	return true;
 }
 
-/* RGB (CMYK and the rest converted), opaque. */
+/* sRGB (colour.h: from an embedded ICC profile), RGB (CMYK and the rest
+ * converted), opaque. */
 static bool normalise(struct job *j, Image *img, const char *what)
 {
+	char err[160];
+	if (colour_to_srgb(img, j->o->threads, err, sizeof err, NULL, 0) < 0) {
+		job_fail(j, false, "%s: %s", what, err);
+		return false;
+	}
 	if ((!IsRGBColorspace(img->colorspace) && !TransformColorspace(img, RGBColorspace)) ||
 	    !flatten_white(img)) {
 		gm_fail(j, what, &img->exception);
@@ -596,8 +631,10 @@ static bool thumbs_from_file(struct job *j)
 	int tw = j->orient >= 5 ? big->h : big->w; /* the hint is in file orientation */
 	int th = j->orient >= 5 ? big->w : big->h;
 	char hint[48], *size = NULL;
-	/* GraphicsMagick divides by the truncated ratio: ask only when it is >= 2 */
-	if (strcmp(j->magick, "JPEG") == 0 && 2LL * tw <= j->fw && 2LL * th <= j->fh) {
+	/* GraphicsMagick divides by the truncated ratio: ask only when it is
+	 * >= 2; JPEG 2000 chooses its resolution level itself */
+	if ((strcmp(j->magick, "JPEG") == 0 && 2LL * tw <= j->fw && 2LL * th <= j->fh) ||
+	    is_jp2(j)) {
 		xsnprintf(hint, sizeof hint, "%dx%d", tw, th);
 		size = hint;
 	}
@@ -619,9 +656,12 @@ static bool thumbs_from_file(struct job *j)
 		img = o;
 		img->orientation = TopLeftOrientation;
 	}
-	(void)StripImage(img); /* no EXIF to rotate it twice, no stale profiles */
-	if (normalise(j, img, "converting a thumbnail"))
+	/* the ICC profile is used (normalise), then nothing is kept: no EXIF to
+	 * rotate it twice, no stale profiles */
+	if (normalise(j, img, "converting a thumbnail")) {
+		(void)StripImage(img);
 		ok = write_thumbs(j, img);
+	}
 	TRACE(j, "thumbnails written");
 out:
 	DestroyImage(img);
@@ -1152,11 +1192,13 @@ static bool probe(struct job *j)
 		job_fail(j, true, "the original is empty (0 bytes)");
 		return false;
 	}
-	j->magick = sniff(head, (size_t)n);
+	j->magick = jp2_sniff(head, (size_t)n);
+	if (!j->magick)
+		j->magick = sniff(head, (size_t)n);
 	if (!j->magick) {
 		job_fail(j, true,
 			 "not an image in a supported format "
-			 "(JPEG, PNG, TIFF, GIF, WebP, BMP)");
+			 "(JPEG, JPEG 2000, PNG, TIFF, GIF, WebP, BMP)");
 		return false;
 	}
 
@@ -1208,9 +1250,11 @@ static enum thumb_source thumbs_source(const struct job *j)
 {
 	if (!j->o->thumbs)
 		return THUMBS_NONE;
-	if (!j->o->tiles || strcmp(j->magick, "JPEG") == 0)
-		return THUMBS_FILE_EARLY;
 	const struct thumb *big = &j->thumbs[0];
+	/* JPEG 2000: a reduced resolution level, when one covers the thumbnails */
+	bool jp2_reduced = is_jp2(j) && 2LL * big->w <= j->W && 2LL * big->h <= j->H;
+	if (!j->o->tiles || strcmp(j->magick, "JPEG") == 0 || jp2_reduced)
+		return THUMBS_FILE_EARLY;
 	if (j->nlevels > 1 && j->lv[1].w >= big->w && j->lv[1].h >= big->h)
 		return THUMBS_LEVEL;
 	return THUMBS_FILE_LATE;

@@ -31,9 +31,12 @@
  * displayed W×H (rounded to the nearest pixel), never larger than the image
  * unless the size starts with "^", and stored once per longest edge.
  *
- * W×H is after EXIF orientation; CMYK and other colorspaces become RGB, alpha
+ * W×H is after EXIF orientation; pixels with an embedded ICC profile are
+ * converted to sRGB (colour.h), CMYK and other colorspaces become RGB, alpha
  * is flattened onto white, 16-bit samples become 8-bit, and only the first
- * frame of a multi-frame file is used.
+ * frame of a multi-frame file is used. JPEG 2000 originals are decoded with
+ * OpenJPEG (jp2.h); like a JPEG's, their thumbnails come from a reduced read
+ * (a lower resolution level of the codestream).
  */
 #ifndef DLCS_DERIVE_H
 #define DLCS_DERIVE_H

@@ -16,7 +16,7 @@
 #include <jpeglib.h>
 
 #include "arena.h"
-#include "jpeg_io.h"
+#include "iiif/jpeg_io.h"
 #include "str.h"
 #include "banned.h"
 

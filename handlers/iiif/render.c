@@ -10,9 +10,9 @@
 #include <magick/api.h>
 
 #include "arena.h"
-#include "jpeg_io.h"
-#include "pixels.h"
-#include "render.h"
+#include "iiif/jpeg_io.h"
+#include "iiif/pixels.h"
+#include "iiif/render.h"
 #include "str.h"
 #include "banned.h"
 

@@ -48,8 +48,8 @@
 #include <magick/api.h>
 
 #include "arena.h"
-#include "derive.h"
-#include "iiif/thumb_alias.h"
+#include "ingest/derive.h"
+#include "asset/thumb_alias.h"
 #include "json.h"
 #include "str.h"
 #include "banned.h"

@@ -21,8 +21,8 @@
 #include "config.h"
 #include "db.h"
 #include "json.h"
-#include "origin.h"
-#include "origin_guard.h"
+#include "ingest/origin.h"
+#include "ingest/origin_guard.h"
 #include "str.h"
 #include "banned.h"
 

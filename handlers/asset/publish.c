@@ -2,13 +2,13 @@
 #include <sys/stat.h>
 
 #include "arena.h"
-#include "channels.h"
+#include "api/channels.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
-#include "publish.h"
-#include "store.h"
+#include "asset/publish.h"
+#include "asset/store.h"
 #include "str.h"
 #include "banned.h"
 

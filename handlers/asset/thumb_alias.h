@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 
-#include "info.h"
+#include "asset/stored.h"
 
 struct arena;
 

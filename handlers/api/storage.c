@@ -3,9 +3,9 @@
  * (customer_storage, spaces.image_count), so no request scans assets. */
 #include "app.h"
 #include "arena.h"
-#include "common.h"
+#include "api/common.h"
 #include "db.h"
-#include "handlers.h"
+#include "api/handlers.h"
 #include "ids.h"
 #include "json.h"
 #include "req.h"

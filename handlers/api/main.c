@@ -11,10 +11,10 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "keys.h"
+#include "api/keys.h"
 #include "log.h"
 #include "respcache.h"
-#include "routes.h"
+#include "api/routes.h"
 #include "supervise.h"
 #include "banned.h"
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "channel_rules.h"
+#include "asset/channel_rules.h"
 #include "banned.h"
 
 static const char *const channel_names[CH__MAX] = {

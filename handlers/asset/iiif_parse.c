@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iiif_parse.h"
+#include "asset/iiif_parse.h"
 #include "str.h"
 #include "banned.h"
 

@@ -8,9 +8,9 @@
 
 #include "app.h"
 #include "arena.h"
-#include "common.h"
+#include "api/common.h"
 #include "db.h"
-#include "handlers.h"
+#include "api/handlers.h"
 #include "ids.h"
 #include "ingest/origin.h"
 #include "input.h"

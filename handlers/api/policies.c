@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "app.h"
-#include "common.h"
+#include "api/common.h"
 #include "db.h"
-#include "handlers.h"
+#include "api/handlers.h"
 #include "json.h"
 #include "page.h"
 #include "req.h"

@@ -20,18 +20,18 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "channels.h"
+#include "api/channels.h"
 #include "config.h"
 #include "db.h"
-#include "derive.h"
+#include "ingest/derive.h"
 #include "json.h"
 #include "log.h"
-#include "origin.h"
-#include "publish.h"
-#include "store.h"
+#include "ingest/origin.h"
+#include "asset/publish.h"
+#include "asset/store.h"
 #include "str.h"
 #include "supervise.h"
-#include "work.h"
+#include "asset/work.h"
 #include "banned.h"
 
 /* Process state: the signal flag is the only thing a handler may touch. */

@@ -2,14 +2,14 @@
 
 #include "app.h"
 #include "arena.h"
-#include "common.h"
+#include "api/common.h"
 #include "db.h"
-#include "handlers.h"
+#include "api/handlers.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"
 #include "req.h"
-#include "spaces.h"
+#include "api/spaces.h"
 #include "str.h"
 #include "banned.h"
 

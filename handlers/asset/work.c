@@ -2,7 +2,7 @@
 
 #include "arena.h"
 #include "db.h"
-#include "work.h"
+#include "asset/work.h"
 #include "banned.h"
 
 enum {

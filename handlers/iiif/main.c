@@ -14,7 +14,7 @@
 #include "db.h"
 #include "ingest/derive.h"
 #include "log.h"
-#include "routes_image.h"
+#include "iiif/routes_image.h"
 #include "supervise.h"
 #include "banned.h"
 

@@ -1,7 +1,7 @@
 #include <string.h>
 
 #include "app.h"
-#include "common.h"
+#include "api/common.h"
 #include "db.h"
 #include "input.h"
 #include "json.h"

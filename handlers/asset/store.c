@@ -11,7 +11,7 @@
 
 #include "arena.h"
 #include "ids.h"
-#include "store.h"
+#include "asset/store.h"
 #include "str.h"
 #include "banned.h"
 

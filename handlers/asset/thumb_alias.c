@@ -10,10 +10,10 @@
 
 #include "arena.h"
 #include "ids.h"
-#include "iiif_parse.h"
-#include "info.h"
+#include "asset/iiif_parse.h"
+#include "asset/stored.h"
 #include "str.h"
-#include "thumb_alias.h"
+#include "asset/thumb_alias.h"
 #include "banned.h"
 
 /* What delivery.c's img_image sends for /iiif-img/[v2/]…/full/{size}/0/default.jpg

@@ -561,24 +561,6 @@ static int path_id_check(struct req *rq, const char *id)
 	return 0;
 }
 
-/* A failed step inside a transaction: the database's error, rolled back. */
-static int txn_fail(struct req *rq, const char *what)
-{
-	int st = req_db_fail(rq, what);
-	if (db_in_txn(rq->app->db))
-		db_rollback(rq->app->db);
-	return st;
-}
-
-/* A refusal inside a transaction: the status already answered, rolled back. */
-static int txn_abort(struct req *rq, int st)
-{
-	if (db_in_txn(rq->app->db))
-		db_rollback(rq->app->db);
-	return st;
-}
-
-/* Writes the stored asset as the response body with status st. */
 static int respond_asset(struct req *rq, int c, int s, const char *id, int st)
 {
 	struct db_rows *r = asset_fetch(rq, c, s, id);

@@ -1,10 +1,13 @@
-/* Delivery channels of assets: validation of what a client sends, defaults
- * by mediaType (space level first, then customer level, longest pattern
- * first), and the family they imply. */
+/* Delivery channels of assets in the API: validation of what a client
+ * sends, defaults by mediaType (space level first, then customer level,
+ * longest pattern first), the family they imply, and the output. The pure
+ * rules (and channels_has) are asset/channel_rules.h's. */
 #ifndef DLCS_CHANNELS_H
 #define DLCS_CHANNELS_H
 
 #include <yajl/yajl_tree.h>
+
+#include "asset/channel_rules.h"
 
 struct db;
 struct req;
@@ -20,14 +23,6 @@ struct req;
 int channels_resolve(struct req *rq, int customer, int space, const char *media_type,
 		     yajl_val input, const char **out_json, char *family);
 
-/* Gives a new customer its own copies of the non-system policies
- * (thumbs/default, iiif-av/default-audio, iiif-av/default-video) and the
- * seeded defaults ("image/" + '*' -> iiif-img/default + thumbs/default,
- * audio -> iiif-av/default-audio, video -> iiif-av/default-video,
- * application -> file/none). Runs inside the caller's transaction;
- * returns DB_OK or the db error. */
-int channels_seed_customer(struct db *db, int customer);
-
 /* Writes the "deliveryChannels" output array for stored JSON text:
  * [{"@type":"vocab:DeliveryChannel","channel","policy"}], where a
  * customer-owned policy is written as its URL
@@ -36,8 +31,15 @@ int channels_seed_customer(struct db *db, int customer);
 struct jw;
 void channels_write(struct jw *w, struct req *rq, int customer, const char *stored_json);
 
-/* True when the stored channels include `channel` ("iiif-img", "thumbs", ...). */
-#include <stdbool.h>
-bool channels_has(const char *stored_json, const char *channel);
+/* For the policy and default resources (channel_policies.c,
+ * default_channels.c): a policy's URL, how an asset or a default shows it
+ * (customer-owned policies by URL, system policies by bare name), and 0 when
+ * customer c may name policy `name` of channel ch (its own or a system one),
+ * else the 400 naming `field` or the database error (runs no transaction of
+ * its own, so it is safe inside the caller's). */
+const char *channel_policy_url(struct req *rq, int c, enum channel ch, const char *name);
+const char *channel_policy_ref(struct req *rq, int c, enum channel ch, const char *name);
+int channel_policy_require(struct req *rq, int c, enum channel ch, const char *name,
+			   const char *field);
 
 #endif

@@ -36,6 +36,19 @@ int space_require(struct req *rq, int c, int s)
 	return 0;
 }
 
+int txn_fail(struct req *rq, const char *what)
+{
+	int st = req_db_fail(rq, what);
+	db_rollback(rq->app->db); /* nothing when no transaction is open */
+	return st;
+}
+
+int txn_abort(struct req *rq, int st)
+{
+	db_rollback(rq->app->db);
+	return st;
+}
+
 void resource_begin(struct jw *w, const char *id, const char *type)
 {
 	jw_obj(w);

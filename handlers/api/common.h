@@ -15,6 +15,13 @@ int customer_require(struct req *rq, int c);
 /* 0 when space s of customer c exists, else the 404 (or 503) it answered. */
 int space_require(struct req *rq, int c, int s);
 
+/* A failed step inside a transaction: the database's error (req_db_fail
+ * naming `what`), after rolling the transaction back. */
+int txn_fail(struct req *rq, const char *what);
+/* A refusal inside a transaction: the status st already answered, after
+ * rolling the transaction back. */
+int txn_abort(struct req *rq, int st);
+
 /* Starts a resource object: {"@context":DLCS_CONTEXT,"@id":id,"@type":type, */
 void resource_begin(struct jw *w, const char *id, const char *type);
 

@@ -5,7 +5,7 @@
 #include "api/channels.h"
 #include "api/common.h"
 #include "config.h"
-#include "api/customers.h"
+#include "asset/customer.h"
 #include "db.h"
 #include "api/handlers.h"
 #include "ids.h"
@@ -22,8 +22,6 @@ enum {
 	SQL_CUSTOMER_GET,
 	SQL_CUSTOMERS_COUNT,
 	SQL_CUSTOMERS_LIST,
-	SQL_CUSTOMER_NEXT_ID,
-	SQL_CUSTOMER_INSERT,
 	SQL_CUSTOMER_SET_DISPLAY,
 	SQL_CUSTOMER_NAME_TAKEN,
 	SQL__MAX
@@ -35,22 +33,30 @@ enum { COL_ID, COL_NAME, COL_DISPLAY, COL_CREATED, COL_ADMIN };
 static const char *const SQL[SQL__MAX] = {
 	[SQL_CUSTOMER_GET] = "SELECT " CUSTOMER_COLS " FROM customers WHERE id = ?",
 	[SQL_CUSTOMERS_COUNT] = "SELECT COUNT(*) FROM customers",
-	[SQL_CUSTOMERS_LIST] = "SELECT " CUSTOMER_COLS " FROM customers ORDER BY id LIMIT ? OFFSET ?",
-	/* Customers are created rarely; locking the index end keeps ids unique
-	 * under concurrent creation. */
-	[SQL_CUSTOMER_NEXT_ID] = "SELECT COALESCE(MAX(id), 0) + 1 FROM customers FOR UPDATE",
-	[SQL_CUSTOMER_INSERT] = "INSERT INTO customers (id, name, display_name, created, is_admin)"
-				" VALUES (?, ?, ?, UTC_TIMESTAMP(6), ?)",
+	[SQL_CUSTOMERS_LIST] =
+		"SELECT " CUSTOMER_COLS " FROM customers ORDER BY id LIMIT ? OFFSET ?",
 	[SQL_CUSTOMER_SET_DISPLAY] = "UPDATE customers SET display_name = ? WHERE id = ?",
 	[SQL_CUSTOMER_NAME_TAKEN] = "SELECT 1 FROM customers WHERE name = ?",
 };
 
 /* Links of the Customer resource, each "{@id}/{name}". */
 static const char *const CUSTOMER_LINKS[] = {
-	"spaces",	   "allImages",		"queue",      "storage",	"keys",
-	"namedQueries",	   "originStrategies",	"deliveryChannelPolicies",	"defaultDeliveryChannels",
-	"customHeaders",   "authServices",	"roleProviders",		"roles",
-	"portalUsers",	   "iiif",		NULL,
+	"spaces",
+	"allImages",
+	"queue",
+	"storage",
+	"keys",
+	"namedQueries",
+	"originStrategies",
+	"deliveryChannelPolicies",
+	"defaultDeliveryChannels",
+	"customHeaders",
+	"authServices",
+	"roleProviders",
+	"roles",
+	"portalUsers",
+	"iiif",
+	NULL,
 };
 
 static void customer_write(struct jw *w, struct req *rq, const struct db_rows *r, size_t i)
@@ -65,25 +71,6 @@ static void customer_write(struct jw *w, struct req *rq, const struct db_rows *r
 	for (const char *const *l = CUSTOMER_LINKS; *l; l++)
 		jw_kstr(w, *l, arena_printf(rq->arena, "%s/%s", id, *l));
 	jw_obj_end(w);
-}
-
-int customer_insert(struct db *db, struct arena *a, int id, const char *name,
-		    const char *display_name, bool admin, int *out_id)
-{
-	if (id == 0) {
-		struct db_rows *r = db_query(db, a, SQL[SQL_CUSTOMER_NEXT_ID], "");
-		if (!r)
-			return db_last_err(db);
-		id = (int)db_int(r, 0, 0);
-	}
-	if (db_exec(db, SQL[SQL_CUSTOMER_INSERT], "issi", id, name, display_name, admin ? 1 : 0) <
-	    0)
-		return db_last_err(db);
-	int rc = channels_seed_customer(db, id);
-	if (rc != DB_OK)
-		return rc;
-	*out_id = id;
-	return DB_OK;
 }
 
 int customers_list(struct req *rq)
@@ -121,8 +108,9 @@ int customers_create(struct req *rq)
 	if (str_ieq(name, "admin"))
 		return req_fail(rq, 400, "'name' \"admin\" is reserved");
 	if (strspn(name, "0123456789") == strlen(name))
-		return req_fail(rq, 400, "'name' must not be all digits: delivery URLs take a "
-					 "customer's id or name in the same place");
+		return req_fail(rq, 400,
+				"'name' must not be all digits: delivery URLs take a "
+				"customer's id or name in the same place");
 	if (!has_display)
 		display = name;
 	if (strlen(display) == 0 || strlen(display) > 255)

@@ -15,27 +15,18 @@
 #include "ids.h"
 #include "json.h"
 #include "api/keys.h"
+#include "asset/api_key.h"
 #include "page.h"
 #include "req.h"
 #include "sha256.h"
 #include "str.h"
 #include "banned.h"
 
-enum {
-	SQL_KEY_LOOKUP,
-	SQL_KEY_INSERT,
-	SQL_KEYS_COUNT,
-	SQL_KEYS_LIST,
-	SQL_KEY_DELETE,
-	SQL_KEYS_OF_ADMIN,
-	SQL__MAX
-};
+enum { SQL_KEY_LOOKUP, SQL_KEYS_COUNT, SQL_KEYS_LIST, SQL_KEY_DELETE, SQL_KEYS_OF_ADMIN, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
 	[SQL_KEY_LOOKUP] = "SELECT k.customer_id, k.secret_hash, c.is_admin FROM api_keys k"
 			   " JOIN customers c ON c.id = k.customer_id WHERE k.api_key = ?",
-	[SQL_KEY_INSERT] = "INSERT INTO api_keys (api_key, customer_id, secret_hash, created)"
-			   " VALUES (?, ?, ?, UTC_TIMESTAMP(6))",
 	[SQL_KEYS_COUNT] = "SELECT COUNT(*) FROM api_keys WHERE customer_id = ?",
 	[SQL_KEYS_LIST] = "SELECT api_key FROM api_keys WHERE customer_id = ?"
 			  " ORDER BY created, api_key LIMIT ? OFFSET ?",
@@ -43,15 +34,6 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_KEYS_OF_ADMIN] = "SELECT c.is_admin, (SELECT COUNT(*) FROM api_keys k WHERE"
 			      " k.customer_id = c.id) FROM customers c WHERE c.id = ?",
 };
-
-static void secret_hash(const struct config *cfg, const char *key, const char *secret, char out[65])
-{
-	const char *salt = config_str(cfg, "api_key_salt", "dlcs");
-	size_t n = strlen(salt) + strlen(key) + strlen(secret) + 3;
-	char buf[n];
-	xsnprintf(buf, n, "%s:%s:%s", salt, key, secret);
-	sha256_hex(buf, n - 1, out);
-}
 
 /* Equal-time comparison so response timing says nothing about the hash. */
 static bool same_hash(const char *a, const char *b)
@@ -117,7 +99,7 @@ int keys_authenticate(struct req *rq, const char *key, const char *secret)
 	if (!uuid_valid(key) || strlen(secret) > 256)
 		return req_fail(rq, 401, "invalid credentials");
 	char want[65];
-	secret_hash(rq->app->cfg, key, secret, want);
+	key_secret_hash(rq->app->cfg, key, secret, want);
 	struct cache *cache = auth_cache(rq);
 	const char *hit = cache ? cache_get(cache, key) : NULL;
 	int customer, admin;
@@ -143,16 +125,6 @@ int keys_authenticate(struct req *rq, const char *key, const char *secret)
 			  (double)config_int(rq->app->cfg, "auth_cache_seconds", 60));
 	}
 	return 0;
-}
-
-int keys_issue(struct db *db, const struct config *cfg, int c, char key[37], char secret[65])
-{
-	uuid_make(key);
-	random_hex(secret, 32);
-	char hash[65];
-	secret_hash(cfg, key, secret, hash);
-	long long rc = db_exec(db, SQL[SQL_KEY_INSERT], "sis", key, c, hash);
-	return rc < 0 ? (int)rc : DB_OK;
 }
 
 static void key_write(struct jw *w, struct req *rq, const struct db_rows *r, size_t i)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "str.h"
 #include "asset/channel_rules.h"
 #include "banned.h"
 
@@ -248,4 +249,17 @@ char channels_family(unsigned mask, const char *media_type)
 	if (media_is(media_type, "audio") || media_is(media_type, "video"))
 		return 'T';
 	return 'F';
+}
+
+bool channels_has(const char *stored_json, const char *channel)
+{
+	int want = channel_parse(channel);
+	if (!stored_json || want < 0 || stored_json[0] != '[')
+		return false;
+	/* The stored text is always written by channels_resolve through the
+	 * JSON writer (compact, canonical names), so a search for the member
+	 * is exact and spares a parse per asset on every listing. */
+	char needle[64];
+	xsnprintf(needle, sizeof needle, "\"channel\":\"%s\"", channel_name(want));
+	return strstr(stored_json, needle) != NULL;
 }

@@ -1,7 +1,9 @@
 /* The pure rules of delivery channels: channel names, mediaType globs and
  * compatibility, policy names and policy data (thumbnail size parameters,
- * iiif-av presets), and the family a set of channels implies. No database,
- * no request: channels.c applies them, tests/unit/test_channels.c checks them. */
+ * iiif-av presets), the family a set of channels implies, and what an
+ * asset's stored channels hold. No database, no request: the API applies
+ * them (api/channels.c), the ingest and delivery read stored channels with
+ * them, tests/unit/test_channels.c checks them. */
 #ifndef DLCS_CHANNEL_RULES_H
 #define DLCS_CHANNEL_RULES_H
 
@@ -67,5 +69,10 @@ const char *policy_data_check(enum channel c, yajl_val data);
  * 'F'; iiif-img or thumbs 'I'; iiif-av 'T'; otherwise (none) from the
  * mediaType: image types 'I', audio and video types 'T', anything else 'F'. */
 char channels_family(unsigned mask, const char *media_type);
+
+/* True when an asset's stored channels (assets.delivery_channels, as
+ * api/channels.c's channels_resolve writes them) include `channel`
+ * ("iiif-img", "thumbs", "thumbnail", ...). */
+bool channels_has(const char *stored_json, const char *channel);
 
 #endif

@@ -2,7 +2,7 @@
 #include <sys/stat.h>
 
 #include "arena.h"
-#include "api/channels.h"
+#include "asset/channel_rules.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"

@@ -1,7 +1,7 @@
 /* Custom headers on dlcs-image's responses, from handlers/custom_headers.c
  * (which owns the table, its validation and its precedence). */
 #include "app.h"
-#include "api/custom_headers.h"
+#include "asset/custom_header_rules.h"
 #include "iiif/custom_headers_apply.h"
 #include "req.h"
 #include "banned.h"

@@ -17,7 +17,7 @@
 
 #include "app.h"
 #include "arena.h"
-#include "api/channels.h"
+#include "asset/channel_rules.h"
 #include "config.h"
 #include "iiif/custom_headers_apply.h"
 #include "db.h"
@@ -231,7 +231,7 @@ static bool file_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static const char *channel_name(enum need need)
+static const char *need_channel(enum need need)
 {
 	return need == NEED_TILES ? "iiif-img" : need == NEED_SIZES ? "thumbs" : "file";
 }
@@ -271,7 +271,7 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	as->restricted = !roles_empty(rq, as->roles) || as->max_unauthorised >= 0;
 	custom_headers_apply(rq, as->c, as->s, as->roles);
 
-	const char *channel = channel_name(need);
+	const char *channel = need_channel(need);
 	if (!channels_has(as->channels, channel))
 		return req_fail(rq, 404, "asset %d/%d/%s is not delivered on the %s channel", as->c,
 				as->s, as->id, channel);

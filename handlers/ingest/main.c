@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "api/channels.h"
+#include "asset/channel_rules.h"
 #include "config.h"
 #include "db.h"
 #include "ingest/derive.h"

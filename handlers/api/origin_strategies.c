@@ -12,7 +12,7 @@
 #include "db.h"
 #include "api/handlers.h"
 #include "ids.h"
-#include "ingest/origin.h"
+#include "asset/origin_rules.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"

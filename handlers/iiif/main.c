@@ -12,7 +12,7 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
-#include "ingest/derive.h"
+#include "asset/gm.h"
 #include "log.h"
 #include "iiif/routes_image.h"
 #include "supervise.h"
@@ -27,7 +27,7 @@ static int image_worker(const struct worker_env *env)
 	 * to one OpenMP thread (its team would only compete with the other
 	 * workers for the cores); the stack runs workers with OMP_NUM_THREADS=1
 	 * as well, which libgomp reads when it loads. */
-	derive_init(env->argv0, config_int(cfg, "image_memory_limit", 2LL << 30));
+	gm_init(env->argv0, config_int(cfg, "image_memory_limit", 2LL << 30));
 	if (mysql_library_init(0, NULL, NULL)) {
 		log_err("mysql_library_init failed");
 		return 1;

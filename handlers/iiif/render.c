@@ -10,6 +10,7 @@
 #include <magick/api.h>
 
 #include "arena.h"
+#include "asset/gm.h"
 #include "iiif/jpeg_io.h"
 #include "iiif/pixels.h"
 #include "iiif/render.h"
@@ -69,11 +70,6 @@ bool render_format_available(enum iiif_format f)
 	bool ok = mi && mi->encoder;
 	DestroyExceptionInfo(&exc);
 	return ok;
-}
-
-static const char *gm_reason(const ExceptionInfo *e)
-{
-	return e->reason && *e->reason ? e->reason : "unknown GraphicsMagick error";
 }
 
 /* Replaces *img by next (NULL: failure, *img is kept for the exit). */

@@ -23,6 +23,7 @@
 #include "asset/channel_rules.h"
 #include "config.h"
 #include "db.h"
+#include "asset/gm.h"
 #include "ingest/derive.h"
 #include "json.h"
 #include "log.h"
@@ -361,7 +362,7 @@ static int runner_worker(const struct worker_env *env)
 
 	mysql_library_init(0, NULL, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	derive_init(env->argv0, config_int(cfg, "image_memory_limit", 4LL << 30));
+	gm_init(env->argv0, config_int(cfg, "image_memory_limit", 4LL << 30));
 
 	char host[128];
 	if (gethostname(host, sizeof host) != 0)

@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include "arena.h"
+#include "asset/access.h"
 #include "asset/channel_rules.h"
 #include "config.h"
 #include "db.h"
@@ -25,22 +26,6 @@ static const char *const SQL[SQL__MAX] = {
 		" ORDER BY customer_id, space_id, id LIMIT 1000",
 };
 
-/* True for the stored roles text of an asset that has none. */
-static bool roles_empty(struct arena *a, const char *roles)
-{
-	if (!roles)
-		return true;
-	char err[64];
-	yajl_val v = json_parse(a, roles, strlen(roles), err, sizeof err);
-	return v && YAJL_IS_ARRAY(v) && v->u.array.len == 0;
-}
-
-static bool file_exists(struct arena *a, const char *dir, const char *name)
-{
-	struct stat st;
-	return stat(arena_printf(a, "%s/%s", dir, name), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 int asset_publish(struct db *db, struct arena *a, const char *root, int c, int s, const char *id)
 {
 	bool own = !db_in_txn(db);
@@ -53,12 +38,14 @@ int asset_publish(struct db *db, struct arena *a, const char *root, int c, int s
 	bool img = false, thumbs = false;
 	if (r && r->n) {
 		const char *error = db_str(r, 0, 3);
-		bool open = roles_empty(a, db_str(r, 0, 0)) && db_int(r, 0, 1) == -1 &&
+		bool open = asset_is_open(a, db_str(r, 0, 0), (int)db_int(r, 0, 1)) &&
 			    !(error && *error);
 		const char *channels = db_str(r, 0, 2);
 		const char *dir = store_asset_dir(a, root, c, s, id);
-		img = open && channels_has(channels, "iiif-img") && file_exists(a, dir, "info.txt");
-		thumbs = open && channels_has(channels, "thumbs") && file_exists(a, dir, "s.json");
+		img = open && channels_has(channels, "iiif-img") &&
+		      store_file_exists(a, dir, "info.txt");
+		thumbs = open && channels_has(channels, "thumbs") &&
+			 store_file_exists(a, dir, "s.json");
 	}
 	int rc = store_publish(a, root, c, s, id, img, thumbs);
 	if (rc != 0)

@@ -95,8 +95,8 @@ int store_remove(struct arena *a, const char *root, int c, int s, const char *id
 {
 	const char *dir = store_asset_dir(a, root, c, s, id);
 	/* Move it aside first so a reader never sees a half-deleted asset. */
-	const char *trash = arena_printf(a, "%s/.work/delete-%d-%d-%d-%s", root, (int)getpid(), c,
-					 s, id);
+	const char *trash =
+		arena_printf(a, "%s/.work/delete-%d-%d-%d-%s", root, (int)getpid(), c, s, id);
 	if (mkdirs(a, arena_printf(a, "%s/.work", root)) == 0 && rename(dir, trash) == 0)
 		return store_rm_rf(trash);
 	return store_rm_rf(dir);
@@ -214,4 +214,10 @@ int store_publish_name(struct arena *a, const char *root, int c, const char *nam
 					      name)) != 0)
 			rc = -1;
 	return rc;
+}
+
+bool store_file_exists(struct arena *a, const char *dir, const char *name)
+{
+	struct stat st;
+	return stat(arena_printf(a, "%s/%s", dir, name), &st) == 0 && S_ISREG(st.st_mode);
 }

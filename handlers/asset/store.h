@@ -26,6 +26,9 @@ int store_rm_rf(const char *path);
 /* Removes work directories "{prefix}{pid}-..." under {root}/.work/ whose
  * pid no longer runs on this host (left by a runner that was killed). */
 void store_clean_stale(struct arena *a, const char *root, const char *prefix);
+/* True when {dir}/{name} is a regular file (symlinks followed): one of an
+ * asset's files is in place. */
+bool store_file_exists(struct arena *a, const char *dir, const char *name);
 /* Total bytes of regular files under path, excluding `except_subdir` (NULL: none). */
 long long store_du(struct arena *a, const char *path, const char *except_subdir);
 

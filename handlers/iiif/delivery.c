@@ -17,6 +17,7 @@
 
 #include "app.h"
 #include "arena.h"
+#include "asset/access.h"
 #include "asset/channel_rules.h"
 #include "config.h"
 #include "iiif/custom_headers_apply.h"
@@ -214,23 +215,6 @@ static int customer_resolve(struct req *rq, const char *cpart, int *c)
 	return 0;
 }
 
-static bool roles_empty(struct req *rq, const char *roles)
-{
-	if (!roles || !*roles)
-		return true;
-	char err[64];
-	yajl_val v = json_parse(rq->arena, roles, strlen(roles), err, sizeof err);
-	if (!v)
-		return false; /* unreadable: treat as restricted */
-	return YAJL_IS_ARRAY(v) && v->u.array.len == 0;
-}
-
-static bool file_exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 static const char *need_channel(enum need need)
 {
 	return need == NEED_TILES ? "iiif-img" : need == NEED_SIZES ? "thumbs" : "file";
@@ -268,7 +252,7 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	as->ingesting = db_int(r, 0, AC_INGESTING) != 0;
 	as->finished = db_str(r, 0, AC_FINISHED);
 	const char *error = db_str(r, 0, AC_ERROR);
-	as->restricted = !roles_empty(rq, as->roles) || as->max_unauthorised >= 0;
+	as->restricted = !asset_is_open(rq->arena, as->roles, as->max_unauthorised);
 	custom_headers_apply(rq, as->c, as->s, as->roles);
 
 	const char *channel = need_channel(need);
@@ -281,7 +265,7 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	as->dir = store_asset_dir(rq->arena, storage_root(rq), as->c, as->s, as->id);
 	bool have;
 	if (need == NEED_ORIGINAL) {
-		have = file_exists(arena_printf(rq->arena, "%s/original", as->dir));
+		have = store_file_exists(rq->arena, as->dir, "original");
 	} else {
 		stored_load(rq->arena, as->dir, &as->st);
 		have = need == NEED_TILES ? as->st.has_tiles : as->st.has_sizes;
@@ -301,13 +285,10 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	return 0;
 }
 
+/* w×h: a whole image; <= 0: the whole service, or an original. */
 static bool access_allows(const struct delivery_asset *as, int w, int h)
 {
-	if (!as->restricted)
-		return true;
-	if (w <= 0 || h <= 0)
-		return false; /* the whole service, or an original */
-	return as->max_unauthorised >= 0 && (w > h ? w : h) <= as->max_unauthorised;
+	return asset_size_is_open(!as->restricted, as->max_unauthorised, w, h);
 }
 
 int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h)

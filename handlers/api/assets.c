@@ -26,6 +26,7 @@
 #include "page.h"
 #include "asset/publish.h"
 #include "req.h"
+#include "asset/ingest_error.h"
 #include "asset/store.h"
 #include "str.h"
 #include "asset/work.h"
@@ -87,10 +88,10 @@ static const char *const sql[SQL__MAX] = {
     /* PUT over an existing asset: everything but created, then a new ingest. */
     [SQL_ASSET_REPLACE] = "UPDATE assets SET " MUTABLE_SET ", width=NULL, height=NULL,"
 			  " duration=NULL, ingesting=1, finished=NULL, error=NULL,"
-			  " batch_id=NULL" KEY_WHERE,
+			  " error_kind=NULL, batch_id=NULL" KEY_WHERE,
     [SQL_ASSET_UPDATE] = "UPDATE assets SET " MUTABLE_SET KEY_WHERE,
     [SQL_ASSET_REINGEST] = "UPDATE assets SET width=NULL, height=NULL, duration=NULL,"
-			   " ingesting=1, finished=NULL, error=NULL" KEY_WHERE,
+			   " ingesting=1, finished=NULL, error=NULL, error_kind=NULL" KEY_WHERE,
     /* Bulk metadata: a NULL parameter keeps the column. */
     [SQL_ASSET_SET_BATCH] = "UPDATE assets SET batch_id=?" KEY_WHERE,
     [SQL_ASSET_NOTHING_TO_INGEST] = "UPDATE assets SET ingesting=0" KEY_WHERE,
@@ -793,11 +794,14 @@ static int ingest_wait_respond(struct req *rq, int c, int s, const char *id, lon
 		return req_fail(rq, 404, "asset '%s' was deleted during its ingest", id);
 	const char *error = db_str(r, 0, ACOL_ERROR);
 	if (error && *error) {
-		if (str_starts(error, "origin:"))
+		switch (ingest_error_parse(db_str(r, 0, ACOL_ERROR_KIND))) {
+		case INGEST_ERROR_ORIGIN:
 			return req_fail(rq, 502, "ingest failed: %s", error);
-		if (str_starts(error, "image:"))
+		case INGEST_ERROR_IMAGE:
 			return req_fail(rq, 422, "ingest failed: %s", error);
-		return req_fail(rq, 500, "ingest failed: %s", error);
+		default:
+			return req_fail(rq, 500, "ingest failed: %s", error);
+		}
 	}
 	asset_write(req_json(rq), rq, r, 0);
 	return ok_status;

@@ -1,9 +1,12 @@
-/* Assets (vocab:Image): the row shape, its serializer and the paged
- * collection the space images, allImages and queue listings share. */
+/* Assets (vocab:Image) in the API: the serializer of the row
+ * (asset/row.h) and the paged collection the space images, allImages and
+ * queue listings share, and the checks and plans of asset bodies. */
 #ifndef DLCS_ASSETS_H
 #define DLCS_ASSETS_H
 
 #include <stddef.h>
+
+#include "asset/row.h"
 
 struct arena;
 struct asset_query;
@@ -11,43 +14,6 @@ struct db_param;
 struct db_rows;
 struct jw;
 struct req;
-
-/* SELECT list for table alias "a" of `assets`; cells come back in the
- * order of enum asset_col. */
-#define ASSET_COLUMNS                                                                              \
-	"a.customer_id, a.space_id, a.id, a.created, a.origin, a.tags, a.roles, "                  \
-	"a.manifests, a.string1, a.string2, a.string3, a.number1, a.number2, a.number3, "          \
-	"a.max_unauthorised, a.media_type, a.family, a.delivery_channels, a.width, "               \
-	"a.height, a.duration, a.ingesting, a.finished, a.error, a.batch_id"
-
-enum asset_col {
-	ACOL_CUSTOMER,
-	ACOL_SPACE,
-	ACOL_ID,
-	ACOL_CREATED,
-	ACOL_ORIGIN,
-	ACOL_TAGS,
-	ACOL_ROLES,
-	ACOL_MANIFESTS,
-	ACOL_STRING1,
-	ACOL_STRING2,
-	ACOL_STRING3,
-	ACOL_NUMBER1,
-	ACOL_NUMBER2,
-	ACOL_NUMBER3,
-	ACOL_MAX_UNAUTHORISED,
-	ACOL_MEDIA_TYPE,
-	ACOL_FAMILY,
-	ACOL_DELIVERY_CHANNELS,
-	ACOL_WIDTH,
-	ACOL_HEIGHT,
-	ACOL_DURATION,
-	ACOL_INGESTING,
-	ACOL_FINISHED,
-	ACOL_ERROR,
-	ACOL_BATCH,
-	ACOL__MAX
-};
 
 /* Writes row `row` of r (selected with ASSET_COLUMNS) as a vocab:Image
  * object. Writes only; errors latch in w. */
@@ -71,10 +37,6 @@ int assets_collection(struct req *rq, const char *path, int customer, int space,
 int assets_collection_where(struct req *rq, const char *path, int customer, int space,
 			    const struct asset_query *q, const char *extra,
 			    const struct db_param *p, size_t n);
-
-/* The three list fields; their JSON text lives in assets.<list> and the
- * indexed copies that queries use in asset_<list> rows. */
-enum asset_list { ALIST_TAGS, ALIST_ROLES, ALIST_MANIFESTS, ALIST__MAX };
 
 /* The JSON array text for n strings (arena memory). */
 const char *asset_list_json(struct arena *a, const char *const *v, size_t n);
@@ -116,7 +78,6 @@ bool asset_plan_has_origin(const struct asset_plan *p);
  * 0, or the status it answered (507 storage policy, database errors); the
  * caller then rolls back. */
 #include <stdbool.h>
-int asset_plan_apply(struct req *rq, const struct asset_plan *p, long long batch_id,
-		     bool *created);
+int asset_plan_apply(struct req *rq, const struct asset_plan *p, long long batch_id, bool *created);
 
 #endif

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "asset/publish.h"
+#include "asset/row.h"
 #include "asset/store.h"
 #include "str.h"
 #include "banned.h"
@@ -16,8 +17,8 @@
 enum { SQL_ASSET_LOCK, SQL_CUSTOMERS, SQL_ASSETS_PAGE, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
-	[SQL_ASSET_LOCK] = "SELECT roles, max_unauthorised, delivery_channels, error FROM assets"
-			   " WHERE customer_id = ? AND space_id = ? AND id = ? FOR UPDATE",
+	[SQL_ASSET_LOCK] = "SELECT " ASSET_COLUMNS " FROM assets a"
+			   " WHERE a.customer_id = ? AND a.space_id = ? AND a.id = ? FOR UPDATE",
 	[SQL_CUSTOMERS] = "SELECT id, name FROM customers ORDER BY id",
 	/* Keyset pages of PUBLISH_PAGE assets after (c, s, id); customer 0: all. */
 	[SQL_ASSETS_PAGE] =
@@ -37,10 +38,11 @@ int asset_publish(struct db *db, struct arena *a, const char *root, int c, int s
 	struct db_rows *r = db_query(db, a, SQL[SQL_ASSET_LOCK], "iis", c, s, id);
 	bool img = false, thumbs = false;
 	if (r && r->n) {
-		const char *error = db_str(r, 0, 3);
-		bool open = asset_is_open(a, db_str(r, 0, 0), (int)db_int(r, 0, 1)) &&
+		const char *error = db_str(r, 0, ACOL_ERROR);
+		bool open = asset_is_open(a, db_str(r, 0, ACOL_ROLES),
+					  (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED)) &&
 			    !(error && *error);
-		const char *channels = db_str(r, 0, 2);
+		const char *channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
 		const char *dir = store_asset_dir(a, root, c, s, id);
 		img = open && channels_has(channels, "iiif-img") &&
 		      store_file_exists(a, dir, "info.txt");

@@ -52,11 +52,11 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_OTHERS_PENDING] = "SELECT COUNT(*) FROM ingest_queue WHERE customer_id = ?"
 			       " AND space_id = ? AND asset_id = ?",
 	[SQL_ASSET_OK] = "UPDATE assets SET width = ?, height = ?, ingesting = ?, error = NULL,"
-			 " finished = UTC_TIMESTAMP(6) WHERE customer_id = ? AND space_id = ?"
-			 " AND id = ?",
+			 " error_kind = NULL, finished = UTC_TIMESTAMP(6) WHERE customer_id = ?"
+			 " AND space_id = ? AND id = ?",
 	[SQL_ASSET_ERROR] =
-		"UPDATE assets SET ingesting = ?, error = ?, finished = UTC_TIMESTAMP(6)"
-		" WHERE customer_id = ? AND space_id = ? AND id = ?",
+		"UPDATE assets SET ingesting = ?, error = ?, error_kind = ?,"
+		" finished = UTC_TIMESTAMP(6) WHERE customer_id = ? AND space_id = ? AND id = ?",
 	[SQL_OLD_STORAGE] = "SELECT size, thumbnail_size FROM asset_storage WHERE customer_id = ?"
 			    " AND space_id = ? AND asset_id = ? FOR UPDATE",
 	[SQL_SET_STORAGE] =
@@ -167,8 +167,9 @@ static int complete_txn(struct db *db, struct arena *a, const struct work_item *
 	int still_ingesting = db_int(others, 0, 0) > 0;
 	long long rc;
 	if (o->error)
-		rc = db_exec(db, SQL[SQL_ASSET_ERROR], "isiis", still_ingesting, o->error,
-			     w->customer, w->space, w->asset);
+		rc = db_exec(db, SQL[SQL_ASSET_ERROR], "issiis", still_ingesting, o->error,
+			     ingest_error_name(o->kind ? o->kind : INGEST_ERROR_OTHER), w->customer,
+			     w->space, w->asset);
 	else if (o->width > 0)
 		rc = db_exec(db, SQL[SQL_ASSET_OK], "iiiiis", o->width, o->height, still_ingesting,
 			     w->customer, w->space, w->asset);

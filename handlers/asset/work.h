@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "asset/ingest_error.h"
+
 struct arena;
 struct db;
 
@@ -21,9 +23,10 @@ struct work_item {
 };
 
 struct work_outcome {
-	const char *error; /* NULL on success, else the readable cause */
-	int width, height; /* 0 when unknown (not an image) */
-	long long size;    /* bytes of stored artefacts except thumbnails */
+	const char *error;      /* NULL on success, else the readable cause */
+	enum ingest_error kind; /* with error: who is at fault (asset/ingest_error.h) */
+	int width, height;      /* 0 when unknown (not an image) */
+	long long size;         /* bytes of stored artefacts except thumbnails */
 	long long thumbnail_size;
 };
 
@@ -46,7 +49,7 @@ int work_release(struct db *db, const struct work_item *w, const char *owner);
 
 /* Records the outcome in one transaction: removes the item (only if the
  * lease is still ours), updates the asset (dimensions, ingesting, finished,
- * error), its storage figures and the customer/space totals, the batch
+ * error and its kind), its storage figures and the customer/space totals, the batch
  * membership and the batch counts (finished is set once). Returns 1 when
  * recorded, 0 when the lease was lost (nothing recorded), < 0 db error. */
 int work_complete(struct db *db, struct arena *a, const struct work_item *w, const char *owner,

@@ -19,6 +19,7 @@
 #include "arena.h"
 #include "asset/access.h"
 #include "asset/channel_rules.h"
+#include "asset/row.h"
 #include "config.h"
 #include "iiif/custom_headers_apply.h"
 #include "db.h"
@@ -46,21 +47,8 @@ enum { SQL_CUSTOMER_BY_NAME, SQL_ASSET, SQL__MAX };
 
 static const char *const sql[SQL__MAX] = {
 	[SQL_CUSTOMER_BY_NAME] = "SELECT id FROM customers WHERE name = ?",
-	[SQL_ASSET] = "SELECT roles, max_unauthorised, delivery_channels, media_type, width,"
-		      " height, ingesting, finished, error FROM assets"
-		      " WHERE customer_id = ? AND space_id = ? AND id = ?",
-};
-
-enum asset_acol {
-	AC_ROLES,
-	AC_MAX_UNAUTH,
-	AC_CHANNELS,
-	AC_MEDIA_TYPE,
-	AC_WIDTH,
-	AC_HEIGHT,
-	AC_INGESTING,
-	AC_FINISHED,
-	AC_ERROR
+	[SQL_ASSET] = "SELECT " ASSET_COLUMNS " FROM assets a"
+		      " WHERE a.customer_id = ? AND a.space_id = ? AND a.id = ?",
 };
 
 struct delivery_asset {
@@ -243,15 +231,15 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 		custom_headers_apply(rq, as->c, as->s, NULL);
 		return req_fail(rq, 404, "asset %d/%d/%s not found", as->c, as->s, as->id);
 	}
-	as->roles = db_str(r, 0, AC_ROLES);
-	as->max_unauthorised = (int)db_int(r, 0, AC_MAX_UNAUTH);
-	as->channels = db_str(r, 0, AC_CHANNELS);
-	as->media_type = db_str(r, 0, AC_MEDIA_TYPE);
-	as->width = (int)db_int(r, 0, AC_WIDTH);
-	as->height = (int)db_int(r, 0, AC_HEIGHT);
-	as->ingesting = db_int(r, 0, AC_INGESTING) != 0;
-	as->finished = db_str(r, 0, AC_FINISHED);
-	const char *error = db_str(r, 0, AC_ERROR);
+	as->roles = db_str(r, 0, ACOL_ROLES);
+	as->max_unauthorised = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
+	as->channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
+	as->media_type = db_str(r, 0, ACOL_MEDIA_TYPE);
+	as->width = (int)db_int(r, 0, ACOL_WIDTH);
+	as->height = (int)db_int(r, 0, ACOL_HEIGHT);
+	as->ingesting = db_int(r, 0, ACOL_INGESTING) != 0;
+	as->finished = db_str(r, 0, ACOL_FINISHED);
+	const char *error = db_str(r, 0, ACOL_ERROR);
 	as->restricted = !asset_is_open(rq->arena, as->roles, as->max_unauthorised);
 	custom_headers_apply(rq, as->c, as->s, as->roles);
 

@@ -11,7 +11,9 @@
 #include "log.h"
 #include "str.h"
 #include "asset/channel_rules.h"
+#include "asset/ingest_error.h"
 #include "asset/publish.h"
+#include "asset/row.h"
 #include "asset/store.h"
 #include "asset/work.h"
 #include "ingest/derive.h"
@@ -23,8 +25,8 @@
 enum { SQL_ASSET, SQL_THUMBS_POLICY, SQL_ASSET_EXISTS, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
-	[SQL_ASSET] = "SELECT origin, media_type, delivery_channels, max_unauthorised FROM assets"
-		      " WHERE customer_id = ? AND space_id = ? AND id = ?",
+	[SQL_ASSET] = "SELECT " ASSET_COLUMNS " FROM assets a"
+		      " WHERE a.customer_id = ? AND a.space_id = ? AND a.id = ?",
 	[SQL_THUMBS_POLICY] = "SELECT policy_data FROM delivery_channel_policies"
 			      " WHERE customer_id IN (?, 0) AND channel = 'thumbs' AND name = ?"
 			      " ORDER BY customer_id DESC LIMIT 1",
@@ -68,6 +70,15 @@ static void load_thumb_sizes(struct runner *rn, struct arena *a, int c, const ch
 	}
 }
 
+/* A failure of the item: its kind, and the readable text the asset's error
+ * field shows ("origin: ...", asset/ingest_error.h). */
+static void outcome_fail(struct work_outcome *o, struct arena *a, enum ingest_error kind,
+			 const char *detail)
+{
+	o->kind = kind;
+	o->error = ingest_error_text(a, kind, detail);
+}
+
 /* Does the work of one item; fills *o (o->error on failure). Returns false
  * when the item must not be recorded (lease lost, or stopping before the
  * work was done: released). */
@@ -77,22 +88,24 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 	struct db_rows *r =
 		db_query(rn->db, a, SQL[SQL_ASSET], "iis", w->customer, w->space, w->asset);
 	if (!r) {
-		o->error = "storage: database unavailable while reading the asset";
+		outcome_fail(o, a, INGEST_ERROR_STORAGE,
+			     "database unavailable while reading the asset");
 		return true;
 	}
 	if (r->n == 0) {
-		o->error = "the asset was deleted before it could be ingested";
+		outcome_fail(o, a, INGEST_ERROR_OTHER,
+			     "the asset was deleted before it could be ingested");
 		return true;
 	}
-	const char *origin = db_str(r, 0, 0), *media_type = db_str(r, 0, 1);
-	const char *channels = db_str(r, 0, 2);
-	int max_unauth = (int)db_int(r, 0, 3);
+	const char *origin = db_str(r, 0, ACOL_ORIGIN), *media_type = db_str(r, 0, ACOL_MEDIA_TYPE);
+	const char *channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
+	int max_unauth = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
 	bool img = channels_has(channels, "iiif-img"), thumbs = channels_has(channels, "thumbs");
 	bool file = channels_has(channels, "file"), av = channels_has(channels, "iiif-av");
 	if (!img && !thumbs && !file && !av)
 		return true; /* channel "none": nothing to make */
 	if (!origin || !*origin) {
-		o->error = "origin: the asset has no origin";
+		outcome_fail(o, a, INGEST_ERROR_ORIGIN, "the asset has no origin");
 		return true;
 	}
 
@@ -103,7 +116,7 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 			*p = '_';
 	const char *work = store_work_dir(a, rn->storage_root, tag, err, sizeof err);
 	if (!work) {
-		o->error = arena_printf(a, "storage: %s", err);
+		outcome_fail(o, a, INGEST_ERROR_STORAGE, err);
 		return true;
 	}
 	const char *original = arena_printf(a, "%s/original", work);
@@ -117,7 +130,7 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		return false;
 	}
 	if (os != ORIGIN_OK) {
-		o->error = arena_printf(a, "origin: %s", f.error[0] ? f.error : "fetch failed");
+		outcome_fail(o, a, INGEST_ERROR_ORIGIN, f.error[0] ? f.error : "fetch failed");
 		store_rm_rf(work);
 		return true;
 	}
@@ -139,10 +152,10 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		struct derive_result dr;
 		memset(&dr, 0, sizeof dr);
 		if (derive_image(original, work, &opts, &dr) != 0) {
-			/* "image:" is the image's fault (422 on a synchronous PUT);
-			 * "storage:" is ours (500). */
-			o->error = arena_printf(a, "%s: %s", dr.bad_input ? "image" : "storage",
-						dr.error[0] ? dr.error : "cannot decode");
+			/* "image" is the image's fault (422 on a synchronous PUT);
+			 * "storage" is ours (500). */
+			outcome_fail(o, a, dr.bad_input ? INGEST_ERROR_IMAGE : INGEST_ERROR_STORAGE,
+				     dr.error[0] ? dr.error : "cannot decode");
 			store_rm_rf(work);
 			return true;
 		}
@@ -150,7 +163,8 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		o->height = dr.height;
 		thumbs_bytes = dr.thumbs_bytes;
 	} else if (av && !file) {
-		o->error = "iiif-av: audio/video transcoding is not available on this platform";
+		outcome_fail(o, a, INGEST_ERROR_OTHER,
+			     "iiif-av: audio/video transcoding is not available on this platform");
 		store_rm_rf(work);
 		return true;
 	}
@@ -164,7 +178,7 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 	}
 	const char *final = store_asset_dir(a, rn->storage_root, w->customer, w->space, w->asset);
 	if (store_install(a, work, final, err, sizeof err) != 0) {
-		o->error = arena_printf(a, "storage: %s", err);
+		outcome_fail(o, a, INGEST_ERROR_STORAGE, err);
 		o->width = o->height = 0;
 		store_rm_rf(work);
 	}
@@ -180,7 +194,9 @@ void pipeline_process(struct runner *rn, struct arena *a, const struct work_item
 	if (w->attempts > rn->max_attempts) {
 		/* The runners that claimed it before died on it (killed, out of
 		 * memory): give up instead of crashing runners forever. */
-		o.error = arena_printf(a, "ingest abandoned after %d attempts", w->attempts - 1);
+		outcome_fail(
+			&o, a, INGEST_ERROR_OTHER,
+			arena_printf(a, "ingest abandoned after %d attempts", w->attempts - 1));
 	} else {
 		heartbeat_hold(rn->hb, w->id);
 		bool keep = ingest(rn, a, w, &o);

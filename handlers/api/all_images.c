@@ -192,14 +192,12 @@ static size_t manifests_apply(struct arena *a, enum manifest_op op, const char *
 static const char *const patch_keys[] = {"@context", "@id",       "@type", "member",
 					 "field",    "operation", "value", NULL};
 
-int all_images_patch(struct req *rq)
+/* The field, operation and values of a PATCH of allImages. 0 or the 400 it
+ * answered. */
+static int patch_read(struct req *rq, enum manifest_op *op_out, const char ***val_out,
+		      size_t *nval_out)
 {
-	struct db *db = rq->app->db;
-	int c = (int)rq->ints[0];
 	int st;
-	if ((st = customer_require(rq, c)) || (st = jin_only_keys(rq, rq->json, patch_keys)))
-		return st;
-
 	const char *field, *opname;
 	if ((st = jin_str_req(rq, rq->json, "field", &field)))
 		return st;
@@ -237,6 +235,57 @@ int all_images_patch(struct req *rq)
 					"'value': each manifest must be 1 to 500 characters");
 	}
 
+	*op_out = op;
+	*val_out = val;
+	*nval_out = nval;
+	return 0;
+}
+
+/* The assets the query selects, locked: their space, id and manifests in
+ * *sel, with room for their keys in *k. 0, or the status it answered after
+ * rolling the transaction back. */
+static int query_select(struct req *rq, int c, const struct asset_query *q, struct db_rows **sel,
+			struct asset_key **k, size_t *n)
+{
+	struct db *db = rq->app->db;
+	int st;
+	const char *where, *order;
+	struct db_param *p;
+	size_t np;
+	asset_query_sql(q, rq->arena, c, -1, &where, &order, &p, &np);
+	const char *stmt = arena_printf(rq->arena,
+					"SELECT a.space_id, a.id, a.manifests FROM assets a"
+					"%s%s LIMIT %d FOR UPDATE",
+					where, order, ALL_IMAGES_MAX + 1);
+	*sel = db_query_params(db, rq->arena, stmt, p, np);
+	if (!*sel) {
+		st = req_db_fail(rq, "selecting the assets");
+		db_rollback(db);
+		return st;
+	}
+	if ((*sel)->n > ALL_IMAGES_MAX) {
+		db_rollback(db);
+		return req_fail(rq, 400, "the query selects more than %d assets", ALL_IMAGES_MAX);
+	}
+	*n = (*sel)->n;
+	*k = arena_alloc(rq->arena, (*n ? *n : 1) * sizeof **k);
+	return 0;
+}
+
+int all_images_patch(struct req *rq)
+{
+	struct db *db = rq->app->db;
+	int c = (int)rq->ints[0];
+	int st;
+	if ((st = customer_require(rq, c)) || (st = jin_only_keys(rq, rq->json, patch_keys)))
+		return st;
+
+	enum manifest_op op;
+	const char **val;
+	size_t nval;
+	if ((st = patch_read(rq, &op, &val, &nval)))
+		return st;
+
 	/* Targets: the members, or what the query selects (not both). */
 	struct asset_key *k = NULL;
 	size_t n = 0;
@@ -258,29 +307,8 @@ int all_images_patch(struct req *rq)
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
 	struct db_rows *sel = NULL;
-	if (by_query) {
-		const char *where, *order;
-		struct db_param *p;
-		size_t np;
-		asset_query_sql(&q, rq->arena, c, -1, &where, &order, &p, &np);
-		const char *stmt = arena_printf(rq->arena,
-						"SELECT a.space_id, a.id, a.manifests FROM assets a"
-						"%s%s LIMIT %d FOR UPDATE",
-						where, order, ALL_IMAGES_MAX + 1);
-		sel = db_query_params(db, rq->arena, stmt, p, np);
-		if (!sel) {
-			st = req_db_fail(rq, "selecting the assets");
-			db_rollback(db);
-			return st;
-		}
-		if (sel->n > ALL_IMAGES_MAX) {
-			db_rollback(db);
-			return req_fail(rq, 400, "the query selects more than %d assets",
-					ALL_IMAGES_MAX);
-		}
-		n = sel->n;
-		k = arena_alloc(rq->arena, (n ? n : 1) * sizeof *k);
-	}
+	if (by_query && (st = query_select(rq, c, &q, &sel, &k, &n)))
+		return st;
 
 	size_t done = 0;
 	for (size_t i = 0; i < n; i++) {

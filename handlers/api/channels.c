@@ -146,6 +146,108 @@ static int defaults_get(struct req *rq, int c, int s, struct db_rows **rows)
 	return 0;
 }
 
+/* The channels the input names (a set of CH_BIT in *seen) with the policy
+ * each gives (given[ch], NULL when none); nothing when input is absent. 0 or
+ * the 400 it answered. */
+static int input_read(struct req *rq, yajl_val input, unsigned *seen, const char **given)
+{
+	int st;
+	*seen = 0;
+	if (!input || YAJL_IS_NULL(input))
+		return 0;
+	if (!YAJL_IS_ARRAY(input))
+		return req_fail(rq, 400, "'deliveryChannels' must be an array");
+	size_t n = input->u.array.len;
+	if (n == 0)
+		return req_fail(rq, 400, "'deliveryChannels' cannot be an empty array");
+	for (size_t i = 0; i < n; i++) {
+		int ch = -1;
+		const char *pol;
+		if ((st = channel_member(rq, input->u.array.values[i], &ch, &pol)))
+			return st;
+		if (*seen & CH_BIT(ch))
+			return req_fail(rq, 400, "'deliveryChannels': channel '%s' given twice",
+					channel_name(ch));
+		*seen |= CH_BIT(ch);
+		given[ch] = pol;
+	}
+	if ((*seen & (CH_BIT(CH_NONE) | CH_BIT(CH_DEFAULT))) && n > 1)
+		return req_fail(rq, 400, "'deliveryChannels': '%s' must be the only channel",
+				(*seen & CH_BIT(CH_NONE)) ? "none" : "default");
+	if (*seen == CH_BIT(CH_DEFAULT) && given[CH_DEFAULT])
+		return req_fail(rq, 400, "'deliveryChannels': 'default' takes no policy");
+	return 0;
+}
+
+/* No channels given (or "default"): the first compatible default per
+ * channel, in matching order, into *chosen and policy[]. 0 or the status it
+ * answered. */
+static int choose_defaults(struct req *rq, int customer, int space, const char *media_type,
+			   struct db_rows **defs, unsigned *chosen, const char **policy)
+{
+	int st;
+	if ((st = defaults_get(rq, customer, space, defs)))
+		return st;
+	for (size_t i = 0; i < (*defs)->n; i++) {
+		int ch = channel_parse(db_str(*defs, i, 1));
+		if (ch < 0 || ch == CH_DEFAULT || (*chosen & CH_BIT(ch)))
+			continue;
+		if (!media_glob_match(db_str(*defs, i, 0), media_type) ||
+		    !channel_media_ok(ch, media_type))
+			continue;
+		*chosen |= CH_BIT(ch);
+		policy[ch] = db_str(*defs, i, 2);
+	}
+	if (!*chosen)
+		return req_fail(rq, 400, "no default delivery channel matches mediaType '%s'",
+				media_type);
+	if ((*chosen & CH_BIT(CH_NONE)) && *chosen != CH_BIT(CH_NONE))
+		return req_fail(rq, 400,
+				"the default delivery channels for mediaType '%s' combine "
+				"'none' with other channels",
+				media_type);
+	return 0;
+}
+
+/* The channels given (seen), each with its policy: the one given, else the
+ * defaults' for that channel, else the channel's fallback. 0 or the status
+ * it answered. */
+static int choose_given(struct req *rq, int customer, int space, const char *media_type,
+			unsigned seen, const char **given, struct db_rows **defs, unsigned *chosen,
+			const char **policy)
+{
+	int st;
+	for (int ch = 0; ch < CH__MAX; ch++) {
+		if (!(seen & CH_BIT(ch)))
+			continue;
+		if (!channel_media_ok(ch, media_type))
+			return req_fail(rq, 400,
+					"'deliveryChannels': channel '%s' cannot deliver "
+					"mediaType '%s'",
+					channel_name(ch), media_type);
+		if (given[ch]) {
+			policy[ch] = policy_ref_name(given[ch]);
+		} else {
+			/* The defaults, filtered to this channel, supply the policy. */
+			if ((st = defaults_get(rq, customer, space, defs)))
+				return st;
+			for (size_t i = 0; i < (*defs)->n && !policy[ch]; i++)
+				if (channel_parse(db_str(*defs, i, 1)) == ch &&
+				    media_glob_match(db_str(*defs, i, 0), media_type))
+					policy[ch] = db_str(*defs, i, 2);
+			if (!policy[ch])
+				policy[ch] = fallback_policy[ch];
+			if (!policy[ch])
+				return req_fail(rq, 400,
+						"'deliveryChannels': no default policy for "
+						"channel '%s' and mediaType '%s'; name one",
+						channel_name(ch), media_type);
+		}
+		*chosen |= CH_BIT(ch);
+	}
+	return 0;
+}
+
 int channels_resolve(struct req *rq, int customer, int space, const char *media_type,
 		     yajl_val input, const char **out_json, char *family)
 {
@@ -157,86 +259,15 @@ int channels_resolve(struct req *rq, int customer, int space, const char *media_
 
 	if (!media_type)
 		media_type = "";
-	if (input && !YAJL_IS_NULL(input)) {
-		size_t n;
-		if (!YAJL_IS_ARRAY(input))
-			return req_fail(rq, 400, "'deliveryChannels' must be an array");
-		n = input->u.array.len;
-		if (n == 0)
-			return req_fail(rq, 400, "'deliveryChannels' cannot be an empty array");
-		for (size_t i = 0; i < n; i++) {
-			int ch = -1;
-			const char *pol;
-			if ((st = channel_member(rq, input->u.array.values[i], &ch, &pol)))
-				return st;
-			if (seen & CH_BIT(ch))
-				return req_fail(rq, 400,
-						"'deliveryChannels': channel '%s' given twice",
-						channel_name(ch));
-			seen |= CH_BIT(ch);
-			given[ch] = pol;
-		}
-		if ((seen & (CH_BIT(CH_NONE) | CH_BIT(CH_DEFAULT))) && n > 1)
-			return req_fail(rq, 400,
-					"'deliveryChannels': '%s' must be the only channel",
-					(seen & CH_BIT(CH_NONE)) ? "none" : "default");
-		if (seen == CH_BIT(CH_DEFAULT) && given[CH_DEFAULT])
-			return req_fail(rq, 400, "'deliveryChannels': 'default' takes no policy");
-	}
-
-	if (!seen || seen == CH_BIT(CH_DEFAULT)) {
-		/* The first compatible match per channel, in matching order. */
-		if ((st = defaults_get(rq, customer, space, &defs)))
-			return st;
-		for (size_t i = 0; i < defs->n; i++) {
-			int ch = channel_parse(db_str(defs, i, 1));
-			if (ch < 0 || ch == CH_DEFAULT || (chosen & CH_BIT(ch)))
-				continue;
-			if (!media_glob_match(db_str(defs, i, 0), media_type) ||
-			    !channel_media_ok(ch, media_type))
-				continue;
-			chosen |= CH_BIT(ch);
-			policy[ch] = db_str(defs, i, 2);
-		}
-		if (!chosen)
-			return req_fail(rq, 400,
-					"no default delivery channel matches mediaType '%s'",
-					media_type);
-		if ((chosen & CH_BIT(CH_NONE)) && chosen != CH_BIT(CH_NONE))
-			return req_fail(rq, 400,
-					"the default delivery channels for mediaType '%s' combine "
-					"'none' with other channels",
-					media_type);
-	} else {
-		for (int ch = 0; ch < CH__MAX; ch++) {
-			if (!(seen & CH_BIT(ch)))
-				continue;
-			if (!channel_media_ok(ch, media_type))
-				return req_fail(rq, 400,
-						"'deliveryChannels': channel '%s' cannot deliver "
-						"mediaType '%s'",
-						channel_name(ch), media_type);
-			if (given[ch]) {
-				policy[ch] = policy_ref_name(given[ch]);
-			} else {
-				/* The defaults, filtered to this channel, supply the policy. */
-				if ((st = defaults_get(rq, customer, space, &defs)))
-					return st;
-				for (size_t i = 0; i < defs->n && !policy[ch]; i++)
-					if (channel_parse(db_str(defs, i, 1)) == ch &&
-					    media_glob_match(db_str(defs, i, 0), media_type))
-						policy[ch] = db_str(defs, i, 2);
-				if (!policy[ch])
-					policy[ch] = fallback_policy[ch];
-				if (!policy[ch])
-					return req_fail(rq, 400,
-							"'deliveryChannels': no default policy for "
-							"channel '%s' and mediaType '%s'; name one",
-							channel_name(ch), media_type);
-			}
-			chosen |= CH_BIT(ch);
-		}
-	}
+	if ((st = input_read(rq, input, &seen, given)))
+		return st;
+	if (!seen || seen == CH_BIT(CH_DEFAULT))
+		st = choose_defaults(rq, customer, space, media_type, &defs, &chosen, policy);
+	else
+		st = choose_given(rq, customer, space, media_type, seen, given, &defs, &chosen,
+				  policy);
+	if (st)
+		return st;
 
 	for (int ch = 0; ch < CH__MAX; ch++)
 		if ((chosen & CH_BIT(ch)) &&

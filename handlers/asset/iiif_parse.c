@@ -377,6 +377,68 @@ static void max_dims(int rw, int rh, long long max_area, bool up, int *w, int *h
 	*h = (int)hh;
 }
 
+/* The output size the size parameter asks of region r->region, before the
+ * checks that apply to every size (at least a pixel, upscaling, maxArea,
+ * the format): *w × *h, and which side was computed from the other (r). 0,
+ * or 400 with *why set. */
+static int resolve_size(const struct iiif_params *p, long long max_area, struct iiif_resolved *r,
+			long long *w, long long *h, const char **why)
+{
+	const long long rw = r->region.w, rh = r->region.h;
+	switch (p->size) {
+	case IIIF_SIZE_FULL:
+		*w = rw, *h = rh;
+		break;
+	case IIIF_SIZE_MAX: {
+		int mw, mh;
+		max_dims(r->region.w, r->region.h, max_area, p->upscale, &mw, &mh);
+		*w = mw, *h = mh;
+		break;
+	}
+	case IIIF_SIZE_W:
+		*w = p->w;
+		*h = at_least_1(div_round(rh * p->w, rw));
+		r->h_free = true;
+		break;
+	case IIIF_SIZE_H:
+		*h = p->h;
+		*w = at_least_1(div_round(rw * p->h, rh));
+		r->w_free = true;
+		break;
+	case IIIF_SIZE_PCT:
+		if (p->pct > 1e7) {
+			*why = "size: larger than the format allows";
+			return 400;
+		}
+		*w = llround(rw * p->pct / 100);
+		*h = llround(rh * p->pct / 100);
+		r->w_free = r->h_free = true;
+		break;
+	case IIIF_SIZE_WH:
+		*w = p->w, *h = p->h;
+		break;
+	case IIIF_SIZE_CONFINED:
+		if (p->w * rh <= p->h * rw) {
+			*w = p->w;
+			*h = at_least_1(div_round(rh * p->w, rw));
+			r->h_free = true;
+		} else {
+			*h = p->h;
+			*w = at_least_1(div_round(rw * p->h, rh));
+			r->w_free = true;
+		}
+		/* 2.1 (our choice): capped at the region. 3.0 without ^: a fit
+		 * larger than the region is an upscale, refused below (as the
+		 * official validator's size_noup test requires for !w,h). */
+		if (p->version != 3 && !p->upscale && (*w > rw || *h > rh)) {
+			*w = rw, *h = rh;
+			r->w_free = r->h_free = false;
+		}
+		break;
+	}
+	return 0;
+}
+
 int iiif_resolve(const struct iiif_params *p, int W, int H, const struct iiif_limits *lim,
 		 struct iiif_resolved *out, const char **why)
 {
@@ -395,57 +457,8 @@ int iiif_resolve(const struct iiif_params *p, int W, int H, const struct iiif_li
 	max_dims(r.region.w, r.region.h, max_area, false, &r.max_w, &r.max_h);
 
 	long long w = 0, h = 0;
-	switch (p->size) {
-	case IIIF_SIZE_FULL:
-		w = rw, h = rh;
-		break;
-	case IIIF_SIZE_MAX: {
-		int mw, mh;
-		max_dims(r.region.w, r.region.h, max_area, p->upscale, &mw, &mh);
-		w = mw, h = mh;
-		break;
-	}
-	case IIIF_SIZE_W:
-		w = p->w;
-		h = at_least_1(div_round(rh * p->w, rw));
-		r.h_free = true;
-		break;
-	case IIIF_SIZE_H:
-		h = p->h;
-		w = at_least_1(div_round(rw * p->h, rh));
-		r.w_free = true;
-		break;
-	case IIIF_SIZE_PCT:
-		if (p->pct > 1e7) {
-			*why = "size: larger than the format allows";
-			return 400;
-		}
-		w = llround(rw * p->pct / 100);
-		h = llround(rh * p->pct / 100);
-		r.w_free = r.h_free = true;
-		break;
-	case IIIF_SIZE_WH:
-		w = p->w, h = p->h;
-		break;
-	case IIIF_SIZE_CONFINED:
-		if (p->w * rh <= p->h * rw) {
-			w = p->w;
-			h = at_least_1(div_round(rh * p->w, rw));
-			r.h_free = true;
-		} else {
-			h = p->h;
-			w = at_least_1(div_round(rw * p->h, rh));
-			r.w_free = true;
-		}
-		/* 2.1 (our choice): capped at the region. 3.0 without ^: a fit
-		 * larger than the region is an upscale, refused below (as the
-		 * official validator's size_noup test requires for !w,h). */
-		if (p->version != 3 && !p->upscale && (w > rw || h > rh)) {
-			w = rw, h = rh;
-			r.w_free = r.h_free = false;
-		}
-		break;
-	}
+	if ((st = resolve_size(p, max_area, &r, &w, &h, why)))
+		return st;
 	if (w < 1 || h < 1) {
 		*why = "size: the scaled region would be less than one pixel";
 		return 400;

@@ -560,6 +560,51 @@ static enum origin_status guard_fail(struct origin_fetch *f, CURL *h, long redir
 			set = curl_easy_setopt(h, opt, val);                                       \
 	} while (0)
 
+/* The options of one fetch: only http(s), at every hop; the guard on
+ * every address connected to; the limits; the sink; Basic credentials
+ * when the strategy gives them. CURLE_OK, or the first option that failed. */
+static CURLcode http_setup(CURL *h, const struct origin_limits *l, const char *url,
+			   const struct creds *cr, struct guard_ctx *guard, struct sink *s,
+			   char *errbuf)
+{
+	CURLcode set = CURLE_OK;
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	/* The guard must see the origin's own addresses: no proxy, whatever
+	 * http_proxy, https_proxy or all_proxy say (a proxy would be the only
+	 * address connected to, and it would reach anything). */
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, guarded_socket);
+	SETOPT(CURLOPT_OPENSOCKETDATA, guard);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_MAXREDIRS, l->max_redirects);
+	SETOPT(CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
+	SETOPT(CURLOPT_TIMEOUT, l->timeout);
+	if (l->low_speed_limit > 0) {
+		SETOPT(CURLOPT_LOW_SPEED_LIMIT, l->low_speed_limit);
+		SETOPT(CURLOPT_LOW_SPEED_TIME, l->low_speed_time);
+	}
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_bytes);
+	SETOPT(CURLOPT_FAILONERROR, 1L);
+	SETOPT(CURLOPT_USERAGENT, l->user_agent);
+	SETOPT(CURLOPT_WRITEFUNCTION, sink_write);
+	SETOPT(CURLOPT_WRITEDATA, s);
+	if (cr && cr->user) {
+		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SETOPT(CURLOPT_USERNAME, cr->user);
+		SETOPT(CURLOPT_PASSWORD, cr->password ? cr->password : "");
+	}
+	return set;
+}
+
 static enum origin_status http_fetch(const struct origin_limits *l, const char *url,
 				     const struct creds *cr, const char *dest,
 				     struct origin_fetch *f)
@@ -584,41 +629,7 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 	struct sink s = {.fp = fp, .max = l->max_bytes};
 	char errbuf[CURL_ERROR_SIZE];
 	errbuf[0] = '\0';
-	CURLcode set = CURLE_OK;
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_URL, url);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	/* The guard must see the origin's own addresses: no proxy, whatever
-	 * http_proxy, https_proxy or all_proxy say (a proxy would be the only
-	 * address connected to, and it would reach anything). */
-	SETOPT(CURLOPT_PROXY, "");
-	SETOPT(CURLOPT_OPENSOCKETFUNCTION, guarded_socket);
-	SETOPT(CURLOPT_OPENSOCKETDATA, &guard);
-	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
-	SETOPT(CURLOPT_MAXREDIRS, l->max_redirects);
-	SETOPT(CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
-	SETOPT(CURLOPT_TIMEOUT, l->timeout);
-	if (l->low_speed_limit > 0) {
-		SETOPT(CURLOPT_LOW_SPEED_LIMIT, l->low_speed_limit);
-		SETOPT(CURLOPT_LOW_SPEED_TIME, l->low_speed_time);
-	}
-	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_bytes);
-	SETOPT(CURLOPT_FAILONERROR, 1L);
-	SETOPT(CURLOPT_USERAGENT, l->user_agent);
-	SETOPT(CURLOPT_WRITEFUNCTION, sink_write);
-	SETOPT(CURLOPT_WRITEDATA, &s);
-	if (cr && cr->user) {
-		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		SETOPT(CURLOPT_USERNAME, cr->user);
-		SETOPT(CURLOPT_PASSWORD, cr->password ? cr->password : "");
-	}
+	CURLcode set = http_setup(h, l, url, cr, &guard, &s, errbuf);
 
 	enum origin_status st;
 	if (set != CURLE_OK) {

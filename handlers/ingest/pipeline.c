@@ -79,6 +79,47 @@ static void outcome_fail(struct work_outcome *o, struct arena *a, enum ingest_er
 	o->error = ingest_error_text(a, kind, detail);
 }
 
+/* The derivatives the asset's channels ask for, from {work}/original into
+ * work: the pyramid and the thumbnails of an image; nothing to make for the
+ * file channel. Fills o's size of the image and of its thumbnails; false
+ * with o's error when they cannot be made. */
+static bool make_derivatives(struct runner *rn, struct arena *a, int customer,
+			     const struct db_rows *r, const char *work, struct work_outcome *o)
+{
+	const char *media_type = db_str(r, 0, ACOL_MEDIA_TYPE);
+	const char *channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
+	bool img = channels_has(channels, "iiif-img"), thumbs = channels_has(channels, "thumbs");
+	bool file = channels_has(channels, "file"), av = channels_has(channels, "iiif-av");
+	if ((img || thumbs) && str_starts(media_type, "image/")) {
+		struct derive_opts opts = rn->base_opts;
+		opts.tiles = img;
+		opts.thumbs = thumbs;
+		opts.max_unauthorised = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
+		const char *policy = thumbs ? thumbs_policy_name(a, channels) : NULL;
+		if (policy) {
+			const char *slash = strrchr(policy, '/');
+			load_thumb_sizes(rn, a, customer, slash ? slash + 1 : policy, &opts);
+		}
+		struct derive_result dr;
+		memset(&dr, 0, sizeof dr);
+		if (derive_image(arena_printf(a, "%s/original", work), work, &opts, &dr) != 0) {
+			/* "image" is the image's fault (422 on a synchronous PUT);
+			 * "storage" is ours (500). */
+			outcome_fail(o, a, dr.bad_input ? INGEST_ERROR_IMAGE : INGEST_ERROR_STORAGE,
+				     dr.error[0] ? dr.error : "cannot decode");
+			return false;
+		}
+		o->width = dr.width;
+		o->height = dr.height;
+		o->thumbnail_size = dr.thumbs_bytes;
+	} else if (av && !file) {
+		outcome_fail(o, a, INGEST_ERROR_OTHER,
+			     "iiif-av: audio/video transcoding is not available on this platform");
+		return false;
+	}
+	return true;
+}
+
 /* Does the work of one item; fills *o (o->error on failure). Returns false
  * when the item must not be recorded (lease lost, or stopping before the
  * work was done: released). */
@@ -97,9 +138,8 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 			     "the asset was deleted before it could be ingested");
 		return true;
 	}
-	const char *origin = db_str(r, 0, ACOL_ORIGIN), *media_type = db_str(r, 0, ACOL_MEDIA_TYPE);
+	const char *origin = db_str(r, 0, ACOL_ORIGIN);
 	const char *channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
-	int max_unauth = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
 	bool img = channels_has(channels, "iiif-img"), thumbs = channels_has(channels, "thumbs");
 	bool file = channels_has(channels, "file"), av = channels_has(channels, "iiif-av");
 	if (!img && !thumbs && !file && !av)
@@ -138,37 +178,10 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		store_rm_rf(work);
 		return false;
 	}
-	long long thumbs_bytes = 0;
-	if ((img || thumbs) && str_starts(media_type, "image/")) {
-		struct derive_opts opts = rn->base_opts;
-		opts.tiles = img;
-		opts.thumbs = thumbs;
-		opts.max_unauthorised = max_unauth;
-		const char *policy = thumbs ? thumbs_policy_name(a, channels) : NULL;
-		if (policy) {
-			const char *slash = strrchr(policy, '/');
-			load_thumb_sizes(rn, a, w->customer, slash ? slash + 1 : policy, &opts);
-		}
-		struct derive_result dr;
-		memset(&dr, 0, sizeof dr);
-		if (derive_image(original, work, &opts, &dr) != 0) {
-			/* "image" is the image's fault (422 on a synchronous PUT);
-			 * "storage" is ours (500). */
-			outcome_fail(o, a, dr.bad_input ? INGEST_ERROR_IMAGE : INGEST_ERROR_STORAGE,
-				     dr.error[0] ? dr.error : "cannot decode");
-			store_rm_rf(work);
-			return true;
-		}
-		o->width = dr.width;
-		o->height = dr.height;
-		thumbs_bytes = dr.thumbs_bytes;
-	} else if (av && !file) {
-		outcome_fail(o, a, INGEST_ERROR_OTHER,
-			     "iiif-av: audio/video transcoding is not available on this platform");
+	if (!make_derivatives(rn, a, w->customer, r, work, o)) {
 		store_rm_rf(work);
 		return true;
 	}
-	o->thumbnail_size = thumbs_bytes;
 	o->size = store_du(a, work, "thumbs");
 	/* Only the lease holder installs: a runner whose lease expired (it was
 	 * too slow, and another took the item) must not overwrite. */

@@ -7,17 +7,17 @@
 
 #include "app.h"
 #include "arena.h"
-#include "api/asset_query.h"
-#include "api/assets.h"
-#include "api/common.h"
 #include "db.h"
-#include "api/handlers.h"
 #include "ids.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"
 #include "req.h"
 #include "str.h"
+#include "api/asset_query.h"
+#include "api/assets.h"
+#include "api/common.h"
+#include "api/handlers.h"
 #include "banned.h"
 
 /* The most assets one POST or PATCH may name or touch (Protagonist's

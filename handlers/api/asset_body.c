@@ -21,16 +21,10 @@
 #include "req.h"
 #include "str.h"
 #include "api/asset_body.h"
-#include "api/asset_query.h"
 #include "api/assets.h"
 #include "api/channels.h"
 #include "api/common.h"
-#include "api/handlers.h"
-#include "asset/ingest_error.h"
-#include "asset/publish.h"
 #include "asset/row.h"
-#include "asset/store.h"
-#include "asset/work.h"
 #include "banned.h"
 
 enum stmt {

@@ -6,12 +6,12 @@
 #include <string.h>
 
 #include "arena.h"
-#include "api/asset_query.h"
 #include "db.h"
 #include "ids.h"
 #include "json.h"
 #include "req.h"
 #include "str.h"
+#include "api/asset_query.h"
 #include "banned.h"
 
 /* utf8mb4_unicode_ci, the collation of string1..3, folds case and ignores

@@ -26,7 +26,6 @@
 #include "str.h"
 #include "api/channels.h"
 #include "api/common.h"
-#include "api/handlers.h"
 #include "asset/channel_rules.h"
 #include "banned.h"
 

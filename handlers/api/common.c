@@ -1,14 +1,14 @@
 #include <string.h>
 
 #include "app.h"
-#include "api/common.h"
+#include "arena.h"
 #include "db.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"
-#include "arena.h"
 #include "req.h"
 #include "str.h"
+#include "api/common.h"
 #include "banned.h"
 
 static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?";

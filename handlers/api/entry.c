@@ -1,9 +1,9 @@
 #include "app.h"
-#include "api/common.h"
 #include "db.h"
-#include "api/handlers.h"
 #include "json.h"
 #include "req.h"
+#include "api/common.h"
+#include "api/handlers.h"
 #include "banned.h"
 
 static const char SQL_PING[] = "SELECT 1";

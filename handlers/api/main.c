@@ -11,11 +11,11 @@
 #include "cache.h"
 #include "config.h"
 #include "db.h"
-#include "api/keys.h"
 #include "log.h"
 #include "respcache.h"
-#include "api/routes.h"
 #include "supervise.h"
+#include "api/keys.h"
+#include "api/routes.h"
 #include "banned.h"
 
 /* One worker, in its own process: its database connection and caches are

@@ -8,16 +8,16 @@
 
 #include "app.h"
 #include "arena.h"
-#include "api/common.h"
 #include "db.h"
-#include "api/handlers.h"
 #include "ids.h"
-#include "asset/origin_rules.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"
 #include "req.h"
 #include "str.h"
+#include "api/common.h"
+#include "api/handlers.h"
+#include "asset/origin_rules.h"
 #include "banned.h"
 
 #define REGEX_MAX          1000  /* origin_strategies.regex VARCHAR(1000) */

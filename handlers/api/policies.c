@@ -4,13 +4,13 @@
 #include <string.h>
 
 #include "app.h"
-#include "api/common.h"
 #include "db.h"
-#include "api/handlers.h"
 #include "json.h"
 #include "page.h"
 #include "req.h"
 #include "str.h"
+#include "api/common.h"
+#include "api/handlers.h"
 #include "banned.h"
 
 static const char SQL_STORAGE_POLICIES[] =

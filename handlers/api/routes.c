@@ -1,8 +1,8 @@
 /* The API's URLs, one row each. The core answers 404/405, authenticates,
  * checks the caller against the customer in the path and parses JSON
  * bodies before a handler runs (see fcgi/router.h for the flags). */
-#include "api/routes.h"
 #include "api/handlers.h"
+#include "api/routes.h"
 #include "banned.h"
 
 #define C_        "/customers/%d"

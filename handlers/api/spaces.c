@@ -2,15 +2,15 @@
 
 #include "app.h"
 #include "arena.h"
-#include "api/common.h"
 #include "db.h"
-#include "api/handlers.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"
 #include "req.h"
-#include "api/spaces.h"
 #include "str.h"
+#include "api/common.h"
+#include "api/handlers.h"
+#include "api/spaces.h"
 #include "banned.h"
 
 #define SPACE_COLS                                                                                 \

@@ -3,12 +3,12 @@
  * (customer_storage, spaces.image_count), so no request scans assets. */
 #include "app.h"
 #include "arena.h"
-#include "api/common.h"
 #include "db.h"
-#include "api/handlers.h"
 #include "ids.h"
 #include "json.h"
 #include "req.h"
+#include "api/common.h"
+#include "api/handlers.h"
 #include "banned.h"
 
 enum { SQL_CUSTOMER_TOTALS, SQL_SPACE_TOTALS, SQL_ASSET_STORAGE, SQL_CUSTOMER_POLICY, SQL__MAX };

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "asset/iiif_parse.h"
 #include "str.h"
+#include "asset/iiif_parse.h"
 #include "banned.h"
 
 /* The largest side any output may have: libjpeg stops at 65500, WebP at

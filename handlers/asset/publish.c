@@ -2,16 +2,16 @@
 #include <sys/stat.h>
 
 #include "arena.h"
-#include "asset/access.h"
-#include "asset/channel_rules.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "str.h"
+#include "asset/access.h"
+#include "asset/channel_rules.h"
 #include "asset/publish.h"
 #include "asset/row.h"
 #include "asset/store.h"
-#include "str.h"
 #include "banned.h"
 
 enum { SQL_ASSET_LOCK, SQL_CUSTOMERS, SQL_ASSETS_PAGE, SQL__MAX };

@@ -11,8 +11,8 @@
 
 #include "arena.h"
 #include "ids.h"
-#include "asset/store.h"
 #include "str.h"
+#include "asset/store.h"
 #include "banned.h"
 
 const char *store_asset_dir(struct arena *a, const char *root, int c, int s, const char *id)

@@ -10,9 +10,9 @@
 
 #include "arena.h"
 #include "ids.h"
+#include "str.h"
 #include "asset/iiif_parse.h"
 #include "asset/stored.h"
-#include "str.h"
 #include "asset/thumb_alias.h"
 #include "banned.h"
 

@@ -6,7 +6,6 @@
 #include "arena.h"
 #include "json.h"
 #include "str.h"
-#include "asset/iiif_parse.h"
 #include "asset/stored.h"
 #include "iiif/info.h"
 #include "banned.h"

@@ -12,10 +12,10 @@
 #include "app.h"
 #include "config.h"
 #include "db.h"
-#include "asset/gm.h"
 #include "log.h"
-#include "iiif/routes_image.h"
 #include "supervise.h"
+#include "asset/gm.h"
+#include "iiif/routes_image.h"
 #include "banned.h"
 
 /* One worker, in its own process: GraphicsMagick (and its OpenMP team) and

@@ -10,11 +10,11 @@
 #include <magick/api.h>
 
 #include "arena.h"
+#include "str.h"
 #include "asset/gm.h"
 #include "iiif/jpeg_io.h"
 #include "iiif/pixels.h"
 #include "iiif/render.h"
-#include "str.h"
 #include "banned.h"
 
 static long long ceil_div(long long a, long long b)

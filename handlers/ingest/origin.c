@@ -21,10 +21,10 @@
 #include "config.h"
 #include "db.h"
 #include "json.h"
+#include "str.h"
 #include "asset/origin_rules.h"
 #include "ingest/origin.h"
 #include "ingest/origin_guard.h"
-#include "str.h"
 #include "banned.h"
 
 static const char SQL_STRATEGIES[] = "SELECT regex, strategy, credentials FROM origin_strategies"

@@ -59,7 +59,7 @@ int admin_bootstrap(struct db *db, const struct config *cfg, const char *keyfile
 			goto out;
 		}
 		log_info("created the admin customer (id 1)");
-		/* Delivery: the public name link (handlers/ingest/store.h). */
+		/* Delivery: the public name link (asset/store.h). */
 		const char *root = config_str(cfg, "storage_root", NULL);
 		if (root && *root && store_publish_name(a, root, 1, "admin") != 0)
 			log_warn("cannot link public/*/admin under %s", root);

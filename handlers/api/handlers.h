@@ -43,7 +43,8 @@ int all_images_get(struct req *rq);
 int all_images_post(struct req *rq);
 int all_images_patch(struct req *rq);
 
-/* channels.c: delivery channel policies and default delivery channels */
+/* channel_policies.c, default_channels.c: delivery channel policies and
+ * default delivery channels */
 int dc_policy_collections(struct req *rq);
 int dc_policies_list(struct req *rq);
 int dc_policies_create(struct req *rq);

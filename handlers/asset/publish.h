@@ -1,4 +1,4 @@
-/* Keeping the public links (store_publish, ingest/store.h) in step with the
+/* Keeping the public links (store_publish, asset/store.h) in step with the
  * database: whoever changes what decides whether an asset is open — the
  * runner after an ingest, the API after PATCH/PUT/DELETE — calls
  * asset_publish once its transaction is committed. */
@@ -37,7 +37,7 @@ int publish_names_all(struct db *db, struct arena *a, const char *root);
  * database (0 when unknown) and ctx, and returns 0 or -1 (counted as a
  * failure; the links are re-derived all the same). dlcs-admin's
  * publish-assets makes the size aliases there (full/ and thumbs/,
- * iiif/thumb_alias.h), which dlcs-api does not link. Returns the number of failures, or -1 on a
+ * asset/thumb_alias.h), which dlcs-api does not link. Returns the number of failures, or -1 on a
  * database error. */
 int publish_assets_all(struct db *db, const char *root, int c,
 		       int (*repair)(struct arena *a, const char *dir, int w, int h, void *ctx),

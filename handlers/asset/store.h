@@ -1,6 +1,6 @@
 /* Where an asset's files live on disk (shared storage in a multi-host
  * deployment): {storage_root}/{customer}/{space}/{id}/ holds the original,
- * tiles/, thumbs/, s.json and info.txt (see derive.h). A new version is
+ * tiles/, thumbs/, s.json and info.txt (see ingest/derive.h). A new version is
  * built in {storage_root}/.work/ and swapped in atomically, so readers
  * (nginx serving tiles) never see a half-written asset. */
 #ifndef DLCS_STORE_H

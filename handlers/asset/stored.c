@@ -15,7 +15,7 @@
 #include "asset/stored.h"
 #include "banned.h"
 
-/* Sides and factors: what derive.c can write (1 .. 2^20). */
+/* Sides and factors: what ingest/derive.c can write (1 .. 2^20). */
 static bool parse_small(const char *s, char **end, int *out)
 {
 	if (*s < '0' || *s > '9')

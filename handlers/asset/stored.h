@@ -44,7 +44,7 @@ void stored_load(struct arena *a, const char *dir, struct stored *st);
  * A side the request left to the server (w, ,h pct: !w,h) may differ by
  * one pixel: the file is the same image rounded the other way. Rotation,
  * mirroring, quality and format are the caller's to check.
- * stored_match_tile: the tile whose region and size are r's (derive.h's
+ * stored_match_tile: the tile whose region and size are r's (ingest/derive.h's
  * arithmetic): its name under tiles/ into name (64 bytes suffice) and its
  * pixel size into *tw × *th. */
 struct iiif_resolved;

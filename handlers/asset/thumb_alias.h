@@ -24,15 +24,16 @@
  * differ and the name is simply not linked.
  *
  * The answers are not computed again here: each candidate is parsed,
- * resolved and matched with delivery's own functions (iiif_parse.h,
- * info.h), the way img_image and thumbs_image_v do, image_max_area included.
+ * resolved and matched with delivery's own functions (asset/iiif_parse.h,
+ * asset/stored.h), the way img_image and thumbs_image_v do, image_max_area
+ * included.
  * So a size whose /iiif-img/ answer is a one-tile level links to the tile
  * even when a thumbnail of that size is stored too (img_image tries tiles
  * first), while thumbs/ links the same name to the thumbnail.
  *
  * Links are made in the ingest's work directory before it is swapped in
- * (derive.c) and, for assets stored before they existed, by `dlcs-admin
- * publish-assets`. Being symlinks, they count in no storage size (store_du
+ * (ingest/derive_write.c) and, for assets stored before they existed, by
+ * `dlcs-admin publish-assets`. Being symlinks, they count in no storage size (store_du
  * counts regular files). (The module's name is older than full/.) */
 #ifndef DLCS_THUMB_ALIAS_H
 #define DLCS_THUMB_ALIAS_H

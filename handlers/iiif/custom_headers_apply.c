@@ -1,4 +1,4 @@
-/* Custom headers on dlcs-image's responses, from handlers/custom_headers.c
+/* Custom headers on dlcs-image's responses, from asset/custom_header_rules.c
  * (which owns the table, its validation and its precedence). */
 #include "app.h"
 #include "req.h"

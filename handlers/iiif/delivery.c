@@ -604,7 +604,7 @@ static int img_image(struct req *rq, int version)
 	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
 	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
 		/* exactly a stored tile or thumbnail: the file itself. For a
-		 * full-region size nginx serves what iiif/thumb_alias.c links
+		 * full-region size nginx serves what asset/thumb_alias.c links
 		 * in full/ by this same decision (and in thumbs/ by
 		 * thumbs_image_v's): keep them in step. */
 		char name[96];

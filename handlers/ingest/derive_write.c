@@ -88,7 +88,7 @@ bool write_small(struct job *j, int dir_fd, const char *name, const char *text, 
 	return ok;
 }
 
-/* The size aliases for nginx's fast paths (iiif/thumb_alias.h): full/ for
+/* The size aliases for nginx's fast paths (asset/thumb_alias.h): full/ for
  * /iiif-img/, thumbs/ for /thumbs/, from the s.json and info.txt just
  * written, so that they are swapped in with them. */
 bool write_aliases(struct job *j, const char *out_dir)

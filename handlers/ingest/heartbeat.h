@@ -1,4 +1,4 @@
-/* The lease heartbeat of a runner (ingest/claim.h): a thread that keeps the
+/* The lease heartbeat of a runner (ingest/runner.h): a thread that keeps the
  * lease of the item in hand alive while the main thread fetches and decodes
  * (either can outlast a lease), on its own database connection. If renewal
  * finds the lease gone, heartbeat_lost tells the main thread to drop the
@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 struct config;
+struct db;
 
 struct heartbeat {
 	pthread_t thread;

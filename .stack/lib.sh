@@ -340,7 +340,7 @@ run_admin() {
 
 # The pools the stack runs, as NAME:PROGRAM (PROGRAM is in the build directory).
 # up starts them in this order, down stops them in reverse. The runners
-# answer no FastCGI requests (see handlers/ingest/runner_main.c); they are
+# answer no FastCGI requests (see handlers/ingest/main.c); they are
 # spawned the same way so one mechanism starts, tracks and stops everything.
 FCGI_POOLS=(api:dlcs-api image:dlcs-image runner:dlcs-runner)
 

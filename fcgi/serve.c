@@ -312,14 +312,11 @@ static double ms_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
-void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void *, const char *),
-		void *ctx, const char *body, size_t body_len, bool body_too_large,
-		void (*emit)(void *, const char *, size_t), void *emit_ctx)
+/* The request as the server gave it: method, URI, path, query, base URL. */
+static void handle_init(struct req *rq, struct app *app, struct arena *a,
+			const char *(*getenv_fn)(void *, const char *), void *ctx, const char *body,
+			size_t body_len)
 {
-	struct timespec t0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	struct req rq_storage;
-	struct req *rq = &rq_storage;
 	memset(rq, 0, sizeof *rq);
 	rq->arena = a;
 	rq->app = app;
@@ -344,58 +341,145 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	rq->path = qmark ? arena_strndup(a, uri, (size_t)(qmark - uri)) : uri;
 	rq->query = qmark ? qmark + 1 : "";
 	rq->base_url = derive_base_url(rq);
+}
 
+/* Routes the request and runs its handler, or answers what the core
+ * answers itself (400 query or path, 404, 405 with Allow, the CORS
+ * preflight, 503 without a database). The status. */
+static int handle_route(struct req *rq, bool body_too_large)
+{
+	struct app *app = rq->app;
 	const struct route *route = NULL;
 	const char *allow = NULL;
 	int status;
 	const char *query_err = parse_query(rq);
-	if (query_err) {
-		status = req_fail(rq, 400, "%s", query_err);
-	} else if (rq->method == METHOD__MAX) {
-		status = req_fail(rq, 405, "method not supported");
-	} else {
-		enum route_result rr = router_match(app->routes, app->nroutes, rq, &route, &allow);
-		if (rq->method == M_OPTIONS && rr == ROUTE_BAD_METHOD) {
-			/* CORS preflight: no route takes OPTIONS, so the path's
-			 * methods are exactly the Allow list. */
-			req_header(rq, "Allow", allow);
-			req_header(rq, "Access-Control-Allow-Methods", allow);
-			req_header(rq, "Access-Control-Allow-Headers",
-				   "Authorization, Content-Type");
-			req_header(rq, "Access-Control-Max-Age", "86400");
-			rr = ROUTE_FOUND;
-			route = NULL;
+	if (query_err)
+		return req_fail(rq, 400, "%s", query_err);
+	if (rq->method == METHOD__MAX)
+		return req_fail(rq, 405, "method not supported");
+	enum route_result rr = router_match(app->routes, app->nroutes, rq, &route, &allow);
+	if (rq->method == M_OPTIONS && rr == ROUTE_BAD_METHOD) {
+		/* CORS preflight: no route takes OPTIONS, so the path's
+		 * methods are exactly the Allow list. */
+		req_header(rq, "Allow", allow);
+		req_header(rq, "Access-Control-Allow-Methods", allow);
+		req_header(rq, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+		req_header(rq, "Access-Control-Max-Age", "86400");
+		rr = ROUTE_FOUND;
+		route = NULL;
+	}
+	switch (rr) {
+	case ROUTE_FOUND:
+		if (!route) {
+			status = rq->status = 204;
+		} else if (db_ensure(app->db) != 0 && !(route->flags & R_ANON)) {
+			status = req_fail(rq, 503, "database unavailable, try again");
+		} else {
+			status = dispatch(rq, route, body_too_large);
 		}
-		switch (rr) {
-		case ROUTE_FOUND:
-			if (!route) {
-				status = rq->status = 204;
-			} else if (db_ensure(app->db) != 0 && !(route->flags & R_ANON)) {
-				status = req_fail(rq, 503, "database unavailable, try again");
-			} else {
-				status = dispatch(rq, route, body_too_large);
+		break;
+	case ROUTE_BAD_METHOD:
+		req_header(rq, "Allow", allow);
+		status = req_fail(rq, 405, "%s is not allowed here; allowed: %s", rq->method_name,
+				  allow);
+		break;
+	case ROUTE_BAD_PATH:
+		status = req_fail(rq, 400,
+				  "malformed percent-encoding or invalid UTF-8 in the path");
+		break;
+	case ROUTE_BAD_ID:
+		status = req_fail(rq, 400,
+				  "'%.40s' is not a valid id here: ids are whole numbers "
+				  "from 1 to 2147483647",
+				  allow);
+		break;
+	default:
+		status = req_fail(rq, 404, "no resource at this path");
+		break;
+	}
+	return status;
+}
+
+/* The body to send: the cached one, the JSON written, or the bytes put in
+ * rq->out. A JSON writer that failed turns the answer into a 500 (*status). */
+static const char *handle_body(struct req *rq, int *status, size_t *out_len)
+{
+	const char *out = rq->out.buf;
+	*out_len = rq->out.len;
+	if (rq->cache == RC_HIT) {
+		out = rq->cache_body;
+		*out_len = rq->cache_body_len;
+	} else if (rq->jw) {
+		out = jw_text(rq->jw, out_len);
+		if (!out) {
+			log_err("%s: JSON generation failed", rq->request_id);
+			*status = req_fail(rq, 500, "could not generate the response");
+			out = jw_text(rq->jw, out_len);
+			if (!out) {
+				out = "";
+				*out_len = 0;
 			}
-			break;
-		case ROUTE_BAD_METHOD:
-			req_header(rq, "Allow", allow);
-			status = req_fail(rq, 405, "%s is not allowed here; allowed: %s",
-					  rq->method_name, allow);
-			break;
-		case ROUTE_BAD_PATH:
-			status = req_fail(
-				rq, 400, "malformed percent-encoding or invalid UTF-8 in the path");
-			break;
-		case ROUTE_BAD_ID:
-			status = req_fail(rq, 400,
-					  "'%.40s' is not a valid id here: ids are whole numbers "
-					  "from 1 to 2147483647",
-					  allow);
-			break;
-		default:
-			status = req_fail(rq, 404, "no resource at this path");
-			break;
 		}
 	}
+	if (!out)
+		*out_len = 0;
+	return out;
+}
+
+/* Writes the response head into h. A header the head writer refuses turns
+ * the answer into a plain 500 (*status, *out, *out_len replaced). */
+static void handle_head(struct req *rq, struct sbuf *h, int *status, const char **out,
+			size_t *out_len)
+{
+	struct arena *a = rq->arena;
+	sbuf_init(h, a);
+	struct resp_head head = {
+		.status = *status,
+		.content_type = rq->content_type,
+		.content_length = *out_len,
+		.has_body = *status != 204 && *status != 304,
+		.headers = rq->resp_headers,
+		.nheaders = rq->nresp_headers,
+	};
+	const char *refused = resp_head_write(h, &head);
+	if (!refused)
+		return;
+	/* A stored or computed string that would have split the head: the
+	 * client gets a plain 500, and nothing of what was refused. */
+	log_err("%s: response header '%s' refused (not a token, a reserved name, "
+		"or a control character in its value); answering 500",
+		rq->request_id, log_safe(a, refused));
+	rq->nresp_headers = 0;
+	rq->cache = RC_NONE;
+	*status = req_fail(rq, 500, "the response could not be written");
+	*out = jw_text(rq->jw, out_len);
+	if (!*out) {
+		*out = "";
+		*out_len = 0;
+	}
+	static const struct kv no_store = {"Cache-Control", "no-store"};
+	head = (struct resp_head){.status = *status,
+				  .content_type = rq->content_type,
+				  .content_length = *out_len,
+				  .has_body = true,
+				  .headers = &no_store,
+				  .nheaders = 1};
+	sbuf_init(h, a);
+	if (resp_head_write(h, &head))
+		abort(); /* the framework's own error head: cannot happen */
+}
+
+void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void *, const char *),
+		void *ctx, const char *body, size_t body_len, bool body_too_large,
+		void (*emit)(void *, const char *, size_t), void *emit_ctx)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct req rq_storage;
+	struct req *rq = &rq_storage;
+	handle_init(rq, app, a, getenv_fn, ctx, body, body_len);
+
+	int status = handle_route(rq, body_too_large);
 	if (db_in_txn(app->db)) {
 		/* The one place a transaction is rolled back: a handler that
 		 * refuses or fails part-way just returns its status (req_fail,
@@ -418,62 +502,10 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 	if (status == 401 && app->authenticate)
 		req_header(rq, "WWW-Authenticate", "Basic realm=\"DLCS-API\"");
 
-	const char *out = rq->out.buf;
-	size_t out_len = rq->out.len;
-	if (rq->cache == RC_HIT) {
-		out = rq->cache_body;
-		out_len = rq->cache_body_len;
-	} else if (rq->jw) {
-		out = jw_text(rq->jw, &out_len);
-		if (!out) {
-			log_err("%s: JSON generation failed", rq->request_id);
-			status = req_fail(rq, 500, "could not generate the response");
-			out = jw_text(rq->jw, &out_len);
-			if (!out) {
-				out = "";
-				out_len = 0;
-			}
-		}
-	}
-	if (!out)
-		out_len = 0;
-
+	size_t out_len;
+	const char *out = handle_body(rq, &status, &out_len);
 	struct sbuf h;
-	sbuf_init(&h, a);
-	struct resp_head head = {
-		.status = status,
-		.content_type = rq->content_type,
-		.content_length = out_len,
-		.has_body = status != 204 && status != 304,
-		.headers = rq->resp_headers,
-		.nheaders = rq->nresp_headers,
-	};
-	const char *refused = resp_head_write(&h, &head);
-	if (refused) {
-		/* A stored or computed string that would have split the head: the
-		 * client gets a plain 500, and nothing of what was refused. */
-		log_err("%s: response header '%s' refused (not a token, a reserved name, "
-			"or a control character in its value); answering 500",
-			rq->request_id, log_safe(a, refused));
-		rq->nresp_headers = 0;
-		rq->cache = RC_NONE;
-		status = req_fail(rq, 500, "the response could not be written");
-		out = jw_text(rq->jw, &out_len);
-		if (!out) {
-			out = "";
-			out_len = 0;
-		}
-		static const struct kv no_store = {"Cache-Control", "no-store"};
-		head = (struct resp_head){.status = status,
-					  .content_type = rq->content_type,
-					  .content_length = out_len,
-					  .has_body = true,
-					  .headers = &no_store,
-					  .nheaders = 1};
-		sbuf_init(&h, a);
-		if (resp_head_write(&h, &head))
-			abort(); /* the framework's own error head: cannot happen */
-	}
+	handle_head(rq, &h, &status, &out, &out_len);
 	if (status == 200 && (rq->cache == RC_MISS || rq->cache == RC_BYPASS))
 		cache_store(rq, out, out_len);
 	emit(emit_ctx, h.buf, h.len);

@@ -1,9 +1,9 @@
-/* Custom headers on dlcs-image's responses, from handlers/custom_headers.c
+/* Custom headers on dlcs-image's responses, from asset/custom_header_rules.c
  * (which owns the table, its validation and its precedence). */
 #include "app.h"
-#include "custom_headers.h"
-#include "custom_headers_apply.h"
 #include "req.h"
+#include "asset/custom_header_rules.h"
+#include "iiif/custom_headers_apply.h"
 #include "banned.h"
 
 int custom_headers_apply(struct req *rq, int c, int s, const char *roles_json)

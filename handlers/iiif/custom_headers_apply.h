@@ -9,7 +9,7 @@ struct req;
 /* Adds customer c's custom headers for space s and an asset holding the
  * roles roles_json (stored JSON array text; NULL for a response that names
  * no asset) to rq's response, in the precedence custom_headers_for()
- * (handlers/custom_headers.h) gives them. They are set before the
+ * (asset/custom_header_rules.h) gives them. They are set before the
  * response's own Cache-Control, which gives way to a customer's. When the
  * file is then sent by nginx (X-Accel-Redirect), nginx's internal location
  * adds them back from this response (the generated custom-headers include).

@@ -17,21 +17,23 @@
 
 #include "app.h"
 #include "arena.h"
-#include "channels.h"
 #include "config.h"
-#include "custom_headers_apply.h"
 #include "db.h"
-#include "delivery.h"
 #include "ids.h"
-#include "iiif_parse.h"
-#include "info.h"
 #include "json.h"
 #include "log.h"
-#include "render.h"
 #include "req.h"
 #include "sha256.h"
-#include "store.h"
 #include "str.h"
+#include "asset/access.h"
+#include "asset/channel_rules.h"
+#include "asset/iiif_parse.h"
+#include "asset/row.h"
+#include "asset/store.h"
+#include "iiif/custom_headers_apply.h"
+#include "iiif/delivery.h"
+#include "iiif/info.h"
+#include "iiif/render.h"
 #include "banned.h"
 
 #define CC_IMAGE "public, max-age=31536000"
@@ -45,21 +47,8 @@ enum { SQL_CUSTOMER_BY_NAME, SQL_ASSET, SQL__MAX };
 
 static const char *const sql[SQL__MAX] = {
 	[SQL_CUSTOMER_BY_NAME] = "SELECT id FROM customers WHERE name = ?",
-	[SQL_ASSET] = "SELECT roles, max_unauthorised, delivery_channels, media_type, width,"
-		      " height, ingesting, finished, error FROM assets"
-		      " WHERE customer_id = ? AND space_id = ? AND id = ?",
-};
-
-enum asset_acol {
-	AC_ROLES,
-	AC_MAX_UNAUTH,
-	AC_CHANNELS,
-	AC_MEDIA_TYPE,
-	AC_WIDTH,
-	AC_HEIGHT,
-	AC_INGESTING,
-	AC_FINISHED,
-	AC_ERROR
+	[SQL_ASSET] = "SELECT " ASSET_COLUMNS " FROM assets a"
+		      " WHERE a.customer_id = ? AND a.space_id = ? AND a.id = ?",
 };
 
 struct delivery_asset {
@@ -214,24 +203,7 @@ static int customer_resolve(struct req *rq, const char *cpart, int *c)
 	return 0;
 }
 
-static bool roles_empty(struct req *rq, const char *roles)
-{
-	if (!roles || !*roles)
-		return true;
-	char err[64];
-	yajl_val v = json_parse(rq->arena, roles, strlen(roles), err, sizeof err);
-	if (!v)
-		return false; /* unreadable: treat as restricted */
-	return YAJL_IS_ARRAY(v) && v->u.array.len == 0;
-}
-
-static bool file_exists(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static const char *channel_name(enum need need)
+static const char *need_channel(enum need need)
 {
 	return need == NEED_TILES ? "iiif-img" : need == NEED_SIZES ? "thumbs" : "file";
 }
@@ -259,19 +231,19 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 		custom_headers_apply(rq, as->c, as->s, NULL);
 		return req_fail(rq, 404, "asset %d/%d/%s not found", as->c, as->s, as->id);
 	}
-	as->roles = db_str(r, 0, AC_ROLES);
-	as->max_unauthorised = (int)db_int(r, 0, AC_MAX_UNAUTH);
-	as->channels = db_str(r, 0, AC_CHANNELS);
-	as->media_type = db_str(r, 0, AC_MEDIA_TYPE);
-	as->width = (int)db_int(r, 0, AC_WIDTH);
-	as->height = (int)db_int(r, 0, AC_HEIGHT);
-	as->ingesting = db_int(r, 0, AC_INGESTING) != 0;
-	as->finished = db_str(r, 0, AC_FINISHED);
-	const char *error = db_str(r, 0, AC_ERROR);
-	as->restricted = !roles_empty(rq, as->roles) || as->max_unauthorised >= 0;
+	as->roles = db_str(r, 0, ACOL_ROLES);
+	as->max_unauthorised = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
+	as->channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
+	as->media_type = db_str(r, 0, ACOL_MEDIA_TYPE);
+	as->width = (int)db_int(r, 0, ACOL_WIDTH);
+	as->height = (int)db_int(r, 0, ACOL_HEIGHT);
+	as->ingesting = db_int(r, 0, ACOL_INGESTING) != 0;
+	as->finished = db_str(r, 0, ACOL_FINISHED);
+	const char *error = db_str(r, 0, ACOL_ERROR);
+	as->restricted = !asset_is_open(rq->arena, as->roles, as->max_unauthorised);
 	custom_headers_apply(rq, as->c, as->s, as->roles);
 
-	const char *channel = channel_name(need);
+	const char *channel = need_channel(need);
 	if (!channels_has(as->channels, channel))
 		return req_fail(rq, 404, "asset %d/%d/%s is not delivered on the %s channel", as->c,
 				as->s, as->id, channel);
@@ -281,7 +253,7 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	as->dir = store_asset_dir(rq->arena, storage_root(rq), as->c, as->s, as->id);
 	bool have;
 	if (need == NEED_ORIGINAL) {
-		have = file_exists(arena_printf(rq->arena, "%s/original", as->dir));
+		have = store_file_exists(rq->arena, as->dir, "original");
 	} else {
 		stored_load(rq->arena, as->dir, &as->st);
 		have = need == NEED_TILES ? as->st.has_tiles : as->st.has_sizes;
@@ -301,13 +273,10 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	return 0;
 }
 
+/* w×h: a whole image; <= 0: the whole service, or an original. */
 static bool access_allows(const struct delivery_asset *as, int w, int h)
 {
-	if (!as->restricted)
-		return true;
-	if (w <= 0 || h <= 0)
-		return false; /* the whole service, or an original */
-	return as->max_unauthorised >= 0 && (w > h ? w : h) <= as->max_unauthorised;
+	return asset_size_is_open(!as->restricted, as->max_unauthorised, w, h);
 }
 
 int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h)
@@ -635,7 +604,7 @@ static int img_image(struct req *rq, int version)
 	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
 	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
 		/* exactly a stored tile or thumbnail: the file itself. For a
-		 * full-region size nginx serves what iiif/thumb_alias.c links
+		 * full-region size nginx serves what asset/thumb_alias.c links
 		 * in full/ by this same decision (and in thumbs/ by
 		 * thumbs_image_v's): keep them in step. */
 		char name[96];

@@ -1,42 +1,15 @@
-/* The image information documents (info.json) of Image API 3.0 and 2.1, and
- * the two small files they are made from (ingest/derive.h): info.txt (the
- * pyramid) and s.json (the thumbnail sizes). No GraphicsMagick here. */
+/* The image information documents (info.json) of Image API 3.0 and 2.1,
+ * made from what the asset's files say (asset/stored.h). No GraphicsMagick
+ * here. */
 #ifndef DLCS_INFO_H
 #define DLCS_INFO_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-struct arena;
+#include "asset/stored.h"
+
 struct jw;
-
-#define STORED_MAX_LEVELS 32
-#define STORED_MAX_SIZES  64
-
-struct stored_size {
-	int w, h;
-	bool open; /* in s.json's "o" list: no larger than maxUnauthorised */
-};
-
-/* What the files of one asset say. */
-struct stored {
-	bool has_tiles; /* info.txt was read */
-	int W, H, tile;
-	int sf[STORED_MAX_LEVELS]; /* ascending: 1, 2, 4, ... */
-	int nsf;
-	bool has_sizes;                             /* s.json was read */
-	struct stored_size sizes[STORED_MAX_SIZES]; /* ascending by width, then height */
-	size_t nsizes;
-};
-
-/* "width height tile_size scale_factors..." (one line). 0, or -1 when
- * malformed (then st->has_tiles stays false). */
-int stored_parse_info(const char *text, struct stored *st);
-/* {"o":[[w,h],...],"a":[[w,h],...]}. 0, or -1 when malformed. */
-int stored_parse_sizes(struct arena *a, const char *text, size_t len, struct stored *st);
-/* Reads {dir}/info.txt and {dir}/s.json, either of which may be absent (a
- * file that is there but malformed counts as absent and is logged). */
-void stored_load(struct arena *a, const char *dir, struct stored *st);
 
 struct info_doc {
 	int version;    /* 2 or 3 */
@@ -56,21 +29,6 @@ struct info_doc {
  * extraQualities (color, gray, bitonal), extraFeatures (mirroring,
  * rotationArbitrary, sizeUpscaling); 2.1 the same in its profile object. */
 void info_write(struct jw *w, const struct info_doc *d);
-
-/* Matching a resolved request to a stored file, so that it is sent as it is.
- * A side the request left to the server (w, ,h pct: !w,h) may differ by
- * one pixel: the file is the same image rounded the other way. Rotation,
- * mirroring, quality and format are the caller's to check.
- * stored_match_tile: the tile whose region and size are r's (derive.h's
- * arithmetic): its name under tiles/ into name (64 bytes suffice) and its
- * pixel size into *tw × *th. */
-struct iiif_resolved;
-bool stored_match_tile(const struct stored *st, const struct iiif_resolved *r, char *name,
-		       size_t len, int *tw, int *th);
-/* The thumbnail that is r's image (the full W×H region only) among
- * sizes[0..n): its index, or -1. */
-int stored_match_size(const struct stored_size *sizes, size_t n, int W, int H,
-		      const struct iiif_resolved *r);
 
 /* The Content-Type of info.json for the request's Accept header: 3.0
  * answers JSON-LD with its profile unless only application/json is

@@ -16,8 +16,8 @@
 #include <jpeglib.h>
 
 #include "arena.h"
-#include "jpeg_io.h"
 #include "str.h"
+#include "iiif/jpeg_io.h"
 #include "banned.h"
 
 /* A stored tile is a few tens of kilobytes; anything past this is not one. */

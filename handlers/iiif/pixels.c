@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "pixels.h"
+#include "iiif/pixels.h"
 #include "banned.h"
 
 #define WEIGHT_BITS 14

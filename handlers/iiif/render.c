@@ -10,10 +10,11 @@
 #include <magick/api.h>
 
 #include "arena.h"
-#include "jpeg_io.h"
-#include "pixels.h"
-#include "render.h"
 #include "str.h"
+#include "asset/gm.h"
+#include "iiif/jpeg_io.h"
+#include "iiif/pixels.h"
+#include "iiif/render.h"
 #include "banned.h"
 
 static long long ceil_div(long long a, long long b)
@@ -69,11 +70,6 @@ bool render_format_available(enum iiif_format f)
 	bool ok = mi && mi->encoder;
 	DestroyExceptionInfo(&exc);
 	return ok;
-}
-
-static const char *gm_reason(const ExceptionInfo *e)
-{
-	return e->reason && *e->reason ? e->reason : "unknown GraphicsMagick error";
 }
 
 /* Replaces *img by next (NULL: failure, *img is kept for the exit). */

@@ -31,7 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "iiif_parse.h"
+#include "asset/iiif_parse.h"
 
 struct arena;
 

@@ -2,8 +2,8 @@
  * is the handlers' delivery_access). The router takes the first match, so
  * the /v2/ and /v3/ rows come first: a customer named "v2" or "v3" is
  * reached by its numeric id on these paths. HEAD follows GET. */
-#include "delivery.h"
-#include "routes_image.h"
+#include "iiif/delivery.h"
+#include "iiif/routes_image.h"
 #include "banned.h"
 
 #define ID    "/%s/%d/%s"

@@ -19,7 +19,7 @@
 
 #include <lcms2.h>
 
-#include "colour.h"
+#include "ingest/colour.h"
 #include "banned.h"
 
 #if QuantumDepth != 16

@@ -13,7 +13,7 @@
  *   full/{size}.jpg -> ../tiles/…    the same for /iiif-img/: the sizes it
  *                     ../thumbs/…    answers with a one-tile level or a
  *                                    thumbnail (also max, and 2.1's full);
- *                                    iiif/thumb_alias.h. nginx sends these
+ *                                    asset/thumb_alias.h. nginx sends these
  *                                    files by URL alone
  *   s.json                           {"o":[[w,h],...],"a":[[w,h],...]}: thumbnail
  *                                    sizes, largest first, open and auth
@@ -83,13 +83,8 @@ struct derive_result {
  * sides 1..65500); false if malformed. */
 bool derive_parse_size(const char *s, struct derive_thumb_size *out);
 
-/* Process-wide GraphicsMagick setup; call once, before any other
- * GraphicsMagick call. Installs GraphicsMagick's allocator (large pixel
- * buffers on transparent huge pages), calls InitializeMagick, and sets the
- * resource limits: memory_limit bytes of pixel cache (0: GraphicsMagick's
- * default) and never a disk cache, so an image past it fails instead of
- * swapping; no GraphicsMagick OpenMP threads (derive_image parallelises
- * itself). */
+/* gm_init (asset/gm.h), under the name the tests and the benchmark of the
+ * derivatives call: the process-wide GraphicsMagick setup. */
 void derive_init(const char *argv0, long long memory_limit);
 
 /* Reads the original at src_path and writes the derivatives into out_dir

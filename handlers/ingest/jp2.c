@@ -19,7 +19,7 @@
 
 #include <openjpeg.h>
 
-#include "jp2.h"
+#include "ingest/jp2.h"
 #include "banned.h"
 
 #if QuantumDepth != 16
@@ -688,6 +688,106 @@ static bool decode_whole(struct dec *d, opj_codec_t *codec, opj_stream_t *st, op
 			   (long)im->y1);
 }
 
+/* The decoder for a JP2 file or a raw codestream on f, its errors latched
+ * into d. False (and d's error) when it cannot be made. */
+static bool codec_open(struct dec *d, FILE *f, bool is_jp2, opj_codec_t **codec, opj_stream_t **st)
+{
+	*codec = opj_create_decompress(is_jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
+	*st = stream_new(f);
+	if (!*codec || !*st) {
+		fail(d, false, "out of memory for the JPEG 2000 decoder");
+		return false;
+	}
+	opj_set_error_handler(*codec, opj_on_error, d);
+	opj_set_warning_handler(*codec, opj_quiet, d);
+	opj_set_info_handler(*codec, opj_quiet, d);
+	opj_dparameters_t params;
+	opj_set_default_decoder_parameters(&params);
+	if (!opj_setup_decoder(*codec, &params) || !opj_decoder_set_strict_mode(*codec, OPJ_TRUE)) {
+		fail_opj(d, "decoder setup");
+		return false;
+	}
+	if (d->o->threads > 1 && opj_has_thread_support())
+		(void)opj_codec_set_threads(*codec, d->o->threads);
+	return true;
+}
+
+/* Size, resolution levels and tiles, all from the headers (nothing is
+ * decoded yet), checked against the limits; the level to decode chosen. */
+static bool geometry(struct dec *d, opj_codec_t *codec, const opj_image_t *im, long *W, long *H,
+		     OPJ_UINT32 *levels, OPJ_UINT32 *ntiles)
+{
+	const struct jp2_opts *o = d->o;
+	struct jp2_result *r = d->r;
+	d->dx0 = (int)im->comps[d->role[0]].dx;
+	d->dy0 = (int)im->comps[d->role[0]].dy;
+	*W = grid(im->x1, d->dx0, 0) - grid(im->x0, d->dx0, 0);
+	*H = grid(im->y1, d->dy0, 0) - grid(im->y0, d->dy0, 0);
+	if (*W < 1 || *H < 1 || *W > MAX_SIDE || *H > MAX_SIDE) {
+		fail(d, true, "the image has no usable size (%ldx%ld)", *W, *H);
+		return false;
+	}
+	r->width = (int)*W;
+	r->height = (int)*H;
+	if (o->max_pixels > 0 && (long long)*W * *H > o->max_pixels) {
+		fail(d, true, "the image is %ldx%ld (%lld pixels), over the limit of %lld", *W, *H,
+		     (long long)*W * *H, o->max_pixels);
+		return false;
+	}
+	opj_codestream_info_v2_t *ci = opj_get_cstr_info(codec);
+	if (!ci || !ci->m_default_tile_info.tccp_info) {
+		if (ci)
+			opj_destroy_cstr_info(&ci);
+		fail(d, true, "JPEG 2000 header without coding parameters");
+		return false;
+	}
+	*levels = 33;
+	*ntiles = ci->tw * ci->th;
+	for (OPJ_UINT32 c = 0; c < ci->nbcomps; c++)
+		if (ci->m_default_tile_info.tccp_info[c].numresolutions < *levels)
+			*levels = ci->m_default_tile_info.tccp_info[c].numresolutions;
+	opj_destroy_cstr_info(&ci);
+	if (*levels < 1 || *levels > 33) {
+		fail(d, true, "JPEG 2000 with %u resolution levels", *levels);
+		return false;
+	}
+	r->levels = (int)*levels;
+	/* The smallest level that still covers min_w × min_h. */
+	while ((OPJ_UINT32)d->reduce + 1 < *levels && (o->min_w > 0 || o->min_h > 0) &&
+	       grid(im->x1, d->dx0, d->reduce + 1) - grid(im->x0, d->dx0, d->reduce + 1) >=
+		       o->min_w &&
+	       grid(im->y1, d->dy0, d->reduce + 1) - grid(im->y0, d->dy0, d->reduce + 1) >=
+		       o->min_h)
+		d->reduce++;
+	r->reduce = d->reduce;
+	d->ox = grid(im->x0, d->dx0, d->reduce);
+	d->oy = grid(im->y0, d->dy0, d->reduce);
+	return true;
+}
+
+/* The GraphicsMagick image the decode fills (or, pinging, only describes). */
+static Image *image_new(struct dec *d, const opj_image_t *im, const char *kind, long W, long H,
+			long rw, long rh)
+{
+	Image *img = AllocateImage(NULL);
+	if (!img) {
+		fail(d, false, "out of memory for an image");
+		return NULL;
+	}
+	img->columns = (unsigned long)(d->o->ping ? W : rw);
+	img->rows = (unsigned long)(d->o->ping ? H : rh);
+	img->depth = im->comps[d->role[0]].prec > 8 ? 16 : 8;
+	img->matte = d->alpha >= 0 && d->model != MODEL_CMYK ? MagickTrue : MagickFalse;
+	img->colorspace = d->model == MODEL_CMYK ? CMYKColorspace : RGBColorspace;
+	(void)snprintf(img->magick, sizeof img->magick, "%s", kind);
+	if (d->cs.icc && !SetImageProfile(img, "ICM", d->cs.icc, d->cs.icc_len)) {
+		fail(d, false, "out of memory for an ICC profile");
+		DestroyImage(img);
+		return NULL;
+	}
+	return img;
+}
+
 Image *jp2_read(const char *path, const struct jp2_opts *o, struct jp2_result *r)
 {
 	memset(r, 0, sizeof *r);
@@ -714,90 +814,18 @@ Image *jp2_read(const char *path, const struct jp2_opts *o, struct jp2_result *r
 	if (is_jp2 && !read_boxes(&d, f))
 		goto out;
 	rewind(f);
-
-	codec = opj_create_decompress(is_jp2 ? OPJ_CODEC_JP2 : OPJ_CODEC_J2K);
-	st = stream_new(f);
-	if (!codec || !st) {
-		fail(&d, false, "out of memory for the JPEG 2000 decoder");
+	if (!codec_open(&d, f, is_jp2, &codec, &st))
 		goto out;
-	}
-	opj_set_error_handler(codec, opj_on_error, &d);
-	opj_set_warning_handler(codec, opj_quiet, &d);
-	opj_set_info_handler(codec, opj_quiet, &d);
-	opj_dparameters_t params;
-	opj_set_default_decoder_parameters(&params);
-	if (!opj_setup_decoder(codec, &params) || !opj_decoder_set_strict_mode(codec, OPJ_TRUE)) {
-		fail_opj(&d, "decoder setup");
-		goto out;
-	}
-	if (o->threads > 1 && opj_has_thread_support())
-		(void)opj_codec_set_threads(codec, o->threads);
 	if (!opj_read_header(st, codec, &im)) {
 		fail_opj(&d, "header");
 		goto out;
 	}
-
-	/* Size, levels and tiles, all from the headers: nothing is decoded yet. */
-	if (!assign_roles(&d, im))
+	long W, H;
+	OPJ_UINT32 levels, ntiles;
+	if (!assign_roles(&d, im) || !geometry(&d, codec, im, &W, &H, &levels, &ntiles))
 		goto out;
-	d.dx0 = (int)im->comps[d.role[0]].dx;
-	d.dy0 = (int)im->comps[d.role[0]].dy;
-	long W = grid(im->x1, d.dx0, 0) - grid(im->x0, d.dx0, 0);
-	long H = grid(im->y1, d.dy0, 0) - grid(im->y0, d.dy0, 0);
-	if (W < 1 || H < 1 || W > MAX_SIDE || H > MAX_SIDE) {
-		fail(&d, true, "the image has no usable size (%ldx%ld)", W, H);
-		goto out;
-	}
-	r->width = (int)W;
-	r->height = (int)H;
-	if (o->max_pixels > 0 && (long long)W * H > o->max_pixels) {
-		fail(&d, true, "the image is %ldx%ld (%lld pixels), over the limit of %lld", W, H,
-		     (long long)W * H, o->max_pixels);
-		goto out;
-	}
-	opj_codestream_info_v2_t *ci = opj_get_cstr_info(codec);
-	if (!ci || !ci->m_default_tile_info.tccp_info) {
-		if (ci)
-			opj_destroy_cstr_info(&ci);
-		fail(&d, true, "JPEG 2000 header without coding parameters");
-		goto out;
-	}
-	OPJ_UINT32 levels = 33, ntiles = ci->tw * ci->th;
-	for (OPJ_UINT32 c = 0; c < ci->nbcomps; c++)
-		if (ci->m_default_tile_info.tccp_info[c].numresolutions < levels)
-			levels = ci->m_default_tile_info.tccp_info[c].numresolutions;
-	opj_destroy_cstr_info(&ci);
-	if (levels < 1 || levels > 33) {
-		fail(&d, true, "JPEG 2000 with %u resolution levels", levels);
-		goto out;
-	}
-	r->levels = (int)levels;
-
-	/* The smallest level that still covers min_w × min_h. */
-	while ((OPJ_UINT32)d.reduce + 1 < levels && (o->min_w > 0 || o->min_h > 0) &&
-	       grid(im->x1, d.dx0, d.reduce + 1) - grid(im->x0, d.dx0, d.reduce + 1) >= o->min_w &&
-	       grid(im->y1, d.dy0, d.reduce + 1) - grid(im->y0, d.dy0, d.reduce + 1) >= o->min_h)
-		d.reduce++;
-	r->reduce = d.reduce;
-	d.ox = grid(im->x0, d.dx0, d.reduce);
-	d.oy = grid(im->y0, d.dy0, d.reduce);
 	long rw = grid(im->x1, d.dx0, d.reduce) - d.ox, rh = grid(im->y1, d.dy0, d.reduce) - d.oy;
-
-	if (!(img = AllocateImage(NULL))) {
-		fail(&d, false, "out of memory for an image");
-		goto out;
-	}
-	img->columns = (unsigned long)(o->ping ? W : rw);
-	img->rows = (unsigned long)(o->ping ? H : rh);
-	img->depth = im->comps[d.role[0]].prec > 8 ? 16 : 8;
-	img->matte = d.alpha >= 0 && d.model != MODEL_CMYK ? MagickTrue : MagickFalse;
-	img->colorspace = d.model == MODEL_CMYK ? CMYKColorspace : RGBColorspace;
-	(void)snprintf(img->magick, sizeof img->magick, "%s", kind);
-	if (d.cs.icc && !SetImageProfile(img, "ICM", d.cs.icc, d.cs.icc_len)) {
-		fail(&d, false, "out of memory for an ICC profile");
-		goto out;
-	}
-	if (o->ping)
+	if (!(img = image_new(&d, im, kind, W, H, rw, rh)) || o->ping)
 		goto out;
 #ifdef DERIVE_TRACE
 	fprintf(stderr, "jp2: %ldx%ld, %u levels, %u tiles: decoding level %d, %ldx%ld\n", W, H,

@@ -21,13 +21,11 @@
 #include "config.h"
 #include "db.h"
 #include "json.h"
-#include "origin.h"
-#include "origin_guard.h"
 #include "str.h"
+#include "asset/origin_rules.h"
+#include "ingest/origin.h"
+#include "ingest/origin_guard.h"
 #include "banned.h"
-
-#define REGEX_BOUND_PRODUCT_MAX 10000
-#define REGEX_MATCH_ALL         "*"
 
 static const char SQL_STRATEGIES[] = "SELECT regex, strategy, credentials FROM origin_strategies"
 				     " WHERE customer_id = ? ORDER BY sort_order, created, id";
@@ -352,56 +350,6 @@ done:
 
 /* ---- credentials and strategies ---- */
 
-static const char *const STRATEGY_NAMES[] = {"default", "basic-http-authentication"};
-#define STRATEGY_BASIC STRATEGY_NAMES[1]
-
-const char *origin_strategy_name(const char *s)
-{
-	static const char dir[] = "/originStrategies/";
-	if (!s)
-		return NULL;
-	const char *name = s, *slash = strrchr(s, '/');
-	if (slash) {
-		size_t pre = (size_t)(slash - s) + 1;
-		if (pre < sizeof dir - 1 ||
-		    memcmp(slash + 1 - (sizeof dir - 1), dir, sizeof dir - 1))
-			return NULL;
-		name = slash + 1;
-	}
-	for (size_t i = 0; i < sizeof STRATEGY_NAMES / sizeof STRATEGY_NAMES[0]; i++)
-		if (strcmp(name, STRATEGY_NAMES[i]) == 0)
-			return STRATEGY_NAMES[i];
-	return NULL;
-}
-
-bool origin_strategy_needs_credentials(const char *name)
-{
-	return name && strcmp(name, STRATEGY_BASIC) == 0;
-}
-
-const char *origin_credentials_read(struct arena *a, yajl_val v, const char **user,
-				    const char **password)
-{
-	if (v && v->type == yajl_t_string) {
-		char err[128];
-		v = a ? json_parse(a, v->u.string, strlen(v->u.string), err, sizeof err) : NULL;
-		if (!v)
-			return "must be JSON {\"user\",\"password\"}";
-	}
-	if (!v || v->type != yajl_t_object)
-		return "must be an object {\"user\",\"password\"} or a string holding one";
-	yajl_val u = json_get(v, "user"), p = json_get(v, "password");
-	if (!u || u->type != yajl_t_string || !u->u.string[0])
-		return "must have a non-empty string 'user'";
-	if (!p || p->type != yajl_t_string)
-		return "must have a string 'password'";
-	if (strchr(u->u.string, ':'))
-		return "must have a 'user' without ':'";
-	*user = u->u.string;
-	*password = p->u.string;
-	return NULL;
-}
-
 /* The credentials text stored in the table. */
 static const char *credentials_text(struct arena *a, const char *text, const char **user,
 				    const char **password)
@@ -409,89 +357,6 @@ static const char *credentials_text(struct arena *a, const char *text, const cha
 	char err[128];
 	yajl_val v = text ? json_parse(a, text, strlen(text), err, sizeof err) : NULL;
 	return v ? origin_credentials_read(a, v, user, password) : "are not JSON";
-}
-
-/* A conservative bound on what regcomp will expand: the product of every
- * repetition count in the pattern (nested or not), and no back-references.
- * Bracket expressions and escapes are skipped so their braces and digits are
- * literals. */
-static const char *regex_cost(const char *p)
-{
-	long long product = 1;
-	for (size_t i = 0; p[i];) {
-		if (p[i] == '\\') {
-			if (p[i + 1] >= '1' && p[i + 1] <= '9')
-				return "back-references are not supported";
-			i += p[i + 1] ? 2 : 1;
-		} else if (p[i] == '[') {
-			size_t j = i + 1;
-			j += p[j] == '^';
-			j += p[j] == ']';
-			while (p[j] && p[j] != ']') {
-				if (p[j] == '[' &&
-				    (p[j + 1] == ':' || p[j + 1] == '.' || p[j + 1] == '=')) {
-					char close = p[j + 1];
-					const char *e = p + j + 2;
-					while (*e && !(e[0] == close && e[1] == ']'))
-						e++;
-					j = *e ? (size_t)(e - p) + 2 : (size_t)(e - p);
-				} else {
-					j++;
-				}
-			}
-			i = p[j] ? j + 1 : j;
-		} else if (p[i] == '{') {
-			long long hi = 0;
-			size_t j = i + 1;
-			for (; p[j] >= '0' && p[j] <= '9' && hi <= REGEX_BOUND_PRODUCT_MAX; j++)
-				hi = hi * 10 + (p[j] - '0');
-			if (p[j] == ',') {
-				long long n = 0;
-				for (j++;
-				     p[j] >= '0' && p[j] <= '9' && n <= REGEX_BOUND_PRODUCT_MAX;
-				     j++)
-					n = n * 10 + (p[j] - '0');
-				if (n > hi)
-					hi = n;
-			}
-			if (hi > 1)
-				product *= hi;
-			if (product > REGEX_BOUND_PRODUCT_MAX)
-				return "repetition counts are too large (their product must be at "
-				       "most "
-				       "10000)";
-			i = j;
-		} else {
-			i++;
-		}
-	}
-	return NULL;
-}
-
-/* Compiles a stored pattern the way ingest matches it; 0 or regcomp's error. */
-static int regex_compile(regex_t *re, const char *pattern)
-{
-	if (strcmp(pattern, REGEX_MATCH_ALL) == 0)
-		pattern = ".*";
-	return regcomp(re, pattern, REG_EXTENDED | REG_ICASE | REG_NOSUB);
-}
-
-const char *origin_regex_check(struct arena *a, const char *pattern)
-{
-	if (!pattern || !*pattern)
-		return "is empty";
-	const char *why = regex_cost(pattern);
-	if (why)
-		return why;
-	regex_t re;
-	int rc = regex_compile(&re, pattern);
-	if (rc == 0) {
-		regfree(&re);
-		return NULL;
-	}
-	char msg[128];
-	regerror(rc, &re, msg, sizeof msg);
-	return arena_printf(a, "is not a POSIX extended regular expression (%s)", msg);
 }
 
 struct strategy {
@@ -505,7 +370,7 @@ static int strategy_match(const struct strategy *s, size_t n, const char *url)
 {
 	for (size_t i = 0; i < n; i++) {
 		regex_t re;
-		if (!s[i].regex || regex_cost(s[i].regex) || regex_compile(&re, s[i].regex) != 0)
+		if (!s[i].regex || origin_regex_compile(&re, s[i].regex) != 0)
 			continue;
 		int rc = regexec(&re, url, 0, NULL, 0);
 		regfree(&re);
@@ -695,6 +560,51 @@ static enum origin_status guard_fail(struct origin_fetch *f, CURL *h, long redir
 			set = curl_easy_setopt(h, opt, val);                                       \
 	} while (0)
 
+/* The options of one fetch: only http(s), at every hop; the guard on
+ * every address connected to; the limits; the sink; Basic credentials
+ * when the strategy gives them. CURLE_OK, or the first option that failed. */
+static CURLcode http_setup(CURL *h, const struct origin_limits *l, const char *url,
+			   const struct creds *cr, struct guard_ctx *guard, struct sink *s,
+			   char *errbuf)
+{
+	CURLcode set = CURLE_OK;
+	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+	SETOPT(CURLOPT_URL, url);
+	SETOPT(CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	/* The guard must see the origin's own addresses: no proxy, whatever
+	 * http_proxy, https_proxy or all_proxy say (a proxy would be the only
+	 * address connected to, and it would reach anything). */
+	SETOPT(CURLOPT_PROXY, "");
+	SETOPT(CURLOPT_OPENSOCKETFUNCTION, guarded_socket);
+	SETOPT(CURLOPT_OPENSOCKETDATA, guard);
+	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
+	SETOPT(CURLOPT_MAXREDIRS, l->max_redirects);
+	SETOPT(CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
+	SETOPT(CURLOPT_TIMEOUT, l->timeout);
+	if (l->low_speed_limit > 0) {
+		SETOPT(CURLOPT_LOW_SPEED_LIMIT, l->low_speed_limit);
+		SETOPT(CURLOPT_LOW_SPEED_TIME, l->low_speed_time);
+	}
+	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_bytes);
+	SETOPT(CURLOPT_FAILONERROR, 1L);
+	SETOPT(CURLOPT_USERAGENT, l->user_agent);
+	SETOPT(CURLOPT_WRITEFUNCTION, sink_write);
+	SETOPT(CURLOPT_WRITEDATA, s);
+	if (cr && cr->user) {
+		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		SETOPT(CURLOPT_USERNAME, cr->user);
+		SETOPT(CURLOPT_PASSWORD, cr->password ? cr->password : "");
+	}
+	return set;
+}
+
 static enum origin_status http_fetch(const struct origin_limits *l, const char *url,
 				     const struct creds *cr, const char *dest,
 				     struct origin_fetch *f)
@@ -719,41 +629,7 @@ static enum origin_status http_fetch(const struct origin_limits *l, const char *
 	struct sink s = {.fp = fp, .max = l->max_bytes};
 	char errbuf[CURL_ERROR_SIZE];
 	errbuf[0] = '\0';
-	CURLcode set = CURLE_OK;
-	SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-	SETOPT(CURLOPT_URL, url);
-	SETOPT(CURLOPT_NOSIGNAL, 1L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-	SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-	SETOPT(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-	SETOPT(CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-	SETOPT(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-	/* The guard must see the origin's own addresses: no proxy, whatever
-	 * http_proxy, https_proxy or all_proxy say (a proxy would be the only
-	 * address connected to, and it would reach anything). */
-	SETOPT(CURLOPT_PROXY, "");
-	SETOPT(CURLOPT_OPENSOCKETFUNCTION, guarded_socket);
-	SETOPT(CURLOPT_OPENSOCKETDATA, &guard);
-	SETOPT(CURLOPT_FOLLOWLOCATION, 1L);
-	SETOPT(CURLOPT_MAXREDIRS, l->max_redirects);
-	SETOPT(CURLOPT_CONNECTTIMEOUT, l->connect_timeout);
-	SETOPT(CURLOPT_TIMEOUT, l->timeout);
-	if (l->low_speed_limit > 0) {
-		SETOPT(CURLOPT_LOW_SPEED_LIMIT, l->low_speed_limit);
-		SETOPT(CURLOPT_LOW_SPEED_TIME, l->low_speed_time);
-	}
-	SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)l->max_bytes);
-	SETOPT(CURLOPT_FAILONERROR, 1L);
-	SETOPT(CURLOPT_USERAGENT, l->user_agent);
-	SETOPT(CURLOPT_WRITEFUNCTION, sink_write);
-	SETOPT(CURLOPT_WRITEDATA, &s);
-	if (cr && cr->user) {
-		SETOPT(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		SETOPT(CURLOPT_USERNAME, cr->user);
-		SETOPT(CURLOPT_PASSWORD, cr->password ? cr->password : "");
-	}
+	CURLcode set = http_setup(h, l, url, cr, &guard, &s, errbuf);
 
 	enum origin_status st;
 	if (set != CURLE_OK) {

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "../../fcgi/serve.c"
-#include "asset_query.h"
+#include "api/asset_query.h"
 #include "fuzz.h"
 #include "../unit/fake_req.h"
 

@@ -12,12 +12,12 @@
 #include <string.h>
 
 #include "app.h"
-#include "assets.h"
+#include "api/assets.h"
 #include "config.h"
 #include "json.h"
-#include "queue.h"
+#include "api/queue.h"
 #include "req.h"
-#include "spaces.h"
+#include "api/spaces.h"
 #include "str.h"
 #include "fuzz.h"
 #include "../unit/fake_req.h"

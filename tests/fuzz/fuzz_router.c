@@ -16,7 +16,7 @@
 
 #include "../../fcgi/serve.c"
 #include "ids.h"
-#include "routes.h"
+#include "api/routes.h"
 #include "fuzz.h"
 #include "../unit/fake_req.h"
 

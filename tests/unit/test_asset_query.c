@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "asset_query.h"
+#include "api/asset_query.h"
 #include "check.h"
 #include "db.h"
 #include "fake_req.h"

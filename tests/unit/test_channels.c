@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
-#include "channel_rules.h"
-#include "channels.h"
+#include "asset/channel_rules.h"
+#include "api/channels.h"
 #include "check.h"
 
 /* policy_data_check on a JSON text: NULL when valid, else the reason.

@@ -3,13 +3,14 @@
  * rows made here), checked as text and, when nginx is installed, by
  * `nginx -t` on a configuration that includes it; and the public links of
  * handlers/ingest/store.c in a temporary tree. */
-#include "../../handlers/custom_headers.c"
+#include "../../handlers/asset/custom_header_rules.c"
+#include "../../handlers/asset/nginx_include.c"
 
 #include <dirent.h>
 #include <sys/stat.h>
 
 #include "check.h"
-#include "store.h"
+#include "asset/store.h"
 
 static struct arena *A;
 

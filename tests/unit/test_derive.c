@@ -21,8 +21,8 @@
 #include <magick/api.h>
 
 #include "arena.h"
-#include "iiif/info.h"
-#include "iiif/thumb_alias.h"
+#include "asset/stored.h"
+#include "asset/thumb_alias.h"
 #include "ingest/derive.h"
 #include "check.h"
 

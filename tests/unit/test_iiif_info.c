@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "arena.h"
-#include "iiif/iiif_parse.h"
+#include "asset/iiif_parse.h"
 #include "iiif/info.h"
 #include "json.h"
 #include "check.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iiif/iiif_parse.h"
+#include "asset/iiif_parse.h"
 #include "check.h"
 
 struct got {

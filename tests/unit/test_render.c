@@ -19,8 +19,8 @@
 #include <magick/api.h>
 
 #include "arena.h"
-#include "iiif/iiif_parse.h"
-#include "iiif/info.h"
+#include "asset/iiif_parse.h"
+#include "asset/stored.h"
 #include "iiif/render.h"
 #include "ingest/derive.h"
 #include "check.h"

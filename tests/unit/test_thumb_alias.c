@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "arena.h"
-#include "iiif/info.h"
-#include "iiif/thumb_alias.h"
+#include "asset/stored.h"
+#include "asset/thumb_alias.h"
 #include "check.h"
 
 static struct arena *A;

@@ -1,0 +1,167 @@
+/* The commands of dlcs-admin (admin/commands.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "str.h"
+#include "admin/commands.h"
+#include "asset/api_key.h"
+#include "asset/customer.h"
+#include "asset/nginx_include.h"
+#include "asset/publish.h"
+#include "asset/store.h"
+#include "asset/thumb_alias.h"
+#include "banned.h"
+
+static const char SQL_ADMIN_EXISTS[] = "SELECT 1 FROM customers WHERE id = 1";
+static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?";
+
+static int write_keyfile(const char *path, const char *key, const char *secret)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0) {
+		log_err("cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	char line[128];
+	xsnprintf(line, sizeof line, "%s:%s\n", key, secret);
+	size_t len = strlen(line);
+	ssize_t w = write(fd, line, len);
+	if (close(fd) != 0 || w != (ssize_t)len) {
+		log_err("cannot write %s", path);
+		unlink(path);
+		return -1;
+	}
+	return 0;
+}
+
+int admin_bootstrap(struct db *db, const struct config *cfg, const char *keyfile)
+{
+	struct arena *a = arena_new(4096);
+	int rc = 1;
+	struct db_rows *r = db_query(db, a, SQL_ADMIN_EXISTS, "");
+	if (!r)
+		goto out;
+	if (r->n == 0) {
+		int id;
+		if (db_begin(db) != DB_OK ||
+		    customer_insert(db, a, 1, "admin", "Administrator", true, &id) != DB_OK ||
+		    db_commit(db) != DB_OK) {
+			db_rollback(db);
+			log_err("cannot create the admin customer: %s", db_last_msg(db));
+			goto out;
+		}
+		log_info("created the admin customer (id 1)");
+		/* Delivery: the public name link (asset/store.h). */
+		const char *root = config_str(cfg, "storage_root", NULL);
+		if (root && *root && store_publish_name(a, root, 1, "admin") != 0)
+			log_warn("cannot link public/*/admin under %s", root);
+	}
+	if (access(keyfile, F_OK) == 0) {
+		rc = 0;
+		goto out;
+	}
+	char key[37], secret[65];
+	if (keys_issue(db, cfg, 1, key, secret) != DB_OK) {
+		log_err("cannot create a key: %s", db_last_msg(db));
+		goto out;
+	}
+	rc = write_keyfile(keyfile, key, secret) == 0 ? 0 : 1;
+	if (rc == 0)
+		log_info("wrote an admin key to %s", keyfile);
+out:
+	arena_free(a);
+	return rc;
+}
+
+int admin_create_key(struct db *db, const struct config *cfg, const char *customer)
+{
+	long long c;
+	if (!str_to_ll(customer, 1, 2147483647, &c))
+		return ADMIN_USAGE;
+	struct arena *a = arena_new(4096);
+	struct db_rows *r = db_query(db, a, SQL_CUSTOMER_EXISTS, "i", (int)c);
+	int rc = 1;
+	char key[37], secret[65];
+	if (!r)
+		log_err("database error: %s", db_last_msg(db));
+	else if (r->n == 0)
+		log_err("customer %lld not found", c);
+	else if (keys_issue(db, cfg, (int)c, key, secret) != DB_OK)
+		log_err("cannot create a key: %s", db_last_msg(db));
+	else {
+		printf("%s:%s\n", key, secret);
+		rc = 0;
+	}
+	arena_free(a);
+	return rc;
+}
+
+/* Delivery (custom headers, public links): each command calls the function
+ * that the API and the runner use. */
+int admin_render_headers(struct db *db, const struct config *cfg)
+{
+	if (!config_str(cfg, "nginx_custom_headers", NULL)) {
+		log_err("nginx_custom_headers is not set in the configuration");
+		return 1;
+	}
+	struct arena *a = arena_new(64 * 1024);
+	int rc = custom_headers_publish(db, a, cfg) == 0 ? 0 : 1;
+	arena_free(a);
+	return rc;
+}
+
+struct alias_repair {
+	long long max_area; /* delivery's image_max_area */
+	long long made;     /* links made or replaced */
+};
+
+/* publish_assets_all's repair: the size aliases of one asset (full/ and
+ * thumbs/), stale ones of either removed. */
+static int alias_repair(struct arena *unused, const char *dir, int w, int h, void *ctx)
+{
+	(void)unused;
+	struct alias_repair *ar = ctx;
+	struct arena *a = arena_new(16 * 1024);
+	char err[256];
+	int made = thumb_aliases_sync(a, dir, w, h, ar->max_area, err, sizeof err);
+	if (made < 0)
+		log_err("%s: size aliases: %s", dir, err);
+	else
+		ar->made += made;
+	arena_free(a);
+	return made < 0 ? -1 : 0;
+}
+
+int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer)
+{
+	const char *root = config_str(cfg, "storage_root", NULL);
+	long long c = 0;
+	if (!root || !*root) {
+		log_err("storage_root is not set in the configuration");
+		return 1;
+	}
+	if (customer && !str_to_ll(customer, 1, 2147483647, &c))
+		return ADMIN_USAGE;
+	struct arena *a = arena_new(64 * 1024);
+	/* the same limit and default as dlcs-image's (delivery.c) */
+	struct alias_repair ar = {config_int(cfg, "image_max_area", THUMB_ALIAS_DEFAULT_MAX_AREA),
+				  0};
+	int failed = names ? publish_names_all(db, a, root)
+			   : publish_assets_all(db, root, (int)c, alias_repair, &ar);
+	arena_free(a);
+	if (!names && failed >= 0)
+		log_info("size aliases: %lld link(s) made or replaced", ar.made);
+	if (failed < 0)
+		log_err("database error: %s", db_last_msg(db));
+	else if (failed > 0)
+		log_err("%d link(s) could not be made", failed);
+	return failed == 0 ? 0 : 1;
+}

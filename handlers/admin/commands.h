@@ -1,0 +1,27 @@
+/* The commands of dlcs-admin (main.c dispatches to them). Each returns the
+ * program's exit status: 0, 1 after logging why, or ADMIN_USAGE when its
+ * arguments are wrong (main then prints the usage). Delivery commands call
+ * the functions the API and the runner use. */
+#ifndef DLCS_ADMIN_COMMANDS_H
+#define DLCS_ADMIN_COMMANDS_H
+
+#include <stdbool.h>
+
+struct config;
+struct db;
+
+#define ADMIN_USAGE 2
+
+/* The admin customer (id 1), when missing, and a key for it written to
+ * keyfile as "key:secret" (mode 0600), when keyfile does not exist. */
+int admin_bootstrap(struct db *db, const struct config *cfg, const char *keyfile);
+/* Prints a new "key:secret" for customer `customer` (its id). */
+int admin_create_key(struct db *db, const struct config *cfg, const char *customer);
+/* Rewrites the nginx include of the custom headers and reloads nginx. */
+int admin_render_headers(struct db *db, const struct config *cfg);
+/* names: the public name links of every customer; else the public links
+ * and size aliases of every asset (of customer `customer`, an id, when not
+ * NULL). */
+int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer);
+
+#endif

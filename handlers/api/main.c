@@ -1,0 +1,60 @@
+/* dlcs-api: the FastCGI responder for the API. spawn-fcgi starts one
+ * process on the unix socket; it keeps -w N workers running (fcgi/supervise.h)
+ * and each worker serves requests. Reads its configuration from -c FILE or
+ * $DLCS_CONFIG. */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "cache.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "respcache.h"
+#include "supervise.h"
+#include "api/keys.h"
+#include "api/routes.h"
+#include "banned.h"
+
+/* One worker, in its own process: its database connection and caches are
+ * its own. */
+static int api_worker(const struct worker_env *env)
+{
+	struct config *cfg = env->cfg;
+	const char *path = env->config_path;
+	/* Whole answers of the R_CACHE routes, kept while the data generation
+	 * does not move (fcgi/respcache.h); 0 MiB turns the cache off. */
+	long long cache_mb = config_int(cfg, "response_cache_mb", 16);
+	if (cache_mb < 0 || cache_mb > 1 << 20) {
+		log_err("%s: response_cache_mb must be 0..%d", path ? path : "config", 1 << 20);
+		return SUPERVISE_EXIT_CONFIG;
+	}
+	if (mysql_library_init(0, NULL, NULL)) {
+		log_err("mysql_library_init failed");
+		return 1;
+	}
+	struct app app = {
+		.cfg = cfg,
+		.db = db_new(cfg),
+		.routes = api_routes,
+		.nroutes = api_routes_count,
+		.authenticate = keys_authenticate,
+		.auth_cache = cache_new(1024),
+		.response_cache = cache_mb ? respcache_new((size_t)cache_mb << 20) : NULL,
+		.max_body = (size_t)config_int(cfg, "max_body_bytes", 16 * 1024 * 1024),
+		.base_url = config_str(cfg, "base_url", NULL),
+	};
+	int rc = serve(&app);
+	db_free(app.db);
+	cache_free(app.auth_cache);
+	respcache_free(app.response_cache);
+	mysql_library_end();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	return supervise_program(argc, argv, "dlcs-api", api_worker);
+}

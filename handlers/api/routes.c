@@ -1,0 +1,106 @@
+/* The API's URLs, one row each. The core answers 404/405, authenticates,
+ * checks the caller against the customer in the path and parses JSON
+ * bodies before a handler runs (see fcgi/router.h for the flags). */
+#include "api/handlers.h"
+#include "api/routes.h"
+#include "banned.h"
+
+#define C_        "/customers/%d"
+#define CUST      R_CUSTOMER
+#define CUST_JSON (R_CUSTOMER | R_JSON)
+/* Asset reads: answered from the worker's response cache while no write has
+ * been committed since (fcgi/respcache.h); their 200s depend on nothing but
+ * the database, the URI, the caller and the base URL. */
+#define CUST_CACHE (R_CUSTOMER | R_CACHE)
+
+const struct route api_routes[] = {
+	{M_GET, "/", entry_get, R_ANON},
+	{M_GET, "/ping", ping_get, R_ANON},
+
+	{M_GET, "/queue", global_queue_get, R_ANON},
+	{M_GET, "/storagePolicies", storage_policies_list, R_ANON},
+	{M_GET, "/storagePolicies/%s", storage_policy_get, R_ANON},
+	{M_GET, "/thumbnailPolicies", thumbnail_policies_list, R_ANON},
+	{M_GET, "/thumbnailPolicies/%s", thumbnail_policy_get, R_ANON},
+	{M_GET, "/imageOptimisationPolicies", iop_list, R_ANON},
+	{M_GET, "/imageOptimisationPolicies/%s", iop_get, R_ANON},
+	{M_GET, "/originStrategies", origin_strategy_types_list, R_ANON},
+	{M_GET, "/originStrategies/%s", origin_strategy_type_get, R_ANON},
+
+	{M_GET, "/customers", customers_list, R_ADMIN},
+	{M_POST, "/customers", customers_create, R_ADMIN | R_JSON},
+	{M_GET, C_, customer_get, CUST},
+	{M_PATCH, C_, customer_patch, CUST_JSON},
+
+	{M_GET, C_ "/keys", keys_list, CUST},
+	{M_POST, C_ "/keys", keys_create, R_ADMIN | R_CUSTOMER | R_JSON_OPT},
+	{M_DELETE, C_ "/keys/%s", key_delete, CUST},
+
+	{M_GET, C_ "/spaces", spaces_list, CUST},
+	{M_POST, C_ "/spaces", spaces_create, CUST_JSON},
+	{M_GET, C_ "/spaces/%d", space_get, CUST},
+	{M_PUT, C_ "/spaces/%d", space_put, CUST_JSON},
+	{M_PATCH, C_ "/spaces/%d", space_patch, CUST_JSON},
+	{M_DELETE, C_ "/spaces/%d", space_delete, CUST},
+	{M_GET, C_ "/spaces/%d/storage", space_storage_get, CUST},
+
+	{M_GET, C_ "/spaces/%d/images", space_images_list, CUST_CACHE},
+	{M_PATCH, C_ "/spaces/%d/images", space_images_patch, CUST_JSON},
+	{M_GET, C_ "/spaces/%d/images/%s", asset_get, CUST_CACHE},
+	{M_PUT, C_ "/spaces/%d/images/%s", asset_put, CUST_JSON},
+	{M_PATCH, C_ "/spaces/%d/images/%s", asset_patch, CUST_JSON},
+	{M_DELETE, C_ "/spaces/%d/images/%s", asset_delete, CUST},
+	{M_GET, C_ "/spaces/%d/images/%s/storage", asset_storage_get, CUST},
+
+	{M_GET, C_ "/allImages", all_images_get, CUST_CACHE},
+	{M_POST, C_ "/allImages", all_images_post, CUST_JSON},
+	{M_PATCH, C_ "/allImages", all_images_patch, CUST_JSON},
+
+	{M_GET, C_ "/storage", customer_storage_get, CUST},
+
+	{M_GET, C_ "/originStrategies", origin_strategies_list, CUST},
+	{M_POST, C_ "/originStrategies", origin_strategies_create, CUST_JSON},
+	{M_GET, C_ "/originStrategies/%s", origin_strategy_get, CUST},
+	{M_PUT, C_ "/originStrategies/%s", origin_strategy_put, CUST_JSON},
+	{M_DELETE, C_ "/originStrategies/%s", origin_strategy_delete, CUST},
+
+	{M_GET, C_ "/customHeaders", custom_headers_list, CUST},
+	{M_POST, C_ "/customHeaders", custom_headers_create, CUST_JSON},
+	{M_GET, C_ "/customHeaders/%s", custom_header_get, CUST},
+	{M_PUT, C_ "/customHeaders/%s", custom_header_put, CUST_JSON},
+	{M_DELETE, C_ "/customHeaders/%s", custom_header_delete, CUST},
+
+	{M_GET, C_ "/queue", queue_get, CUST},
+	{M_POST, C_ "/queue", queue_post, CUST_JSON},
+	{M_POST, C_ "/queue/priority", queue_priority_post, CUST_JSON},
+	{M_GET, C_ "/queue/images", queue_images, CUST_CACHE},
+	{M_GET, C_ "/queue/active", queue_active, CUST},
+	{M_GET, C_ "/queue/recent", queue_recent, CUST},
+	{M_GET, C_ "/queue/batches", batches_list, CUST},
+	{M_GET, C_ "/queue/batches/%d", batch_get, CUST},
+	{M_GET, C_ "/queue/batches/%d/images", batch_images, CUST_CACHE},
+	{M_GET, C_ "/queue/batches/%d/completedImages", batch_completed_images, CUST_CACHE},
+	{M_GET, C_ "/queue/batches/%d/errorImages", batch_error_images, CUST_CACHE},
+	{M_POST, C_ "/queue/batches/%d/test", batch_test, R_CUSTOMER | R_JSON_OPT},
+
+	{M_GET, C_ "/deliveryChannelPolicies", dc_policy_collections, CUST},
+	{M_GET, C_ "/deliveryChannelPolicies/%s", dc_policies_list, CUST},
+	{M_POST, C_ "/deliveryChannelPolicies/%s", dc_policies_create, CUST_JSON},
+	{M_GET, C_ "/deliveryChannelPolicies/%s/%s", dc_policy_get, CUST},
+	{M_PUT, C_ "/deliveryChannelPolicies/%s/%s", dc_policy_put, CUST_JSON},
+	{M_PATCH, C_ "/deliveryChannelPolicies/%s/%s", dc_policy_patch, CUST_JSON},
+	{M_DELETE, C_ "/deliveryChannelPolicies/%s/%s", dc_policy_delete, CUST},
+
+	{M_GET, C_ "/defaultDeliveryChannels", ddc_list, CUST},
+	{M_POST, C_ "/defaultDeliveryChannels", ddc_create, CUST_JSON},
+	{M_GET, C_ "/defaultDeliveryChannels/%s", ddc_get, CUST},
+	{M_PUT, C_ "/defaultDeliveryChannels/%s", ddc_put, CUST_JSON},
+	{M_DELETE, C_ "/defaultDeliveryChannels/%s", ddc_delete, CUST},
+	{M_GET, C_ "/spaces/%d/defaultDeliveryChannels", space_ddc_list, CUST},
+	{M_POST, C_ "/spaces/%d/defaultDeliveryChannels", space_ddc_create, CUST_JSON},
+	{M_GET, C_ "/spaces/%d/defaultDeliveryChannels/%s", space_ddc_get, CUST},
+	{M_PUT, C_ "/spaces/%d/defaultDeliveryChannels/%s", space_ddc_put, CUST_JSON},
+	{M_DELETE, C_ "/spaces/%d/defaultDeliveryChannels/%s", space_ddc_delete, CUST},
+};
+
+const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -1,0 +1,223 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "ids.h"
+#include "str.h"
+#include "asset/store.h"
+#include "banned.h"
+
+const char *store_asset_dir(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return arena_printf(a, "%s/%d/%d/%s", root, c, s, id);
+}
+
+/* mkdir -p; 0 or -1. */
+static int mkdirs(struct arena *a, const char *path)
+{
+	char *p = arena_strdup(a, path);
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+const char *store_work_dir(struct arena *a, const char *root, const char *tag, char *err,
+			   size_t errlen)
+{
+	const char *base = arena_printf(a, "%s/.work", root);
+	if (mkdirs(a, base) != 0) {
+		xsnprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
+		return NULL;
+	}
+	const char *dir = arena_printf(a, "%s/%s", base, tag);
+	store_rm_rf(dir); /* a leftover from a runner that died */
+	if (mkdir(dir, 0755) != 0) {
+		xsnprintf(err, errlen, "cannot create a work directory: %s", strerror(errno));
+		return NULL;
+	}
+	return dir;
+}
+
+int store_install(struct arena *a, const char *work_dir, const char *final_dir, char *err,
+		  size_t errlen)
+{
+	const char *slash = strrchr(final_dir, '/');
+	if (!slash || mkdirs(a, arena_strndup(a, final_dir, (size_t)(slash - final_dir))) != 0) {
+		xsnprintf(err, errlen, "cannot create the asset's directory: %s", strerror(errno));
+		return -1;
+	}
+	if (rename(work_dir, final_dir) == 0)
+		return 0; /* first version */
+	if (errno != EEXIST && errno != ENOTEMPTY) {
+		xsnprintf(err, errlen, "cannot install derivatives: %s", strerror(errno));
+		return -1;
+	}
+	/* Replace: swap the two directories in one step, then delete the old
+	 * version, now at work_dir. */
+	if (renameat2(AT_FDCWD, work_dir, AT_FDCWD, final_dir, RENAME_EXCHANGE) != 0) {
+		xsnprintf(err, errlen, "cannot replace derivatives: %s", strerror(errno));
+		return -1;
+	}
+	store_rm_rf(work_dir);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int store_rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+int store_remove(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	const char *dir = store_asset_dir(a, root, c, s, id);
+	/* Move it aside first so a reader never sees a half-deleted asset. */
+	const char *trash =
+		arena_printf(a, "%s/.work/delete-%d-%d-%d-%s", root, (int)getpid(), c, s, id);
+	if (mkdirs(a, arena_printf(a, "%s/.work", root)) == 0 && rename(dir, trash) == 0)
+		return store_rm_rf(trash);
+	return store_rm_rf(dir);
+}
+
+long long store_du(struct arena *a, const char *path, const char *except_subdir)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return 0;
+	long long total = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		if (except_subdir && strcmp(e->d_name, except_subdir) == 0)
+			continue;
+		const char *p = arena_printf(a, "%s/%s", path, e->d_name);
+		struct stat st;
+		if (lstat(p, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode))
+			total += store_du(a, p, NULL);
+		else if (S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+void store_clean_stale(struct arena *a, const char *root, const char *prefix)
+{
+	const char *base = arena_printf(a, "%s/.work", root);
+	DIR *d = opendir(base);
+	if (!d)
+		return;
+	size_t plen = strlen(prefix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, prefix, plen) != 0)
+			continue;
+		char *end;
+		long pid = strtol(e->d_name + plen, &end, 10);
+		if (end == e->d_name + plen || *end != '-' || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* still running (or not ours to judge) */
+		store_rm_rf(arena_printf(a, "%s/%s", base, e->d_name));
+	}
+	closedir(d);
+}
+
+/* ---- public links ------------------------------------------------------ */
+
+static const char *const PUBLIC_CHANNELS[] = {"iiif-img", "thumbs"};
+
+/* Points `link` at `target`, replacing whatever link is there in one
+ * rename. 0 or -1. */
+static int link_replace(struct arena *a, const char *target, const char *link)
+{
+	const char *slash = strrchr(link, '/');
+	if (!slash || mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
+		return -1;
+	char rnd[9];
+	random_hex(rnd, 4);
+	const char *tmp = arena_printf(a, "%s@%d.%s", link, (int)getpid(), rnd);
+	if (symlink(target, tmp) != 0)
+		return -1;
+	if (rename(tmp, link) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int link_remove(const char *link)
+{
+	return unlink(link) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
+		  bool thumbs)
+{
+	const bool on[] = {iiif_img, thumbs};
+	const char *target = arena_printf(a, "../../../../%d/%d/%s", c, s, id);
+	int rc = 0;
+	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++) {
+		const char *link = arena_printf(a, "%s/public/%s/%d/%d/%s", root,
+						PUBLIC_CHANNELS[i], c, s, id);
+		if ((on[i] ? link_replace(a, target, link) : link_remove(link)) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return store_publish(a, root, c, s, id, false, false);
+}
+
+int store_publish_name(struct arena *a, const char *root, int c, const char *name)
+{
+	if (!customer_name_valid(name) || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strspn(name, "0123456789") == strlen(name)) {
+		errno = EINVAL;
+		return -1;
+	}
+	const char *target = arena_printf(a, "%d", c);
+	int rc = 0;
+	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++)
+		if (link_replace(a, target,
+				 arena_printf(a, "%s/public/%s/%s", root, PUBLIC_CHANNELS[i],
+					      name)) != 0)
+			rc = -1;
+	return rc;
+}
+
+bool store_file_exists(struct arena *a, const char *dir, const char *name)
+{
+	struct stat st;
+	return stat(arena_printf(a, "%s/%s", dir, name), &st) == 0 && S_ISREG(st.st_mode);
+}

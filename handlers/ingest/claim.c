@@ -1,0 +1,84 @@
+/* The claim loop of a runner (ingest/runner.h): claim an item with a lease,
+ * process it, and again, until SIGTERM or SIGINT asks for a stop. */
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "str.h"
+#include "asset/store.h"
+#include "asset/work.h"
+#include "ingest/runner.h"
+#include "banned.h"
+
+/* Process state: the signal flag is the only thing a handler may touch. */
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+void runner_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+bool runner_stopping(void)
+{
+	return stopping != 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL); /* a signal ends it early, which is what we want */
+}
+
+/* Work directories of runners of this host that were killed. */
+static void clean_stale(const struct runner *rn, const char *host)
+{
+	struct arena *tmp = arena_new(4096);
+	char prefix[160];
+	xsnprintf(prefix, sizeof prefix, "%.120s_", host);
+	for (char *p = prefix; *p; p++)
+		if (*p == '/' || *p == ':')
+			*p = '_';
+	store_clean_stale(tmp, rn->storage_root, prefix);
+	arena_free(tmp);
+}
+
+void runner_loop(struct runner *rn, const char *host)
+{
+	clean_stale(rn, host);
+	int poll_ms = (int)config_int(rn->cfg, "runner_poll_ms", 200);
+	struct arena *a = arena_new(64 * 1024);
+	log_info("runner %s started", rn->owner);
+	while (!stopping) {
+		arena_reset(a);
+		if (db_ensure(rn->db) != DB_OK) {
+			sleep_ms(1000);
+			continue;
+		}
+		struct work_item w;
+		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, &w);
+		if (rc == 1)
+			pipeline_process(rn, a, &w);
+		else if (rc == 0)
+			sleep_ms(poll_ms);
+		else
+			sleep_ms(1000);
+	}
+	log_info("runner %s stopping", rn->owner);
+	arena_free(a);
+}

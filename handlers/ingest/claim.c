@@ -1,5 +1,6 @@
 /* The claim loop of a runner (ingest/runner.h): claim an item with a lease,
  * process it, and again, until SIGTERM or SIGINT asks for a stop. */
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -72,9 +73,15 @@ void runner_loop(struct runner *rn, const char *host)
 		}
 		struct work_item w;
 		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, &w);
-		if (rc == 1)
+		if (rc == 1) {
 			pipeline_process(rn, a, &w);
-		else if (rc == 0)
+			/* An ingest's pixel buffers are tens of megabytes, freed
+			 * when it ends; glibc keeps such memory in its heaps (and
+			 * raises its mmap threshold after freeing one), so give it
+			 * back now: a waiting runner then holds only its own state,
+			 * not its largest image. Costs little beside an ingest. */
+			(void)malloc_trim(0);
+		} else if (rc == 0)
 			sleep_ms(poll_ms);
 		else
 			sleep_ms(1000);

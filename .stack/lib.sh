@@ -8,6 +8,14 @@
 #   FastCGI   pools started by spawn-fcgi          run/<name>.pid (the pool's supervisor)
 #   nginx     a private master on 127.0.0.1:PORT   nginx/nginx.pid
 #
+# What each needs of the others: the API workers (dlcs-api) need the
+# database and storage only, never nginx; one runner (dlcs-runner) of the
+# host at a time renders nginx/custom-headers.conf after changes of the
+# customers' custom headers, so the runners (and dlcs-admin render-headers)
+# must be able to write nginx/, run nginx_test_command (nginx -t of
+# nginx/nginx.conf) and signal the nginx master (nginx_pid_file); here they
+# all run as root.
+#
 # Layout of $DLCS_VAR (default: <repo>/var):
 #   dlcs.conf     configuration read by dlcs-api and dlcs-admin ($DLCS_CONFIG)
 #   admin.key     key:secret of the admin customer (mode 0600)
@@ -16,8 +24,9 @@
 #   log/          every log: mysqld.log, admin.log, <pool>.log, nginx-*.log
 #   storage/      originals and derivatives (storage_root); storage/public/ holds
 #                 the links of open assets that nginx serves itself
-#   nginx/        rendered nginx.conf, custom-headers.conf (written by dlcs-api and
-#                 dlcs-admin render-headers), its pid file and temp directories
+#   nginx/        rendered nginx.conf, custom-headers.conf (written by a runner after
+#                 changes, and by dlcs-admin render-headers; with its .lock and
+#                 .renderer lock files), its pid file and temp directories
 #
 # Knobs (environment): DLCS_VAR, DLCS_PORT (8080), DLCS_BUILD (build; relative
 # names are under the repository), DLCS_WORKERS (4), DLCS_IMAGE_WORKERS (2),
@@ -225,8 +234,8 @@ update_config() {
 	local added=""
 	if ! grep -qE '^[[:space:]]*nginx_custom_headers[[:space:]]*=' -- "$CONF_FILE"; then
 		added+="
-# The nginx include of the customers' custom headers, rewritten on every
-# change through the API and by dlcs-admin render-headers; nginx.conf
+# The nginx include of the customers' custom headers, rendered by one runner
+# after changes through the API, and by dlcs-admin render-headers; nginx.conf
 # includes it. Empty: not written.
 nginx_custom_headers = $CUSTOM_HEADERS
 "
@@ -234,8 +243,16 @@ nginx_custom_headers = $CUSTOM_HEADERS
 	if ! grep -qE '^[[:space:]]*nginx_pid_file[[:space:]]*=' -- "$CONF_FILE"; then
 		added+="
 # The nginx master that gets SIGHUP after the include is rewritten (the
-# API workers must be allowed to signal it). Empty: none.
+# runners and dlcs-admin must be allowed to signal it). Empty: none.
 nginx_pid_file = $NGINX_PID
+"
+	fi
+	if ! grep -qE '^[[:space:]]*nginx_test_command[[:space:]]*=' -- "$CONF_FILE"; then
+		added+="
+# Run by /bin/sh with a new include in place, before nginx is told to
+# reload: nginx -t of the configuration that includes it. A failure keeps
+# the previous include. Empty: not tested.
+nginx_test_command = nginx -t -q -c $(printf '%q' "$NGINX_CONF") -p $(printf '%q' "$NGINX_DIR/") -e $(printf '%q' "$LOG_DIR/nginx-error.log")
 "
 	fi
 	if ! grep -qE '^[[:space:]]*origin_allow_networks[[:space:]]*=' -- "$CONF_FILE"; then

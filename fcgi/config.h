@@ -6,8 +6,9 @@
  *   schema_dir        where the NNN-*.sql migrations live
  *   storage_root      where originals and derivatives are stored
  *   api_key_salt      mixed into stored key hashes
- *   nginx_custom_headers, nginx_pid_file   the rendered custom-headers include
- *                     and the nginx to reload after it changes
+ *   nginx_custom_headers, nginx_pid_file, nginx_test_command   the rendered
+ *                     custom-headers include, the nginx to reload after it
+ *                     changes, and the command that tests it first
  * (the runner's and the image server's keys are listed in README.md) */
 #ifndef DLCS_CONFIG_H
 #define DLCS_CONFIG_H

@@ -15,6 +15,7 @@
 #include "asset/api_key.h"
 #include "asset/customer.h"
 #include "asset/nginx_include.h"
+#include "asset/nginx_reload.h"
 #include "asset/publish.h"
 #include "asset/store.h"
 #include "asset/thumb_alias.h"
@@ -108,12 +109,52 @@ int admin_create_key(struct db *db, const struct config *cfg, const char *custom
  * that the API and the runner use. */
 int admin_render_headers(struct db *db, const struct config *cfg)
 {
-	if (!config_str(cfg, "nginx_custom_headers", NULL)) {
+	struct nginx_target t;
+	nginx_target_from_config(&t, cfg);
+	if (!t.include || !*t.include) {
 		log_err("nginx_custom_headers is not set in the configuration");
 		return 1;
 	}
 	struct arena *a = arena_new(64 * 1024);
-	int rc = custom_headers_publish(db, a, cfg) == 0 ? 0 : 1;
+	long long gen;
+	enum nginx_outcome out = nginx_include_publish(db, a, &t, &gen);
+	arena_free(a);
+	return out == NGINX_REFUSED || out == NGINX_FAILED ? 1 : 0;
+}
+
+int admin_nginx_locations(const char *path)
+{
+	struct arena *a = arena_new(64 * 1024);
+	int rc = 1;
+	struct sbuf text;
+	sbuf_init(&text, a);
+	FILE *f = fopen(path, "rb");
+	char chunk[8192];
+	size_t got;
+	while (f && (got = fread(chunk, 1, sizeof chunk, f)) > 0)
+		sbuf_add(&text, chunk, got);
+	const char *why = NULL, *made = NULL;
+	if (!f || ferror(f))
+		log_err("cannot read %s: %s", path, strerror(errno));
+	else if (!(made = nginx_conf_generate(a, text.buf, &why)))
+		log_err("%s: %s", path, why);
+	else if (strcmp(made, text.buf) == 0)
+		rc = 0;
+	else {
+		const char *tmp = arena_printf(a, "%s.tmp", path);
+		FILE *out = fopen(tmp, "wb");
+		bool ok = out && fwrite(made, 1, strlen(made), out) == strlen(made);
+		ok = out && fclose(out) == 0 && ok && rename(tmp, path) == 0;
+		if (ok) {
+			log_info("%s: generated blocks rewritten", path);
+			rc = 0;
+		} else {
+			log_err("cannot write %s: %s", path, strerror(errno));
+			unlink(tmp);
+		}
+	}
+	if (f)
+		fclose(f);
 	arena_free(a);
 	return rc;
 }

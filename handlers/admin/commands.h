@@ -17,8 +17,13 @@ struct db;
 int admin_bootstrap(struct db *db, const struct config *cfg, const char *keyfile);
 /* Prints a new "key:secret" for customer `customer` (its id). */
 int admin_create_key(struct db *db, const struct config *cfg, const char *customer);
-/* Rewrites the nginx include of the custom headers and reloads nginx. */
+/* Renders the nginx include of the custom headers now, and installs it
+ * (tested with nginx_test_command, then nginx reloaded) when it changed;
+ * 1 when the test refused it (the previous include stays). */
 int admin_render_headers(struct db *db, const struct config *cfg);
+/* Rewrites the generated blocks of nginx/dlcs.conf at path (the fast-path
+ * locations, from the table of asset/nginx_include.c); no database. */
+int admin_nginx_locations(const char *path);
 /* names: the public name links of every customer; else the public links
  * and size aliases of every asset (of customer `customer`, an id, when not
  * NULL). */

@@ -4,9 +4,14 @@
  *                                 KEYFILE does not exist, a key for it, written
  *                                 there as "key:secret" (mode 0600)
  *   dlcs-admin create-key C       print a new "key:secret" for customer C
- *   dlcs-admin render-headers     rewrite the nginx include of the custom
- *                                 headers (nginx_custom_headers) and reload
- *                                 nginx (nginx_pid_file)
+ *   dlcs-admin render-headers     render the nginx include of the custom
+ *                                 headers (nginx_custom_headers) now and, when
+ *                                 it changed and nginx_test_command passes,
+ *                                 install it and reload nginx (nginx_pid_file);
+ *                                 a runner does this after every change
+ *   dlcs-admin nginx-locations FILE  rewrite the generated blocks of
+ *                                 nginx/dlcs.conf (the fast-path locations)
+ *                                 from handlers/asset/nginx_include.c
  *   dlcs-admin publish-names      the public name links of every customer
  *                                 (storage_root/public/{iiif-img,thumbs}/{name})
  *   dlcs-admin publish-assets [C] re-derive the public links of every asset
@@ -33,7 +38,7 @@ static int usage(void)
 {
 	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
 	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
-	      "       | bump-generation\n",
+	      "       | bump-generation | nginx-locations FILE\n",
 	      stderr);
 	return 2;
 }
@@ -58,7 +63,10 @@ int main(int argc, char **argv)
 	mysql_library_init(0, NULL, NULL);
 	struct db *db = db_new(cfg);
 	int rc;
-	if (strcmp(argv[i], "bump-generation") == 0 && i + 1 == argc) {
+	if (strcmp(argv[i], "nginx-locations") == 0 && i + 2 == argc) {
+		/* Needs neither the database nor the configuration's settings. */
+		rc = admin_nginx_locations(argv[i + 1]);
+	} else if (strcmp(argv[i], "bump-generation") == 0 && i + 1 == argc) {
 		/* Needs the file only, not the database. */
 		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
 		if (rc)

@@ -3,8 +3,10 @@
  * customer or one (`space`), for every asset or only those holding a role
  * (`role`). Their rules are asset/custom_header_rules.h's; dlcs-image sets
  * them on its own responses (custom_headers_for), and after every change the
- * nginx include is rendered again (asset/nginx_include.h) for the files
- * nginx serves itself. */
+ * custom headers' change counter moves on (asset/change_counter.h), which
+ * makes the runner that renders the nginx include, for the files nginx
+ * serves itself, render it again (ingest/headers_renderer.h): the API never
+ * touches nginx. */
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
@@ -15,12 +17,13 @@
 #include "ids.h"
 #include "input.h"
 #include "json.h"
+#include "log.h"
 #include "req.h"
 #include "str.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "asset/change_counter.h"
 #include "asset/custom_header_rules.h"
-#include "asset/nginx_include.h"
 #include "banned.h"
 
 #define ROLE_MAX    500 /* custom_headers.role VARCHAR(500) */
@@ -165,12 +168,16 @@ static int ch_budget(struct req *rq, int c, const struct ch_input *in, const cha
 	return 0;
 }
 
-/* Regenerates the nginx include after a committed change. The change
- * stands even when this fails (the table is the truth; `dlcs-admin
- * render-headers` redoes it), so a failure is only logged. */
+/* Tells the renderer of the nginx include after a committed change: it
+ * renders again once a burst of changes settles. The change stands even
+ * when this fails (the table is the truth; the renderer renders every
+ * minute all the same, and `dlcs-admin render-headers` at once), so a
+ * failure is only logged. */
 static void ch_changed(struct req *rq)
 {
-	custom_headers_publish(rq->app->db, rq->arena, rq->app->cfg);
+	if (change_counter_bump(rq->app->db, CHANGE_CUSTOM_HEADERS) != 0)
+		log_err("custom headers: cannot move their change counter on: %s",
+			db_last_msg(rq->app->db));
 }
 
 static int ch_answer(struct req *rq, int c, const char *id, int status)

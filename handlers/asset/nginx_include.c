@@ -1,42 +1,35 @@
-/* The nginx include of the customers' custom headers
- * (asset/nginx_include.h). nginx serves the open tiles and stored
- * thumbnails itself, so for those the headers are rendered into an nginx
- * include after every change, and nginx is told to reload. Role-specific
- * headers concern restricted assets only, which nginx never serves from its
- * fast path, so the rendering leaves them to the application.
+/* The nginx text DLCS generates (asset/nginx_include.h): one table of the
+ * fast paths, rendered generically into nginx/dlcs.conf's generated blocks
+ * and per customer into the custom-headers include.
  *
  * The include holds:
- *   - three regex locations, for the tiles, the stored sizes of /iiif-img
- *     and those of /thumbs, of each customer (and of each space) that has
- *     headers, placed before the generic fast-path locations of
- *     nginx/dlcs.conf (the first matching regex location wins): the same
- *     fast paths plus that customer's headers (add_header in a location
- *     replaces the inherited list, so CORS and Cache-Control are repeated);
  *   - the internal location for the application's X-Accel-Redirect files.
  *     nginx drops an upstream's own headers when it follows X-Accel-Redirect
  *     (it keeps Content-Type, Cache-Control, Expires, Content-Disposition,
  *     Set-Cookie, Accept-Ranges), so every key any customer uses is added
  *     back from the application's response ($upstream_http_<key>; an empty
  *     variable adds nothing). This is why keys are limited to letters,
- *     digits and '-': each must map to an nginx variable name.
+ *     digits and '-': each must map to an nginx variable name;
+ *   - the three fast-path locations (tiles, the stored sizes of /iiif-img
+ *     and those of /thumbs) of each customer (and of each space) that has
+ *     headers, placed before dlcs.conf's generic ones (the first matching
+ *     regex location wins): the same locations with the customer's (and
+ *     space's) alternatives in place of any customer and space, plus that
+ *     customer's headers (add_header in a location replaces the inherited
+ *     list, so CORS and Cache-Control are repeated). Role-specific headers
+ *     concern restricted assets only, which nginx never serves from its fast
+ *     path, so the rendering leaves them to the application.
  *
  * Values are written as nginx double-quoted strings ('"' and '\' escaped).
  * nginx expands "$name" in add_header values and has no escape for '$', so
  * values containing '$' are refused by the API. Control characters (CR, LF,
  * NUL...) are refused too: they would split or end the header. */
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "arena.h"
-#include "config.h"
 #include "db.h"
 #include "ids.h"
 #include "log.h"
@@ -49,8 +42,12 @@
  * whole regex must stay under nginx's 4096-byte token limit. */
 #define ALT_MAX_BYTES 2500
 
-/* Cache lifetime of images (delivery.md); keep in step with nginx/dlcs.conf. */
+/* Cache lifetime of images (delivery.md). */
 #define IMAGE_CACHE_CONTROL "public, max-age=31536000"
+
+/* Any customer (by id or name) and any space: dlcs.conf's alternatives. */
+#define ANY_CUSTOMER "[^/]+"
+#define ANY_SPACE    "\\d+"
 
 /* Everything the include needs, one customer after the other, each
  * customer's customer-wide headers first, then by space. */
@@ -60,91 +57,103 @@ static const char SQL_RENDER[] =
 	" JOIN customers c ON c.id = h.customer_id"
 	" ORDER BY h.customer_id, h.space_id IS NOT NULL, h.space_id, h.created, h.id";
 
+/* ---- the table -------------------------------------------------------- */
+
+/* The fast paths: nginx answers from the public link itself, and a missing
+ * link sends the request to dlcs-image. In `regex`, "@C@" and "@S@" stand
+ * for the customer and space alternatives. The captures are named because
+ * the method check's regular expression resets $1..$9. */
+struct fast_path {
+	const char *block; /* its generated block in nginx/dlcs.conf */
+	const char *what;  /* in the include's comments */
+	const char *regex;
+	const char *file; /* under $dlcs_storage/ */
+};
+
+static const struct fast_path FAST_PATHS[] = {
+	/* Canonical tile URLs. */
+	{"tiles", "tiles",
+	 "^/iiif-img/(?:v[23]/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
+	 "(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$",
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"},
+	/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in
+	 * full/ ("full" for 2.1 only), */
+	{"stored-sizes", "stored sizes",
+	 "^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/"
+	 "(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$",
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg"},
+	/* and /thumbs's in thumbs/. */
+	{"thumbs", "thumbnails",
+	 "^/thumbs/(?:v2/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/full/"
+	 "(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$",
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg"},
+};
+#define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
+
+/* The errors nginx makes itself, answered as JSON by dlcs.conf's internal
+ * locations /dlcs-error/NNN: at server level, and again in each fast path
+ * (an error_page in a location replaces the inherited list). */
+static const struct {
+	int status, as; /* as: the status sent (0: the same) */
+	const char *why;
+} ERROR_PAGES[] = {
+	{400, 0, NULL},
+	{405, 0, NULL},
+	{408, 0, NULL},
+	{411, 0, NULL},
+	{413, 0, NULL},
+	{414, 0, NULL},
+	{494, 431,
+	 "494 is nginx's \"request header too large\", sent as 400; 431 says what it is."},
+	{500, 0, NULL},
+	{501, 0, NULL},
+	{502, 0, NULL},
+	{503, 0, NULL},
+	{504, 0, NULL},
+};
+
 /* Headers nginx keeps from the application's response when it follows
  * X-Accel-Redirect: no need to add them back. */
 static const char *const ACCEL_KEPT[] = {"Cache-Control", "Content-Disposition", "Expires", NULL};
-/* Headers the /dlcs-storage/ location takes back from the application's
- * response for every file (nginx/dlcs.conf): never a second time. */
+/* Headers the X-Accel-Redirect location takes back from the application's
+ * response for every file (what dlcs-image sends with /file originals:
+ * nosniff, a sandbox): never a second time. */
 static const char *const ACCEL_PASSED[] = {"X-Content-Type-Options", "Content-Security-Policy",
 					   NULL};
 
-/* True when nginx puts key on the answer of an X-Accel-Redirect file by
- * itself (ACCEL_KEPT, ACCEL_PASSED): no need to add it back. */
-static bool accel_kept(const char *key)
+/* ---- writing locations ------------------------------------------------- */
+
+/* How a location is written: with the explanations (dlcs.conf) or without
+ * (the include, where each customer's copy would repeat them). */
+struct style {
+	bool commented;
+};
+
+static void comment(struct sbuf *out, const struct style *st, const char *indent, const char *text)
 {
-	for (const char *const *l = ACCEL_KEPT; *l; l++)
-		if (str_ieq(*l, key))
-			return true;
-	for (const char *const *l = ACCEL_PASSED; *l; l++)
-		if (str_ieq(*l, key))
-			return true;
-	return false;
+	if (!st->commented)
+		return;
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		sbuf_printf(out, "%s# %.*s\n", indent, (int)len, p);
+		p += len + (nl ? 1 : 0);
+	}
 }
 
-/* The fast paths of nginx/dlcs.conf, with the customer (and space)
- * alternatives in place. Keep them in step with nginx/dlcs.conf. The
- * captures are named because the method check's regular expression resets
- * $1..$9. Canonical tile URLs: */
-#define TILE_REGEX_FMT                                                                             \
-	"^/iiif-img/(?:v[23]/)?(?<dlcs_c>%s)/(?<dlcs_s>%s)/(?<dlcs_id>[^/]+)/"                     \
-	"(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$"
-#define TILE_FILE "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"
-/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in full/
- * ("full" for 2.1 only), */
-#define SIZE_REGEX_FMT                                                                             \
-	"^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>%s)/(?<dlcs_s>%s)/"   \
-	"(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$"
-#define SIZE_FILE "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg"
-/* and /thumbs's in thumbs/. */
-#define THUMB_REGEX_FMT                                                                            \
-	"^/thumbs/(?:v2/)?(?<dlcs_c>%s)/(?<dlcs_s>%s)/(?<dlcs_id>[^/]+)/full/"                     \
-	"(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$"
-#define THUMB_FILE "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg"
-/* How each serves its file, as in nginx/dlcs.conf: GET and HEAD only, a
- * missing file to dlcs-image, and the server level's error pages again (an
- * error_page in a location replaces the inherited list). */
-#define FAST_SERVE(file)                                                                           \
-	"    alias $dlcs_storage/" file ";\n"                                                      \
-	"    if ($request_method !~ ^(?:GET|HEAD)$) {\n"                                           \
-	"        return 405;\n"                                                                    \
-	"    }\n"                                                                                  \
-	"    error_page 404 = @dlcs_image;\n"                                                      \
-	"    log_not_found off;\n"                                                                 \
-	"    error_page 400 /dlcs-error/400;\n"                                                    \
-	"    error_page 405 /dlcs-error/405;\n"                                                    \
-	"    error_page 408 /dlcs-error/408;\n"                                                    \
-	"    error_page 411 /dlcs-error/411;\n"                                                    \
-	"    error_page 413 /dlcs-error/413;\n"                                                    \
-	"    error_page 414 /dlcs-error/414;\n"                                                    \
-	"    error_page 494 =431 /dlcs-error/431;\n"                                               \
-	"    error_page 500 /dlcs-error/500;\n"                                                    \
-	"    error_page 501 /dlcs-error/501;\n"                                                    \
-	"    error_page 502 /dlcs-error/502;\n"                                                    \
-	"    error_page 503 /dlcs-error/503;\n"                                                    \
-	"    error_page 504 /dlcs-error/504;\n"
-/* What all three have after that (then the Cache-Control and the headers:
- * fast_body). No open_file_cache, as in nginx/dlcs.conf: a restriction must
- * reach nginx at once. */
-#define FAST_BODY "    add_header Access-Control-Allow-Origin \"*\" always;\n"
-
-/* One row of the rendering query. */
-struct rrow {
-	int c;
-	const char *name;
-	bool has_space;
-	int s;
-	const char *role;
-	const char *key, *value;
-};
-
-/* A location to write: the customer and space alternatives and the body. */
-struct rloc {
-	int c; /* first customer, for a stable order */
-	bool space_level;
-	const char *calt; /* "5|acme" */
-	const char *salt; /* "3|4", or "\\d+" for customer-wide */
-	const char *body;
-};
+static void write_error_pages(struct sbuf *out, const struct style *st, const char *indent)
+{
+	for (size_t i = 0; i < sizeof ERROR_PAGES / sizeof ERROR_PAGES[0]; i++) {
+		if (ERROR_PAGES[i].why)
+			comment(out, st, indent, ERROR_PAGES[i].why);
+		if (ERROR_PAGES[i].as)
+			sbuf_printf(out, "%serror_page %d =%d /dlcs-error/%d;\n", indent,
+				    ERROR_PAGES[i].status, ERROR_PAGES[i].as, ERROR_PAGES[i].as);
+		else
+			sbuf_printf(out, "%serror_page %d /dlcs-error/%d;\n", indent,
+				    ERROR_PAGES[i].status, ERROR_PAGES[i].status);
+	}
+}
 
 /* Appends value as an nginx double-quoted string. */
 static void nginx_quote(struct sbuf *b, const char *value)
@@ -158,24 +167,252 @@ static void nginx_quote(struct sbuf *b, const char *value)
 	sbuf_addc(b, '"');
 }
 
-/* The fast-path locations' body after FAST_SERVE, for headers
- * h[0..n). A custom Cache-Control replaces the platform's. */
-static const char *fast_body(struct arena *a, const struct custom_header *h, size_t n)
+/* A fast path's regex with the customer and space alternatives in place. */
+static void write_regex(struct sbuf *out, const char *regex, const char *calt, const char *salt)
 {
-	struct sbuf b;
-	sbuf_init(&b, a);
-	sbuf_adds(&b, FAST_BODY);
+	for (const char *p = regex; *p;) {
+		if (str_starts(p, "@C@")) {
+			sbuf_adds(out, calt);
+			p += 3;
+		} else if (str_starts(p, "@S@")) {
+			sbuf_adds(out, salt);
+			p += 3;
+		} else {
+			sbuf_addc(out, *p++);
+		}
+	}
+}
+
+/* One fast-path location for customers calt and spaces salt, its headers
+ * h[0..n) after CORS (a custom Cache-Control replaces the platform's). */
+static void write_fast_path(struct sbuf *out, const struct style *st, const struct fast_path *fp,
+			    const char *calt, const char *salt, const struct custom_header *h,
+			    size_t n)
+{
+	sbuf_adds(out, "location ~ \"");
+	write_regex(out, fp->regex, calt, salt);
+	sbuf_printf(out, "\" {\n    alias $dlcs_storage/%s;\n", fp->file);
+	comment(out, st, "    ",
+		"A file answers GET and HEAD; the 404 fallback below would turn any\n"
+		"other method into a GET. (This \"if\" runs a regular expression, which\n"
+		"resets $1..$9: hence the named captures.)");
+	sbuf_adds(out, "    if ($request_method !~ ^(?:GET|HEAD)$) {\n"
+		       "        return 405;\n"
+		       "    }\n");
+	comment(out, st, "    ",
+		"Not public (restricted, not ingested, not stored, or a computed\n"
+		"region): dlcs-image decides. A missing file is the common case, not an\n"
+		"error worth a log line.");
+	sbuf_adds(out, "    error_page 404 = @dlcs_image;\n"
+		       "    log_not_found off;\n");
+	comment(out, st, "    ",
+		"The error pages of the server level again: an error_page here replaces\n"
+		"the whole inherited list.");
+	struct style plain = {false};
+	write_error_pages(out, &plain, "    ");
+	sbuf_adds(out, "    add_header Access-Control-Allow-Origin \"*\" always;\n");
 	bool cache_control = false;
 	for (size_t i = 0; i < n; i++)
 		cache_control |= str_ieq(h[i].key, "Cache-Control");
 	if (!cache_control)
-		sbuf_adds(&b, "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
+		sbuf_adds(out, "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
 	for (size_t i = 0; i < n; i++) {
-		sbuf_printf(&b, "    add_header %s ", h[i].key);
-		nginx_quote(&b, h[i].value);
-		sbuf_adds(&b, " always;\n");
+		sbuf_printf(out, "    add_header %s ", h[i].key);
+		nginx_quote(out, h[i].value);
+		sbuf_adds(out, " always;\n");
 	}
-	return b.buf;
+	sbuf_adds(out, "}\n");
+}
+
+/* The lower-case key with '-' as '_': its nginx $upstream_http_ name. */
+static const char *upstream_var(struct arena *a, const char *key)
+{
+	char *v = arena_strdup(a, key);
+	for (char *p = v; *p; p++)
+		*p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
+	return v;
+}
+
+/* The internal location of X-Accel-Redirect files: the keys[0..n) (.key as
+ * spelled, .value its variable name) are taken back from the application's
+ * response, after those every file carries (ACCEL_PASSED). */
+static void write_accel_location(struct sbuf *out, struct arena *a, const struct style *st,
+				 const struct custom_header *keys, size_t n)
+{
+	sbuf_adds(out, "location ~ ^/dlcs-storage/(.+)$ {\n"
+		       "    internal;\n"
+		       "    alias $dlcs_storage/$1;\n"
+		       "    open_file_cache max=20000 inactive=60s;\n"
+		       "    open_file_cache_valid 5s;\n"
+		       "    add_header Access-Control-Allow-Origin \"*\" always;\n");
+	comment(out, st, "    ",
+		"Taken back from dlcs-image's response: what it sends with /file\n"
+		"originals (nosniff, a sandbox); an empty variable adds nothing.");
+	for (const char *const *l = ACCEL_PASSED; *l; l++)
+		sbuf_printf(out, "    add_header %s $upstream_http_%s always;\n", *l,
+			    upstream_var(a, *l));
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(out, "    add_header %s $upstream_http_%s always;\n", keys[i].key,
+			    keys[i].value);
+	sbuf_adds(out, "}\n");
+}
+
+/* ---- nginx/dlcs.conf's generated blocks -------------------------------- */
+
+static void block_error_pages(struct sbuf *out, struct arena *a)
+{
+	(void)a;
+	struct style st = {true};
+	write_error_pages(out, &st, "");
+}
+
+static void block_fast_path(struct sbuf *out, const char *name)
+{
+	struct style st = {true};
+	for (size_t i = 0; i < FAST_PATHS_N; i++)
+		if (strcmp(FAST_PATHS[i].block, name) == 0)
+			write_fast_path(out, &st, &FAST_PATHS[i], ANY_CUSTOMER, ANY_SPACE, NULL, 0);
+}
+
+static void block_tiles(struct sbuf *out, struct arena *a)
+{
+	(void)a;
+	block_fast_path(out, "tiles");
+}
+
+static void block_stored_sizes(struct sbuf *out, struct arena *a)
+{
+	(void)a;
+	block_fast_path(out, "stored-sizes");
+}
+
+static void block_thumbs(struct sbuf *out, struct arena *a)
+{
+	(void)a;
+	block_fast_path(out, "thumbs");
+}
+
+static void block_storage(struct sbuf *out, struct arena *a)
+{
+	struct style st = {true};
+	write_accel_location(out, a, &st, NULL, 0);
+}
+
+static const struct {
+	const char *name;
+	void (*write)(struct sbuf *out, struct arena *a);
+} BLOCKS[] = {
+	{"error-pages", block_error_pages},   {"tiles", block_tiles},
+	{"stored-sizes", block_stored_sizes}, {"thumbs", block_thumbs},
+	{"storage", block_storage},
+};
+#define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
+
+#define BEGIN_MARK "# BEGIN GENERATED "
+#define END_MARK   "# END GENERATED "
+
+/* The block a marker line (line[0..len)) names, after `mark`: BLOCKS_N
+ * for none known, or -1 when the line is no such marker. */
+static long marker_block(const char *line, size_t len, const char *mark)
+{
+	size_t m = strlen(mark);
+	if (len < m || memcmp(line, mark, m) != 0)
+		return -1;
+	const char *name = line + m;
+	size_t n = strcspn(name, " \n");
+	for (size_t i = 0; i < BLOCKS_N; i++)
+		if (strlen(BLOCKS[i].name) == n && memcmp(BLOCKS[i].name, name, n) == 0)
+			return (long)i;
+	return (long)BLOCKS_N;
+}
+
+const char *nginx_conf_generate(struct arena *a, const char *text, const char **why)
+{
+	struct sbuf out;
+	sbuf_init(&out, a);
+	bool seen[BLOCKS_N] = {false};
+	long open = -1; /* the block whose lines are being replaced */
+	for (const char *p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		long begin = marker_block(p, len, BEGIN_MARK), end = marker_block(p, len, END_MARK);
+		if (begin == (long)BLOCKS_N || end == (long)BLOCKS_N) {
+			*why = arena_printf(a, "unknown generated block: %.*s",
+					    (int)strcspn(p, "\n"), p);
+			return NULL;
+		}
+		if (open < 0 && begin >= 0) {
+			if (seen[begin]) {
+				*why = arena_printf(a, "block %s appears twice",
+						    BLOCKS[begin].name);
+				return NULL;
+			}
+			seen[begin] = true;
+			sbuf_add(&out, p, len);
+			BLOCKS[begin].write(&out, a);
+			open = begin;
+		} else if (open >= 0 && end == open) {
+			sbuf_add(&out, p, len);
+			open = -1;
+		} else if (open < 0 && end >= 0) {
+			*why = arena_printf(a, "block %s ends before it begins", BLOCKS[end].name);
+			return NULL;
+		} else if (open < 0) {
+			sbuf_add(&out, p, len);
+		} else if (begin >= 0) {
+			*why = arena_printf(a, "block %s begins inside %s", BLOCKS[begin].name,
+					    BLOCKS[open].name);
+			return NULL;
+		}
+		p += len;
+	}
+	if (open >= 0) {
+		*why = arena_printf(a, "block %s does not end", BLOCKS[open].name);
+		return NULL;
+	}
+	for (size_t i = 0; i < BLOCKS_N; i++)
+		if (!seen[i]) {
+			*why = arena_printf(a, "block %s is missing", BLOCKS[i].name);
+			return NULL;
+		}
+	return out.buf;
+}
+
+/* ---- the include ------------------------------------------------------- */
+
+/* One row of the rendering query. */
+struct rrow {
+	int c;
+	const char *name;
+	bool has_space;
+	int s;
+	const char *role;
+	const char *key, *value;
+};
+
+/* A customer's (or spaces') fast-path locations to write: the customer and
+ * space alternatives and the headers. */
+struct rloc {
+	int c; /* first customer, for a stable order */
+	bool space_level;
+	const char *calt; /* "5|acme" */
+	const char *salt; /* "3|4", or "\\d+" for customer-wide */
+	struct custom_header *h;
+	size_t n;
+	const char *sig; /* the headers as one string, to share locations */
+};
+
+/* True when nginx puts key on the answer of an X-Accel-Redirect file by
+ * itself (ACCEL_KEPT, ACCEL_PASSED): no need to add it back. */
+static bool accel_kept(const char *key)
+{
+	for (const char *const *l = ACCEL_KEPT; *l; l++)
+		if (str_ieq(*l, key))
+			return true;
+	for (const char *const *l = ACCEL_PASSED; *l; l++)
+		if (str_ieq(*l, key))
+			return true;
+	return false;
 }
 
 /* "5|acme": the customer's id, and its name when the name can be a path
@@ -198,28 +435,25 @@ static const char *customer_alt(struct arena *a, int c, const char *name)
 	return b.buf;
 }
 
-/* The tile and the two stored-size locations of customers calt, spaces salt. */
-static void write_location(struct sbuf *out, const char *comment, const char *calt,
-			   const char *salt, const char *body)
+/* A location's headers, copied, with their signature. */
+static struct rloc rloc_make(struct arena *a, int c, bool space_level, const char *calt,
+			     const char *salt, const struct custom_header *h, size_t n)
 {
-	sbuf_printf(out,
-		    "# %s: tiles\nlocation ~ \"" TILE_REGEX_FMT
-		    "\" {\n" FAST_SERVE(TILE_FILE) "%s}\n\n",
-		    comment, calt, salt, body);
-	sbuf_printf(out,
-		    "# %s: stored sizes\nlocation ~ \"" SIZE_REGEX_FMT
-		    "\" {\n" FAST_SERVE(SIZE_FILE) "%s}\n\n",
-		    comment, calt, salt, body);
-	sbuf_printf(out,
-		    "# %s: thumbnails\nlocation ~ \"" THUMB_REGEX_FMT
-		    "\" {\n" FAST_SERVE(THUMB_FILE) "%s}\n\n",
-		    comment, calt, salt, body);
+	struct rloc l = {c, space_level, calt, salt, NULL, n, NULL};
+	l.h = arena_alloc(a, (n + 1) * sizeof *l.h);
+	memcpy(l.h, h, n * sizeof *h);
+	struct sbuf sig;
+	sbuf_init(&sig, a);
+	for (size_t i = 0; i < n; i++)
+		sbuf_printf(&sig, "%s\n%s\n", h[i].key, h[i].value);
+	l.sig = sig.buf;
+	return l;
 }
 
 static int rloc_cmp(const void *pa, const void *pb)
 {
 	const struct rloc *x = pa, *y = pb;
-	int d = strcmp(x->body, y->body);
+	int d = strcmp(x->sig, y->sig);
 	return d ? d : (x->c > y->c) - (x->c < y->c);
 }
 
@@ -229,20 +463,9 @@ static int key_cmp(const void *pa, const void *pb)
 		      ((const struct custom_header *)pb)->value);
 }
 
-/* The lower-case key with '-' as '_': its nginx $upstream_http_ name. */
-static const char *upstream_var(struct arena *a, const char *key)
-{
-	char *v = arena_strdup(a, key);
-	for (char *p = v; *p; p++)
-		*p = *p == '-' ? '_' : (char)tolower((unsigned char)*p);
-	return v;
-}
-
-/* The internal location of X-Accel-Redirect files, with every key put
- * back from the application's response. Keep in step with the
- * /dlcs-storage/ location of nginx/dlcs.conf, which it overrides. */
-static void write_accel_location(struct sbuf *out, struct arena *a, const struct rrow *rows,
-				 size_t nrows)
+/* The X-Accel-Redirect location, with every key any customer uses. */
+static void include_accel_location(struct sbuf *out, struct arena *a, const struct rrow *rows,
+				   size_t nrows)
 {
 	struct custom_header *keys = arena_alloc(a, (nrows + 1) * sizeof *keys);
 	size_t nkeys = 0; /* .key: the first spelling seen; .value: its variable name */
@@ -257,37 +480,39 @@ static void write_accel_location(struct sbuf *out, struct arena *a, const struct
 			keys[nkeys++] = (struct custom_header){rows[i].key, var};
 	}
 	qsort(keys, nkeys, sizeof *keys, key_cmp);
-	sbuf_adds(out,
-		  "# Files the application answers with X-Accel-Redirect: nginx drops the\n"
-		  "# application's own headers then, so the custom ones are taken back.\n"
-		  "location ~ ^/dlcs-storage/(.+)$ {\n"
-		  "    internal;\n"
-		  "    alias $dlcs_storage/$1;\n"
-		  "    open_file_cache max=20000 inactive=60s;\n"
-		  "    open_file_cache_valid 5s;\n"
-		  "    add_header Access-Control-Allow-Origin \"*\" always;\n"
-		  "    add_header X-Content-Type-Options $upstream_http_x_content_type_options"
-		  " always;\n"
-		  "    add_header Content-Security-Policy $upstream_http_content_security_policy"
-		  " always;\n");
-	for (size_t i = 0; i < nkeys; i++)
-		sbuf_printf(out, "    add_header %s $upstream_http_%s always;\n", keys[i].key,
-			    keys[i].value);
-	sbuf_adds(out, "}\n\n");
+	sbuf_adds(out, "# Files the application answers with X-Accel-Redirect: nginx drops the\n"
+		       "# application's own headers then, so the custom ones are taken back.\n");
+	struct style st = {false};
+	write_accel_location(out, a, &st, keys, nkeys);
+	sbuf_addc(out, '\n');
+}
+
+/* The three fast-path locations of customers calt, spaces salt. */
+static int include_fast_paths(struct sbuf *out, const char *what, const struct rloc *l,
+			      const char *calt)
+{
+	struct style st = {false};
+	for (size_t i = 0; i < FAST_PATHS_N; i++) {
+		sbuf_printf(out, "# %s: %s\n", what, FAST_PATHS[i].what);
+		write_fast_path(out, &st, &FAST_PATHS[i], calt, l->salt, l->h, l->n);
+		sbuf_addc(out, '\n');
+	}
+	return (int)FAST_PATHS_N;
 }
 
 /* Writes the fast-path locations locs[0..nlocs): space locations first
  * (they are more specific than their customer's), in customer order; then
  * the customer-wide ones, customers with the same headers sharing a
- * location. */
-static void write_fast_locations(struct sbuf *out, struct arena *a, struct rloc *locs, size_t nlocs)
+ * location. Returns how many locations it wrote. */
+static int include_locations(struct sbuf *out, struct arena *a, struct rloc *locs, size_t nlocs)
 {
+	int written = 0;
 	for (size_t k = 0; k < nlocs; k++) {
 		if (!locs[k].space_level)
 			continue;
-		const char *comment =
+		const char *what =
 			arena_printf(a, "customer %d, space(s) %s", locs[k].c, locs[k].salt);
-		write_location(out, comment, locs[k].calt, locs[k].salt, locs[k].body);
+		written += include_fast_paths(out, what, &locs[k], locs[k].calt);
 	}
 	struct rloc *wide = arena_alloc(a, (nlocs + 1) * sizeof *wide);
 	size_t nw = 0;
@@ -300,35 +525,84 @@ static void write_fast_locations(struct sbuf *out, struct arena *a, struct rloc 
 		sbuf_init(&alt, a);
 		sbuf_adds(&alt, wide[k].calt);
 		size_t g = k + 1;
-		while (g < nw && strcmp(wide[g].body, wide[k].body) == 0 &&
+		while (g < nw && strcmp(wide[g].sig, wide[k].sig) == 0 &&
 		       alt.len + strlen(wide[g].calt) < ALT_MAX_BYTES) {
 			sbuf_addc(&alt, '|');
 			sbuf_adds(&alt, wide[g].calt);
 			g++;
 		}
-		write_location(out, arena_printf(a, "customer(s) %s", alt.buf), alt.buf, "\\d+",
-			       wide[k].body);
+		written += include_fast_paths(out, arena_printf(a, "customer(s) %s", alt.buf),
+					      &wide[k], alt.buf);
 		k = g;
+	}
+	return written;
+}
+
+/* The locations of one customer's rows[i..end): its customer-wide headers,
+ * then each space's on top of them (role-specific rows are the
+ * application's), appended to locs[*nlocs..]. h has room for end - i + 1. */
+static void customer_locations(struct arena *a, const struct rrow *rows, size_t i, size_t end,
+			       struct custom_header *h, struct rloc *locs, size_t *nlocs)
+{
+	int c = rows[i].c;
+	const char *calt = customer_alt(a, c, rows[i].name);
+	size_t nwide = 0, j = i;
+	for (; j < end && !rows[j].has_space; j++)
+		if (!rows[j].role)
+			custom_header_set(h, &nwide, rows[j].key, rows[j].value);
+	struct rloc wide = rloc_make(a, c, false, calt, ANY_SPACE, h, nwide);
+	if (nwide)
+		locs[(*nlocs)++] = wide;
+	/* Spaces, in id order; spaces with the same headers share a location. */
+	size_t first_space_loc = *nlocs;
+	while (j < end) {
+		int s = rows[j].s;
+		size_t n = nwide;
+		memcpy(h, wide.h, nwide * sizeof *h);
+		bool any = false;
+		for (; j < end && rows[j].s == s; j++) {
+			if (rows[j].role)
+				continue;
+			custom_header_set(h, &n, rows[j].key, rows[j].value);
+			any = true;
+		}
+		if (!any)
+			continue;
+		struct rloc l = rloc_make(a, c, true, calt, arena_printf(a, "%d", s), h, n);
+		size_t k = first_space_loc;
+		while (k < *nlocs && (strcmp(locs[k].sig, l.sig) != 0 ||
+				      strlen(locs[k].salt) + strlen(l.salt) >= ALT_MAX_BYTES))
+			k++;
+		if (k < *nlocs)
+			locs[k].salt = arena_printf(a, "%s|%s", locs[k].salt, l.salt);
+		else
+			locs[(*nlocs)++] = l;
 	}
 }
 
+const char *nginx_include_first_line(struct arena *a, long long generation)
+{
+	return arena_printf(a, "# generation %lld of the custom headers (table change_counters)\n",
+			    generation);
+}
+
 /* Builds the whole include from the rendering query's rows. */
-static const char *render_text(struct arena *a, const struct rrow *rows, size_t nrows)
+static const char *render_text(struct arena *a, long long generation, const struct rrow *rows,
+			       size_t nrows, int *nlocations)
 {
 	struct sbuf out;
 	sbuf_init(&out, a);
+	sbuf_adds(&out, nginx_include_first_line(a, generation));
 	sbuf_adds(&out,
 		  "# Custom headers of the DLCS customers, for the responses nginx makes itself.\n"
-		  "# GENERATED from the database by dlcs-api on every change to\n"
-		  "# /customers/{c}/customHeaders and by `dlcs-admin render-headers`; every\n"
-		  "# edit here is lost on the next change. Put headers of your own in your\n"
-		  "# server block instead. Include this file in the server block BEFORE\n"
-		  "# nginx/dlcs.conf: its regex locations must be tried before dlcs.conf's.\n\n");
+		  "# GENERATED from the database (handlers/asset/nginx_include.c) by the runner\n"
+		  "# that renders it after each change to /customers/{c}/customHeaders, and by\n"
+		  "# `dlcs-admin render-headers`; every edit here is lost on the next change.\n"
+		  "# Put headers of your own in your server block instead. Include this file\n"
+		  "# in the server block BEFORE nginx/dlcs.conf: its regex locations must be\n"
+		  "# tried before dlcs.conf's.\n\n");
+	include_accel_location(&out, a, rows, nrows);
 
-	write_accel_location(&out, a, rows, nrows);
-
-	/* Fast-path locations: per customer, the customer-wide headers, then each
-	 * space's on top of them (role-specific rows are the application's). */
 	struct rloc *locs = arena_alloc(a, (nrows + 1) * sizeof *locs);
 	size_t nlocs = 0;
 	struct custom_header *h = arena_alloc(a, (nrows + 1) * sizeof *h);
@@ -336,80 +610,15 @@ static const char *render_text(struct arena *a, const struct rrow *rows, size_t 
 		size_t end = i;
 		while (end < nrows && rows[end].c == rows[i].c)
 			end++;
-		int c = rows[i].c;
-		const char *calt = customer_alt(a, c, rows[i].name);
-		size_t nwide = 0;
-		size_t j = i;
-		for (; j < end && !rows[j].has_space; j++)
-			if (!rows[j].role)
-				custom_header_set(h, &nwide, rows[j].key, rows[j].value);
-		struct custom_header *cwide = arena_alloc(a, (nwide + 1) * sizeof *cwide);
-		memcpy(cwide, h, nwide * sizeof *h);
-		if (nwide)
-			locs[nlocs++] =
-				(struct rloc){c, false, calt, "\\d+", fast_body(a, cwide, nwide)};
-		/* Spaces, in id order; spaces with the same headers share a location. */
-		size_t first_space_loc = nlocs;
-		while (j < end) {
-			int s = rows[j].s;
-			size_t n = nwide;
-			memcpy(h, cwide, nwide * sizeof *h);
-			bool any = false;
-			for (; j < end && rows[j].s == s; j++) {
-				if (rows[j].role)
-					continue;
-				custom_header_set(h, &n, rows[j].key, rows[j].value);
-				any = true;
-			}
-			if (!any)
-				continue;
-			const char *body = fast_body(a, h, n);
-			const char *sid = arena_printf(a, "%d", s);
-			size_t k = first_space_loc;
-			while (k < nlocs && (strcmp(locs[k].body, body) != 0 ||
-					     strlen(locs[k].salt) + strlen(sid) >= ALT_MAX_BYTES))
-				k++;
-			if (k < nlocs)
-				locs[k].salt = arena_printf(a, "%s|%s", locs[k].salt, sid);
-			else
-				locs[nlocs++] = (struct rloc){c, true, calt, sid, body};
-		}
+		customer_locations(a, rows, i, end, h, locs, &nlocs);
 		i = end;
 	}
-
-	write_fast_locations(&out, a, locs, nlocs);
+	*nlocations = 1 + include_locations(&out, a, locs, nlocs);
 	return out.buf;
 }
 
-static int write_file_atomically(struct arena *a, const char *path, const char *text)
-{
-	char rnd[9];
-	random_hex(rnd, 4);
-	const char *tmp = arena_printf(a, "%s.%d.%s.tmp", path, (int)getpid(), rnd);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_err("custom headers: cannot create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	size_t len = strlen(text), done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	if (close(fd) != 0 || done != len || rename(tmp, path) != 0) {
-		log_err("custom headers: cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-/* The text of the include, from the table; NULL after logging. */
-static const char *render(struct db *db, struct arena *a)
+const char *nginx_include_render(struct db *db, struct arena *a, long long generation,
+				 int *nlocations)
 {
 	struct db_rows *r = db_query(db, a, SQL_RENDER, "");
 	if (!r) {
@@ -434,98 +643,5 @@ static const char *render(struct db *db, struct arena *a)
 			.value = value,
 		};
 	}
-	return render_text(a, rows, n);
-}
-
-/* True when the file at path holds exactly text. */
-static bool file_holds(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
-	size_t len = strlen(text), off = 0;
-	char buf[4096];
-	bool same = true;
-	size_t got;
-	while (same && (got = fread(buf, 1, sizeof buf, f)) > 0) {
-		same = off + got <= len && memcmp(buf, text + off, got) == 0;
-		off += got;
-	}
-	same = same && !ferror(f) && off == len;
-	fclose(f);
-	return same;
-}
-
-int custom_headers_render(struct db *db, struct arena *a, const char *path)
-{
-	const char *text = render(db, a);
-	return text ? write_file_atomically(a, path, text) : -1;
-}
-
-/* SIGHUP to the nginx master of pid_file: it re-reads its configuration,
- * the include with it. The pid is checked to be an nginx process first, so
- * a stale pid file never signals a stranger. */
-static int nginx_reload(const char *pid_file)
-{
-	FILE *f = fopen(pid_file, "r");
-	if (!f) {
-		if (errno == ENOENT)
-			return 0; /* nginx is not running: it reads the file when it starts */
-		log_err("custom headers: cannot read %s: %s", pid_file, strerror(errno));
-		return -1;
-	}
-	long pid = 0;
-	int got = fscanf(f, "%ld", &pid);
-	fclose(f);
-	if (got != 1 || pid <= 1)
-		return 0;
-	char comm_path[64], comm[64] = "";
-	xsnprintf(comm_path, sizeof comm_path, "/proc/%ld/comm", pid);
-	f = fopen(comm_path, "r");
-	if (f) {
-		if (!fgets(comm, sizeof comm, f))
-			comm[0] = '\0';
-		fclose(f);
-	}
-	if (strncmp(comm, "nginx", 5) != 0)
-		return 0; /* a stale pid file: nothing runs to reload */
-	if (kill((pid_t)pid, SIGHUP) != 0) {
-		log_err("custom headers: cannot signal nginx (pid %ld): %s", pid, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-int custom_headers_publish(struct db *db, struct arena *a, const struct config *cfg)
-{
-	const char *path = config_str(cfg, "nginx_custom_headers", NULL);
-	if (!path || !*path)
-		return 0;
-	/* One renderer at a time on this host, each reading the table after
-	 * the one before it wrote: the last file written is the newest. */
-	const char *lock = arena_printf(a, "%s.lock", path);
-	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		log_err("custom headers: cannot open %s: %s", lock, strerror(errno));
-		return -1;
-	}
-	while (flock(fd, LOCK_EX) != 0 && errno == EINTR)
-		;
-	/* A reload costs: nginx starts new workers, and the old ones close the
-	 * kept-alive client connections they hold once their requests end. So
-	 * nothing happens when the text is the same (a change that only
-	 * concerns role-specific values, say). */
-	int rc = 0;
-	const char *text = render(db, a);
-	if (!text)
-		rc = -1;
-	else if (!file_holds(path, text))
-		rc = write_file_atomically(a, path, text);
-	else
-		text = NULL;
-	const char *pid_file = config_str(cfg, "nginx_pid_file", NULL);
-	if (rc == 0 && text && pid_file && *pid_file)
-		rc = nginx_reload(pid_file);
-	close(fd); /* releases the lock */
-	return rc;
+	return render_text(a, generation, rows, n, nlocations);
 }

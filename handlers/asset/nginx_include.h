@@ -1,27 +1,36 @@
-/* The nginx include of the customers' custom headers (nginx_custom_headers):
- * the responses nginx makes itself (open tiles and stored sizes, and the
- * files the application answers with X-Accel-Redirect) carry them too. The
- * API renders it after every change of a customer's headers, dlcs-admin
- * render-headers on demand. */
+/* The nginx text DLCS generates, rendered in one place so that it exists
+ * once:
+ *   - the include of the customers' custom headers (nginx_custom_headers),
+ *     so that the responses nginx makes itself (open tiles and stored sizes,
+ *     and the files the application answers with X-Accel-Redirect) carry
+ *     them too;
+ *   - the generated blocks of nginx/dlcs.conf: the server's error pages, the
+ *     three fast-path locations and the X-Accel-Redirect location, of which
+ *     the include's locations are per-customer copies.
+ * Rendering only: writing the include into place, testing it and reloading
+ * nginx are asset/nginx_reload.h's. */
 #ifndef DLCS_ASSET_NGINX_INCLUDE_H
 #define DLCS_ASSET_NGINX_INCLUDE_H
 
 struct arena;
-struct config;
 struct db;
 
-/* Writes the nginx include for every customer's headers to `path`
- * atomically (a temporary file renamed over it): locations for the tiles
- * and thumbnails nginx serves itself, and the header list of the internal
- * location that serves the application's X-Accel-Redirect files. 0, or -1
- * after logging. */
-int custom_headers_render(struct db *db, struct arena *a, const char *path);
+/* The include's text for every customer's headers, as the table holds them
+ * now. Its first line names `generation`, the custom headers' change counter
+ * (asset/change_counter.h) the caller read before calling: whoever reads the
+ * file can tell which change it includes. *nlocations: how many locations it
+ * has. NULL after logging (the table could not be read). */
+const char *nginx_include_render(struct db *db, struct arena *a, long long generation,
+				 int *nlocations);
 
-/* After a change: renders to the configured nginx_custom_headers path (one
- * renderer at a time, under an flock of "{path}.lock") and, when the text
- * changed, sends SIGHUP to the nginx master whose pid is in nginx_pid_file
- * (if set; a stale pid file is ignored). 0 (also when nothing is
- * configured), or -1 after logging. */
-int custom_headers_publish(struct db *db, struct arena *a, const struct config *cfg);
+/* The first line of an include text rendered for `generation` (the one line
+ * of two renderings that may differ while their locations are the same). */
+const char *nginx_include_first_line(struct arena *a, long long generation);
+
+/* `text` (nginx/dlcs.conf) with each generated block, the lines between
+ * "# BEGIN GENERATED name" and "# END GENERATED name", replaced by its
+ * rendering: it is the same text when the file is current. NULL, with *why,
+ * when a block is unknown, repeated, unterminated or missing. */
+const char *nginx_conf_generate(struct arena *a, const char *text, const char **why);
 
 #endif

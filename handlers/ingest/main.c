@@ -7,7 +7,9 @@
  * SIGTERM: an item whose origin fetch is under way when the stop comes is
  * released for another runner (its derivatives were not made); one past its
  * fetch is finished; then the process exits. The claim loop is claim.c, the
- * work on one item pipeline.c, the lease heartbeat heartbeat.c. */
+ * work on one item pipeline.c, the lease heartbeat heartbeat.c; and one
+ * runner of the host renders the nginx include of the customers' custom
+ * headers (headers_renderer.c). */
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <mysql.h>
@@ -20,6 +22,7 @@
 #include "str.h"
 #include "supervise.h"
 #include "asset/gm.h"
+#include "ingest/headers_renderer.h"
 #include "ingest/heartbeat.h"
 #include "ingest/origin.h"
 #include "ingest/runner.h"
@@ -83,7 +86,13 @@ static int runner_worker(const struct worker_env *env)
 	if (heartbeat_start(&hb, cfg, owner, rn.lease_seconds) != 0)
 		return 1;
 	rn.hb = &hb;
+	struct headers_renderer hr;
+	if (headers_renderer_start(&hr, cfg) != 0) {
+		heartbeat_stop(&hb);
+		return 1;
+	}
 	runner_loop(&rn, host);
+	headers_renderer_stop(&hr);
 	heartbeat_stop(&hb);
 	db_free(rn.db);
 	curl_global_cleanup();

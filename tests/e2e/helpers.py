@@ -4,6 +4,8 @@ stack's base URL, and assertions for the shapes every API response has
 
 import json
 import os
+import re
+import subprocess
 import uuid
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -254,3 +256,20 @@ def put_asset(where, asset_id, status=201, media="image/jpeg", **fields):
     want = "/customers/%d/spaces/%d/images/%s" % (where.customer.id, where.id, asset_id)
     assert unquote(j["@id"]).endswith(want), "@id %r does not end with %s" % (j["@id"], want)
     return j
+
+
+# ---------------------------------------------------------------- the custom-headers include
+
+def change_counter(dlcs_var):
+    """The custom headers' change counter, which the API moves on after each change."""
+    sock = os.path.join(dlcs_var, "run", "mysqld.sock")
+    out = subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "dlcs", "-N", "-B", "-e",
+                          "SELECT generation FROM change_counters WHERE name = 'custom_headers'"],
+                         check=True, timeout=30, capture_output=True, text=True).stdout.strip()
+    return int(out or 0)
+
+
+def include_generation(text):
+    """The change counter an include was rendered for (its first line), or -1."""
+    m = re.match(r"# generation (\d+) ", text)
+    return int(m.group(1)) if m else -1

@@ -1,12 +1,13 @@
 """Custom headers (CONTRACT section 10, delivery.md "Custom headers"):
 /customers/{c}/customHeaders CRUD and validation, and their rendering into
-the nginx include (config nginx_custom_headers), which nginx reloads after
-every change so that the tiles and thumbnails it serves itself carry them.
+the nginx include (config nginx_custom_headers), which a runner renders
+after changes (test_header_renderer.py) and nginx reloads, so that the tiles
+and thumbnails it serves itself carry them.
 
 None of these tests needs dlcs-image: the headers are checked on tiles and
 stored thumbnail sizes that nginx serves from storage.
 
-Every change reloads nginx, whose old workers then close the client
+A burst of changes reloads nginx, whose old workers then close the client
 connections they hold as soon as their request ends; a client that sends
 its next request on such a connection at that moment gets a reset. The
 changes below are therefore made with "Connection: close"."""
@@ -18,8 +19,8 @@ import time
 import pytest
 import requests
 
-from helpers import (Api, assert_collection, assert_created, assert_error, assert_resource, create_space,
-                     describe, walk)
+from helpers import (Api, assert_collection, assert_created, assert_error, assert_resource, change_counter,
+                     create_space, describe, include_generation, walk)
 from origin import UUID_RE, jpeg
 
 TILE_V3 = "0,0,256,256/256,256/0/default.jpg"
@@ -79,13 +80,21 @@ def wait_header(anon, url, key, want, timeout=15.0):
 
 
 @pytest.fixture(scope="module")
-def rendered(stack_config):
+def rendered(stack_config, dlcs_var):
+    """The include's text, once the runner that renders it has caught up with
+    every change the API has answered (it renders after a burst settles)."""
     path = stack_config.get("nginx_custom_headers")
     assert path, "the test stack's dlcs.conf has no nginx_custom_headers"
 
-    def read():
-        with open(path) as f:
-            return f.read()
+    def read(timeout=15.0):
+        want = change_counter(dlcs_var)
+        end = time.time() + timeout
+        while True:
+            with open(path) as f:
+                text = f.read()
+            if include_generation(text) >= want or time.time() > end:
+                return text
+            time.sleep(0.05)
     return read
 
 

@@ -16,6 +16,7 @@
 #include "asset/customer.h"
 #include "asset/nginx_include.h"
 #include "asset/nginx_reload.h"
+#include "asset/portal_user.h"
 #include "asset/publish.h"
 #include "asset/store.h"
 #include "asset/thumb_alias.h"
@@ -100,6 +101,35 @@ int admin_create_key(struct db *db, const struct config *cfg, const char *custom
 	else {
 		printf("%s:%s\n", key, secret);
 		rc = 0;
+	}
+	arena_free(a);
+	return rc;
+}
+
+int admin_portal_login(struct db *db, const char *customer, const char *email)
+{
+	long long c;
+	if (!str_to_ll(customer, 1, 2147483647, &c))
+		return ADMIN_USAGE;
+	/* One line of standard input, never an argument (which ps shows). */
+	char line[PORTAL_PASSWORD_MAX_BYTES + 3];
+	if (!fgets(line, sizeof line, stdin)) {
+		log_err("portal-login: no password on standard input");
+		return 1;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	struct arena *a = arena_new(64 * 1024);
+	struct portal_user u;
+	enum portal_verdict v = portal_user_verify(db, a, (int)c, email, line, &u);
+	explicit_bzero(line, sizeof line);
+	int rc = 1;
+	if (v == PORTAL_OK) {
+		printf("%s %s\n", u.id, u.roles);
+		rc = 0;
+	} else if (v == PORTAL_REFUSED) {
+		log_err("portal-login: refused (unknown e-mail, wrong password, or disabled)");
+	} else {
+		log_err("database error: %s", db_last_msg(db));
 	}
 	arena_free(a);
 	return rc;

@@ -4,6 +4,9 @@
  *                                 KEYFILE does not exist, a key for it, written
  *                                 there as "key:secret" (mode 0600)
  *   dlcs-admin create-key C       print a new "key:secret" for customer C
+ *   dlcs-admin portal-login C EMAIL  check a portal user's login (the
+ *                                 password on standard input), as the
+ *                                 access-control flow will
  *   dlcs-admin render-headers     render the nginx include of the custom
  *                                 headers (nginx_custom_headers) now and, when
  *                                 it changed and nginx_test_command passes,
@@ -38,7 +41,8 @@ static int usage(void)
 {
 	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
 	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
-	      "       | bump-generation | nginx-locations FILE\n",
+	      "       | bump-generation | nginx-locations FILE\n"
+	      "       | portal-login CUSTOMER EMAIL (password on standard input)\n",
 	      stderr);
 	return 2;
 }
@@ -82,6 +86,8 @@ int main(int argc, char **argv)
 		rc = admin_bootstrap(db, cfg, argv[i + 1]);
 	} else if (strcmp(argv[i], "create-key") == 0 && i + 2 == argc) {
 		rc = admin_create_key(db, cfg, argv[i + 1]);
+	} else if (strcmp(argv[i], "portal-login") == 0 && i + 3 == argc) {
+		rc = admin_portal_login(db, argv[i + 1], argv[i + 2]);
 	} else if (strcmp(argv[i], "render-headers") == 0 && i + 1 == argc) {
 		rc = admin_render_headers(db, cfg);
 	} else if (strcmp(argv[i], "publish-names") == 0 && i + 1 == argc) {

@@ -70,6 +70,12 @@ const struct route api_routes[] = {
 	{M_PUT, C_ "/customHeaders/%s", custom_header_put, CUST_JSON},
 	{M_DELETE, C_ "/customHeaders/%s", custom_header_delete, CUST},
 
+	{M_GET, C_ "/portalUsers", portal_users_list, CUST},
+	{M_POST, C_ "/portalUsers", portal_users_create, CUST_JSON},
+	{M_GET, C_ "/portalUsers/%s", portal_user_get, CUST},
+	{M_PATCH, C_ "/portalUsers/%s", portal_user_patch, CUST_JSON},
+	{M_DELETE, C_ "/portalUsers/%s", portal_user_delete, CUST},
+
 	{M_GET, C_ "/queue", queue_get, CUST},
 	{M_POST, C_ "/queue", queue_post, CUST_JSON},
 	{M_POST, C_ "/queue/priority", queue_priority_post, CUST_JSON},

@@ -28,11 +28,11 @@
 #include "asset/access.h"
 #include "asset/channel_rules.h"
 #include "asset/iiif_parse.h"
+#include "asset/info.h"
 #include "asset/row.h"
 #include "asset/store.h"
 #include "iiif/custom_headers_apply.h"
 #include "iiif/delivery.h"
-#include "iiif/info.h"
 #include "iiif/render.h"
 #include "banned.h"
 

@@ -9,7 +9,7 @@
 
 #include "arena.h"
 #include "asset/iiif_parse.h"
-#include "iiif/info.h"
+#include "asset/info.h"
 #include "json.h"
 #include "check.h"
 

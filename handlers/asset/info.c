@@ -6,8 +6,8 @@
 #include "arena.h"
 #include "json.h"
 #include "str.h"
+#include "asset/info.h"
 #include "asset/stored.h"
-#include "iiif/info.h"
 #include "banned.h"
 
 #define CONTEXT_3 "http://iiif.io/api/image/3/context.json"

@@ -14,6 +14,8 @@
 #include "admin/commands.h"
 #include "asset/api_key.h"
 #include "asset/customer.h"
+#include "asset/gm.h"
+#include "asset/info_static.h"
 #include "asset/nginx_include.h"
 #include "asset/nginx_reload.h"
 #include "asset/portal_user.h"
@@ -190,12 +192,15 @@ int admin_nginx_locations(const char *path)
 }
 
 struct alias_repair {
-	long long max_area; /* delivery's image_max_area */
-	long long made;     /* links made or replaced */
+	long long max_area;           /* delivery's image_max_area */
+	struct info_static_opts info; /* nginx's copies of info.json */
+	long long made;               /* links made or replaced */
+	long long info_made;          /* info.json copies written or removed */
 };
 
 /* publish_assets_all's repair: the size aliases of one asset (full/ and
- * thumbs/), stale ones of either removed. */
+ * thumbs/), stale ones of either removed, and nginx's copies of its
+ * info.json (info/), written again when they differ. */
 static int alias_repair(struct arena *unused, const char *dir, int w, int h, void *ctx)
 {
 	(void)unused;
@@ -207,8 +212,13 @@ static int alias_repair(struct arena *unused, const char *dir, int w, int h, voi
 		log_err("%s: size aliases: %s", dir, err);
 	else
 		ar->made += made;
+	int written = info_static_sync(a, dir, w, h, &ar->info, err, sizeof err);
+	if (written < 0)
+		log_err("%s: info.json: %s", dir, err);
+	else
+		ar->info_made += written;
 	arena_free(a);
-	return made < 0 ? -1 : 0;
+	return made < 0 || written < 0 ? -1 : 0;
 }
 
 int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer)
@@ -222,14 +232,26 @@ int admin_publish(struct db *db, const struct config *cfg, bool names, const cha
 	if (customer && !str_to_ll(customer, 1, 2147483647, &c))
 		return ADMIN_USAGE;
 	struct arena *a = arena_new(64 * 1024);
-	/* the same limit and default as dlcs-image's (delivery.c) */
-	struct alias_repair ar = {config_int(cfg, "image_max_area", THUMB_ALIAS_DEFAULT_MAX_AREA),
-				  0};
+	/* the same limit and default as dlcs-image's (delivery.c), and the
+	 * same GraphicsMagick (for webp in info.json) */
+	struct alias_repair ar = {
+		.max_area = config_int(cfg, "image_max_area", THUMB_ALIAS_DEFAULT_MAX_AREA),
+	};
+	if (!names) {
+		gm_init("dlcs-admin", 0);
+		ar.info = (struct info_static_opts){
+			.base_url = config_str(cfg, "base_url", NULL),
+			.max_area = ar.max_area,
+			.webp = gm_can_encode("WEBP"),
+		};
+	}
 	int failed = names ? publish_names_all(db, a, root)
 			   : publish_assets_all(db, root, (int)c, alias_repair, &ar);
 	arena_free(a);
 	if (!names && failed >= 0)
-		log_info("size aliases: %lld link(s) made or replaced", ar.made);
+		log_info("size aliases: %lld link(s) made or replaced; info.json: %lld cop%s "
+			 "written or removed",
+			 ar.made, ar.info_made, ar.info_made == 1 ? "y" : "ies");
 	if (failed < 0)
 		log_err("database error: %s", db_last_msg(db));
 	else if (failed > 0)

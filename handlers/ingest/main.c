@@ -22,6 +22,7 @@
 #include "str.h"
 #include "supervise.h"
 #include "asset/gm.h"
+#include "asset/thumb_alias.h"
 #include "ingest/headers_renderer.h"
 #include "ingest/heartbeat.h"
 #include "ingest/origin.h"
@@ -31,6 +32,7 @@
 /* What the configuration gives a runner (its connection made here). */
 static void runner_configure(struct runner *rn, struct config *cfg)
 {
+	long long image_max_area = config_int(cfg, "image_max_area", THUMB_ALIAS_DEFAULT_MAX_AREA);
 	*rn = (struct runner){
 		.cfg = cfg,
 		.db = db_new(cfg),
@@ -43,9 +45,11 @@ static void runner_configure(struct runner *rn, struct config *cfg)
 				.max_pixels = config_int(cfg, "max_image_pixels", 200000000),
 				.jpeg_quality = (int)config_int(cfg, "jpeg_quality", 85),
 				.threads = (int)config_int(cfg, "runner_threads", 2),
-				/* the same limit dlcs-image answers with: no full/
-				 * alias for a size it would refuse */
-				.image_max_area = config_int(cfg, "image_max_area", 0),
+				/* the same limit dlcs-image answers with (0 or
+				 * less: none): no full/ alias for a size it would
+				 * refuse, and the same sizes in info.json */
+				.image_max_area = image_max_area > 0 ? image_max_area : -1,
+				.base_url = config_str(cfg, "base_url", NULL),
 			},
 	};
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -73,9 +74,33 @@ static bool same_file(struct arena *a, const char *path, const char *text, size_
 	return got == len && memcmp(buf, text, len) == 0;
 }
 
-/* Writes text as path, through a temporary file renamed into place. */
+/* Gives path an mtime past old (seconds) unless it has one already. */
+static void mtime_past(const char *path, time_t old)
+{
+	struct stat sb;
+	if (stat(path, &sb) != 0 || sb.st_mtime > old)
+		return;
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {old + 1, 0}};
+	(void)utimensat(AT_FDCWD, path, ts, 0);
+}
+
+void info_static_after(struct arena *a, const char *new_dir, const char *old_dir)
+{
+	for (int k = 0; k < INFO_STATIC__MAX; k++) {
+		struct stat old;
+		const char *file = INFO_STATIC[k].file;
+		if (stat(arena_printf(a, "%s/" INFO_STATIC_DIR "/%s", old_dir, file), &old) == 0)
+			mtime_past(arena_printf(a, "%s/" INFO_STATIC_DIR "/%s", new_dir, file),
+				   old.st_mtime);
+	}
+}
+
+/* Writes text as path, through a temporary file renamed into place, with
+ * an mtime past the file it replaces (info_static_after). */
 static int write_replace(struct arena *a, const char *path, const char *text, size_t len)
 {
+	struct stat old;
+	bool replaces = stat(path, &old) == 0;
 	char rnd[9];
 	random_hex(rnd, 4);
 	const char *tmp = arena_printf(a, "%s@%d.%s", path, (int)getpid(), rnd);
@@ -93,6 +118,8 @@ static int write_replace(struct arena *a, const char *path, const char *text, si
 	}
 	if (close(fd) != 0)
 		ok = false;
+	if (ok && replaces)
+		mtime_past(tmp, old.st_mtime);
 	if (!ok || rename(tmp, path) != 0) {
 		int e = errno;
 		unlink(tmp);

@@ -82,4 +82,13 @@ const char *info_static_text(struct arena *a, const struct stored *st, int width
 int info_static_sync(struct arena *a, const char *asset_dir, int width, int height,
 		     const struct info_static_opts *o, char *err, size_t errlen);
 
+/* nginx's ETag of a copy is its file's mtime (in whole seconds) and size:
+ * a copy of the same size that replaced another within the same second
+ * would keep its ETag, and a client revalidating would keep the old
+ * document. So each copy in new_dir that replaces one in old_dir (the
+ * asset's directory an ingest's work directory is about to replace) is
+ * given an mtime past the old one's when it has none already.
+ * info_static_sync does the same for the copies it rewrites in place. */
+void info_static_after(struct arena *a, const char *new_dir, const char *old_dir);
+
 #endif

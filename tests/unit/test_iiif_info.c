@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -552,11 +554,43 @@ static void test_static_sync(void)
 	/* a changed setting (webp) rewrites the image service's two */
 	o.webp = true;
 	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 2);
-	/* a file changed by hand is put right */
+	/* a file changed by hand is put right, with an mtime past the one it
+	 * replaces (nginx's ETag is mtime and size) */
 	const char *v3 = arena_printf(A, "%s/info/%s", dir, INFO_FILE_THUMBS_V3);
 	put_file(v3, "{}");
+	time_t later = time(NULL) + 100;
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {later, 0}};
+	CHECK(utimensat(AT_FDCWD, v3, ts, 0) == 0);
 	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 1);
 	CHECK(slurp_file(v3) && strcmp(slurp_file(v3), "{}") != 0);
+	struct stat sb;
+	CHECK(stat(v3, &sb) == 0 && sb.st_mtime == later + 1);
+	/* the copies of a new version come after those they replace */
+	char tmpl2[] = "/tmp/dlcs-info-static.XXXXXX";
+	const char *next = mkdtemp(tmpl2);
+	CHECK(next != NULL);
+	if (next) {
+		put_file(arena_printf(A, "%s/info.txt", next), "1000 700 256 1 2 4\n");
+		put_file(arena_printf(A, "%s/s.json", next), "{\"o\":[[400,280]],\"a\":[]}");
+		CHECK(info_static_sync(A, next, 1000, 700, &o, err, sizeof err) == 4);
+		info_static_after(A, next, dir);
+		const char *n3 = arena_printf(A, "%s/info/%s", next, INFO_FILE_THUMBS_V3);
+		CHECK(stat(n3, &sb) == 0 && sb.st_mtime == later + 2);
+		for (int k = 0; k < INFO_STATIC__MAX; k++) {
+			struct stat was, now;
+			if (stat(arena_printf(A, "%s/info/%s", dir, INFO_STATIC[k].file), &was) ==
+			    0)
+				CHECK(stat(arena_printf(A, "%s/info/%s", next, INFO_STATIC[k].file),
+					   &now) == 0 &&
+				      now.st_mtime > was.st_mtime);
+		}
+		for (int k = 0; k < INFO_STATIC__MAX; k++)
+			unlink(arena_printf(A, "%s/info/%s", next, INFO_STATIC[k].file));
+		rmdir(arena_printf(A, "%s/info", next));
+		unlink(arena_printf(A, "%s/info.txt", next));
+		unlink(arena_printf(A, "%s/s.json", next));
+		CHECK(rmdir(next) == 0);
+	}
 	/* no thumbnails any more: their documents go, and the image service
 	 * lists no sizes */
 	unlink(arena_printf(A, "%s/s.json", dir));

@@ -18,10 +18,13 @@
  *   dlcs-admin publish-names      the public name links of every customer
  *                                 (storage_root/public/{iiif-img,thumbs}/{name})
  *   dlcs-admin publish-assets [C] re-derive the public links of every asset
- *                                 (of customer C), and the size aliases of
- *                                 its tiles and thumbnails (asset/thumb_alias.h), for
- *                                 assets stored before they existed: a
- *                                 repair, safe to run again at any time
+ *                                 (of customer C), the size aliases of its
+ *                                 tiles and thumbnails (asset/thumb_alias.h)
+ *                                 and nginx's copies of its info.json
+ *                                 (asset/info_static.h), for assets stored
+ *                                 before they existed, or after base_url or
+ *                                 image_max_area changed: a repair, safe to
+ *                                 run again at any time
  *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
  *                                 after editing the database with a SQL client,
  *                                 so the API workers drop their cached responses */

@@ -233,17 +233,11 @@ static void write_info_directives(struct sbuf *out, const struct style *st,
 		       "    }\n");
 	if (spec->version == 3) {
 		comment(out, st, "    ",
-			"Only plain JSON acceptable (asset/info.c info_content_type):\n"
-			"dlcs-image answers application/json.");
-		sbuf_adds(out, "    set $dlcs_plain \"\";\n"
-			       "    if ($http_accept ~* \"application/json\") {\n"
-			       "        set $dlcs_plain 1;\n"
-			       "    }\n"
-			       "    if ($http_accept ~* "
-			       "\"application/ld\\+json|\\*/\\*|application/\\*\") {\n"
-			       "        set $dlcs_plain \"\";\n"
-			       "    }\n"
-			       "    if ($dlcs_plain) {\n"
+			"Plain JSON acceptable, JSON-LD not (asset/info.c\n"
+			"info_content_type): dlcs-image answers application/json.");
+		sbuf_adds(out, "    if ($http_accept ~* "
+			       "\"^(?!.*(?:application/ld\\+json|\\*/\\*|application/"
+			       "\\*)).*application/json\") {\n"
 			       "        return 404;\n"
 			       "    }\n");
 	} else {

@@ -114,6 +114,30 @@ def test_every_variant_and_base_is_dlcs_images_answer(anon, open_asset, prefix, 
             assert_same_as_dlcs_image(anon, url, version, dyn_accept, headers, want_base)
 
 
+def test_dlcs_image_never_sees_them(anon, space, origin, dlcs_var):
+    """The ETag tells who answered; dlcs-image's log (a line per request it
+    answers) says so too: none of nginx's answers reached it."""
+    ingest(space, origin, "quiet")
+    log = os.path.join(dlcs_var, "log", "image.log")
+    start = os.path.getsize(log)
+    urls = all_urls(space, "quiet")
+    for u in urls:
+        for headers, _ in BASES:
+            assert by_nginx(anon.get(u, headers=headers)), (u, headers)
+    # a request only dlcs-image answers, once logged, shows the log caught up
+    probe = info_url(space, "quiet")
+    assert by_dlcs_image(anon.get(probe, headers={"Accept": "application/json"}))
+    end, seen = time.time() + 10, ""
+    while " GET %s 200 " % probe not in seen and time.time() < end:
+        time.sleep(0.1)
+        with open(log, errors="replace") as f:
+            f.seek(start)
+            seen = f.read()
+    assert " GET %s 200 " % probe in seen, "dlcs-image did not log %s" % probe
+    for u in urls:
+        assert seen.count(" GET %s " % u) == (1 if u == probe else 0), (u, seen)
+
+
 def test_base_url_of_the_request(anon, open_asset, base):
     r = anon.get(info_url(open_asset, "open"))
     assert by_nginx(r)

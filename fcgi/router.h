@@ -1,4 +1,4 @@
-/* The dispatch table is data: { method, pattern, handler, flags } rows.
+/* The dispatch table is data: { method, pattern, handler, flags, arg } rows.
  * Patterns are '/'-separated literal segments and captures:
  *   %d  an id: a decimal integer 1..INT_MAX (goes to rq->ints[]); a path
  *       whose segment there is 0, negative or too large is ROUTE_BAD_ID (400:
@@ -36,14 +36,19 @@ struct route {
 	const char *pattern;
 	handler_fn handler;
 	unsigned flags;
+	/* handed to the handler as rq->route_arg, so that one handler serves
+	 * rows that differ only in a value (the IIIF version of /v2/ paths);
+	 * 0 when the row names none */
+	int arg;
 };
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD, ROUTE_BAD_PATH, ROUTE_BAD_ID };
 
 /* Matches rq->method and rq->path against the table. On ROUTE_FOUND the
- * captures are in rq and *found is the row; on ROUTE_BAD_METHOD *detail
- * holds the comma-separated methods the path accepts, on ROUTE_BAD_ID the
- * (raw) segment that is not an id (arena memory). */
+ * captures and the row's arg are in rq and *found is the row; on
+ * ROUTE_BAD_METHOD *detail holds the comma-separated methods the path
+ * accepts, on ROUTE_BAD_ID the (raw) segment that is not an id (arena
+ * memory). */
 enum route_result router_match(const struct route *table, size_t n, struct req *rq,
 			       const struct route **found, const char **detail);
 

@@ -19,9 +19,11 @@
 typedef int (*handler_fn)(struct req *rq);
 
 enum route_flags {
-	R_ANON = 1 << 0,     /* no authentication needed */
-	R_ADMIN = 1 << 1,    /* admin customer's keys only (403 otherwise) */
-	R_CUSTOMER = 1 << 2, /* ints[0] is a customer id the caller must own or be admin (401) */
+	R_ANON = 1 << 0,  /* no authentication needed */
+	R_ADMIN = 1 << 1, /* admin customer's keys only (403 otherwise) */
+	/* ints[0] is a customer id the caller must own or be admin (401), and
+	 * that exists (404: app->path_check, see app.h) */
+	R_CUSTOMER = 1 << 2,
 	R_JSON = 1 << 3,     /* body must be a JSON object (400/413/415 before the handler) */
 	R_JSON_OPT = 1 << 4, /* body may be empty; if present, as R_JSON */
 	R_AUTH_OPT = 1 << 5, /* authenticate when credentials are sent, else anonymous */
@@ -29,6 +31,9 @@ enum route_flags {
 	 * only for routes whose 200 depends on nothing but the database, the
 	 * request URI, the caller and the base URL (see serve.c). */
 	R_CACHE = 1 << 6,
+	/* with R_CUSTOMER: ints[1] is a space of that customer, which must
+	 * exist (404: app->path_check) */
+	R_SPACE = 1 << 7,
 };
 
 struct route {

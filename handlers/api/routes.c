@@ -1,6 +1,7 @@
 /* The API's URLs, one row each. The core answers 404/405, authenticates,
- * checks the caller against the customer in the path and parses JSON
- * bodies before a handler runs (see fcgi/router.h for the flags). */
+ * checks the caller against the customer in the path, parses JSON bodies
+ * and has the path's customer and space looked up (api_path_check) before
+ * a handler runs (see fcgi/router.h for the flags). */
 #include "api/handlers.h"
 #include "api/routes.h"
 #include "banned.h"
@@ -12,6 +13,10 @@
  * been committed since (fcgi/respcache.h); their 200s depend on nothing but
  * the database, the URI, the caller and the base URL. */
 #define CUST_CACHE (R_CUSTOMER | R_CACHE)
+/* The path's space must exist too (404 before the handler). */
+#define SPACE       (R_CUSTOMER | R_SPACE)
+#define SPACE_JSON  (SPACE | R_JSON)
+#define SPACE_CACHE (SPACE | R_CACHE)
 
 const struct route api_routes[] = {
 	{M_GET, "/", entry_get, R_ANON, 0},
@@ -38,19 +43,20 @@ const struct route api_routes[] = {
 
 	{M_GET, C_ "/spaces", spaces_list, CUST, 0},
 	{M_POST, C_ "/spaces", spaces_create, CUST_JSON, 0},
-	{M_GET, C_ "/spaces/%d", space_get, CUST, 0},
+	{M_GET, C_ "/spaces/%d", space_get, SPACE, 0},
+	/* PUT may create the space; PATCH refuses a bad body before its 404 */
 	{M_PUT, C_ "/spaces/%d", space_put, CUST_JSON, 0},
 	{M_PATCH, C_ "/spaces/%d", space_patch, CUST_JSON, 0},
-	{M_DELETE, C_ "/spaces/%d", space_delete, CUST, 0},
-	{M_GET, C_ "/spaces/%d/storage", space_storage_get, CUST, 0},
+	{M_DELETE, C_ "/spaces/%d", space_delete, SPACE, 0},
+	{M_GET, C_ "/spaces/%d/storage", space_storage_get, SPACE, 0},
 
-	{M_GET, C_ "/spaces/%d/images", space_images_list, CUST_CACHE, 0},
-	{M_PATCH, C_ "/spaces/%d/images", space_images_patch, CUST_JSON, 0},
-	{M_GET, C_ "/spaces/%d/images/%s", asset_get, CUST_CACHE, 0},
-	{M_PUT, C_ "/spaces/%d/images/%s", asset_put, CUST_JSON, 0},
-	{M_PATCH, C_ "/spaces/%d/images/%s", asset_patch, CUST_JSON, 0},
-	{M_DELETE, C_ "/spaces/%d/images/%s", asset_delete, CUST, 0},
-	{M_GET, C_ "/spaces/%d/images/%s/storage", asset_storage_get, CUST, 0},
+	{M_GET, C_ "/spaces/%d/images", space_images_list, SPACE_CACHE, 0},
+	{M_PATCH, C_ "/spaces/%d/images", space_images_patch, SPACE_JSON, 0},
+	{M_GET, C_ "/spaces/%d/images/%s", asset_get, SPACE_CACHE, 0},
+	{M_PUT, C_ "/spaces/%d/images/%s", asset_put, SPACE_JSON, 0},
+	{M_PATCH, C_ "/spaces/%d/images/%s", asset_patch, SPACE_JSON, 0},
+	{M_DELETE, C_ "/spaces/%d/images/%s", asset_delete, SPACE, 0},
+	{M_GET, C_ "/spaces/%d/images/%s/storage", asset_storage_get, SPACE, 0},
 
 	{M_GET, C_ "/allImages", all_images_get, CUST_CACHE, 0},
 	{M_POST, C_ "/allImages", all_images_post, CUST_JSON, 0},
@@ -96,11 +102,11 @@ const struct route api_routes[] = {
 	{M_GET, C_ "/defaultDeliveryChannels/%s", ddc_get, CUST, 0},
 	{M_PUT, C_ "/defaultDeliveryChannels/%s", ddc_put, CUST_JSON, 0},
 	{M_DELETE, C_ "/defaultDeliveryChannels/%s", ddc_delete, CUST, 0},
-	{M_GET, C_ "/spaces/%d/defaultDeliveryChannels", space_ddc_list, CUST, 0},
-	{M_POST, C_ "/spaces/%d/defaultDeliveryChannels", space_ddc_create, CUST_JSON, 0},
-	{M_GET, C_ "/spaces/%d/defaultDeliveryChannels/%s", space_ddc_get, CUST, 0},
-	{M_PUT, C_ "/spaces/%d/defaultDeliveryChannels/%s", space_ddc_put, CUST_JSON, 0},
-	{M_DELETE, C_ "/spaces/%d/defaultDeliveryChannels/%s", space_ddc_delete, CUST, 0},
+	{M_GET, C_ "/spaces/%d/defaultDeliveryChannels", ddc_list, SPACE, 0},
+	{M_POST, C_ "/spaces/%d/defaultDeliveryChannels", ddc_create, SPACE_JSON, 0},
+	{M_GET, C_ "/spaces/%d/defaultDeliveryChannels/%s", ddc_get, SPACE, 0},
+	{M_PUT, C_ "/spaces/%d/defaultDeliveryChannels/%s", ddc_put, SPACE_JSON, 0},
+	{M_DELETE, C_ "/spaces/%d/defaultDeliveryChannels/%s", ddc_delete, SPACE, 0},
 };
 
 const size_t api_routes_count = sizeof api_routes / sizeof api_routes[0];

@@ -277,8 +277,8 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 				return req_fail(rq, 415,
 						"the body must be JSON (application/json or "
 						"application/ld+json)");
-			char err[200];
-			rq->json = json_parse(rq->arena, rq->body, rq->body_len, err, sizeof err);
+			const char *err;
+			rq->json = json_parse(rq->arena, rq->body, rq->body_len, &err);
 			if (!rq->json)
 				return req_fail(rq, 400, "malformed JSON: %s", err);
 			if (rq->json->type != yajl_t_object)

@@ -166,10 +166,9 @@ static bool listed(const char *const *v, size_t n, const char *s)
 static size_t manifests_apply(struct arena *a, enum manifest_op op, const char *stored,
 			      const char *const *val, size_t nval, const char ***out)
 {
-	char err[128];
 	yajl_val cur = NULL;
 	if (op != OP_REPLACE && stored && *stored)
-		cur = json_parse(a, stored, strlen(stored), err, sizeof err);
+		cur = json_parse(a, stored, strlen(stored), NULL);
 	size_t ncur = YAJL_IS_ARRAY(cur) ? cur->u.array.len : 0;
 	const char **v = arena_alloc(a, (ncur + nval + 1) * sizeof *v);
 	size_t n = 0;

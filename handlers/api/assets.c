@@ -256,9 +256,7 @@ int asset_patch(struct req *rq)
 	if (in.channels || media_changed) {
 		yajl_val input = in.channels;
 		if (!input) {
-			char err[128];
-			input = json_parse(rq->arena, old_channels, strlen(old_channels), err,
-					   sizeof err);
+			input = json_parse(rq->arena, old_channels, strlen(old_channels), NULL);
 		}
 		if ((st = channels_resolve(rq, c, s, in.media_type, input, &channels, &family)))
 			return st;

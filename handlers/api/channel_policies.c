@@ -165,8 +165,8 @@ static int policy_body(struct req *rq, enum channel ch, const char *path_name, s
 	if (!pd || YAJL_IS_NULL(pd))
 		return 0;
 	if (YAJL_IS_STRING(pd)) {
-		char err[256];
-		arr = json_parse(rq->arena, pd->u.string, strlen(pd->u.string), err, sizeof err);
+		const char *err;
+		arr = json_parse(rq->arena, pd->u.string, strlen(pd->u.string), &err);
 		if (!arr)
 			return req_fail(rq, 400, "'policyData' is not valid JSON: %s", err);
 		in->data = pd->u.string;

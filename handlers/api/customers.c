@@ -127,8 +127,6 @@ int customers_create(struct req *rq)
 	int rc = customer_insert(db, rq->arena, 0, name, display, false, &id);
 	if (rc == DB_OK)
 		rc = db_commit(db);
-	else
-		db_rollback(db);
 	if (rc == DB_EDUP)
 		return req_fail(rq, 409, "a customer named '%s' already exists", name);
 	if (rc != DB_OK)
@@ -162,10 +160,8 @@ int customer_patch(struct req *rq)
 {
 	int c = (int)rq->ints[0];
 	struct db *db = rq->app->db;
-	int st = customer_require(rq, c);
+	int st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d", c), NULL);
 	if (st)
-		return st;
-	if ((st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d", c), NULL)))
 		return st;
 	for (size_t i = 0; i < rq->json->u.object.len; i++) {
 		const char *k = rq->json->u.object.keys[i];

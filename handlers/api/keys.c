@@ -147,9 +147,6 @@ int keys_list(struct req *rq)
 int keys_create(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	if (rq->json && rq->json->u.object.len) {
 		static const char *const allowed[] = {"@context", "@type", NULL};
 		for (size_t i = 0; i < rq->json->u.object.len; i++) {
@@ -175,9 +172,6 @@ int key_delete(struct req *rq)
 {
 	int c = (int)rq->ints[0];
 	const char *key = rq->strs[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	if (!uuid_valid(key))
 		return req_fail(rq, 404, "key not found");
 	struct db *db = rq->app->db;
@@ -185,18 +179,12 @@ int key_delete(struct req *rq)
 		return req_db_fail(rq, "deleting a key");
 	struct db_rows *adm = db_query(db, rq->arena, SQL[SQL_KEYS_OF_ADMIN], "i", c);
 	long long n = adm ? db_exec(db, SQL[SQL_KEY_DELETE], "is", c, key) : -1;
-	if (n < 0 || !adm) {
-		db_rollback(db);
+	if (n < 0 || !adm)
 		return req_db_fail(rq, "deleting a key");
-	}
-	if (n == 0) {
-		db_rollback(db);
+	if (n == 0)
 		return req_fail(rq, 404, "key not found");
-	}
-	if (adm->n && db_int(adm, 0, 0) && db_int(adm, 0, 1) <= 1) {
-		db_rollback(db);
+	if (adm->n && db_int(adm, 0, 0) && db_int(adm, 0, 1) <= 1)
 		return req_fail(rq, 400, "the admin customer's last key cannot be deleted");
-	}
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting a key");
 	revoke_cached_keys(rq);

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "respcache.h"
 #include "supervise.h"
+#include "api/common.h"
 #include "api/keys.h"
 #include "api/routes.h"
 #include "banned.h"
@@ -41,6 +42,7 @@ static int api_worker(const struct worker_env *env)
 		.routes = api_routes,
 		.nroutes = api_routes_count,
 		.authenticate = keys_authenticate,
+		.path_check = api_path_check,
 		.auth_cache = cache_new(1024),
 		.response_cache = cache_mb ? respcache_new((size_t)cache_mb << 20) : NULL,
 		.max_body = (size_t)config_int(cfg, "max_body_bytes", 16 * 1024 * 1024),

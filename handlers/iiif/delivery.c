@@ -683,29 +683,22 @@ static int redirect_info(struct req *rq, const char *prefix, int status)
 
 /* --- the routes' handlers --- */
 
+/* The IIIF version a route row names (routes_image.c): 2 on the /v2/
+ * paths; 3 on the /v3/ paths and on those without a version (arg 0). */
+static int route_version(const struct req *rq)
+{
+	return rq->route_arg == 2 ? 2 : 3;
+}
+
 int iiif_img_redirect(struct req *rq)
 {
-	return finish(rq, redirect_info(rq, "iiif-img", 303));
-}
-
-int iiif_img_redirect_v2(struct req *rq)
-{
-	return finish(rq, redirect_info(rq, "iiif-img/v2", 303));
-}
-
-int iiif_img_redirect_v3(struct req *rq)
-{
-	return finish(rq, redirect_info(rq, "iiif-img", 303));
+	return finish(rq,
+		      redirect_info(rq, route_version(rq) == 2 ? "iiif-img/v2" : "iiif-img", 303));
 }
 
 int iiif_img_info(struct req *rq)
 {
-	return finish(rq, img_info(rq, 3));
-}
-
-int iiif_img_info_v2(struct req *rq)
-{
-	return finish(rq, img_info(rq, 2));
+	return finish(rq, img_info(rq, route_version(rq)));
 }
 
 int iiif_img_info_v3(struct req *rq)
@@ -715,42 +708,22 @@ int iiif_img_info_v3(struct req *rq)
 
 int iiif_img_image(struct req *rq)
 {
-	return finish(rq, img_image(rq, 3));
-}
-
-int iiif_img_image_v2(struct req *rq)
-{
-	return finish(rq, img_image(rq, 2));
+	return finish(rq, img_image(rq, route_version(rq)));
 }
 
 int thumbs_redirect(struct req *rq)
 {
-	return finish(rq, redirect_info(rq, "thumbs", 303));
-}
-
-int thumbs_redirect_v2(struct req *rq)
-{
-	return finish(rq, redirect_info(rq, "thumbs/v2", 303));
+	return finish(rq, redirect_info(rq, route_version(rq) == 2 ? "thumbs/v2" : "thumbs", 303));
 }
 
 int thumbs_info(struct req *rq)
 {
-	return finish(rq, thumbs_info_v(rq, 3));
-}
-
-int thumbs_info_v2(struct req *rq)
-{
-	return finish(rq, thumbs_info_v(rq, 2));
+	return finish(rq, thumbs_info_v(rq, route_version(rq)));
 }
 
 int thumbs_image(struct req *rq)
 {
-	return finish(rq, thumbs_image_v(rq, 3));
-}
-
-int thumbs_image_v2(struct req *rq)
-{
-	return finish(rq, thumbs_image_v(rq, 2));
+	return finish(rq, thumbs_image_v(rq, route_version(rq)));
 }
 
 /* Media types a browser shows without running anything of the file's:

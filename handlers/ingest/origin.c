@@ -354,8 +354,7 @@ done:
 static const char *credentials_text(struct arena *a, const char *text, const char **user,
 				    const char **password)
 {
-	char err[128];
-	yajl_val v = text ? json_parse(a, text, strlen(text), err, sizeof err) : NULL;
+	yajl_val v = text ? json_parse(a, text, strlen(text), NULL) : NULL;
 	return v ? origin_credentials_read(a, v, user, password) : "are not JSON";
 }
 

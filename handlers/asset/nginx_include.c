@@ -43,6 +43,7 @@
 #include "str.h"
 #include "asset/custom_header_rules.h"
 #include "asset/nginx_include.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 /* Alternatives of customers or spaces in one generated location regex; the
@@ -498,7 +499,7 @@ static int nginx_reload(const char *pid_file)
 
 int custom_headers_publish(struct db *db, struct arena *a, const struct config *cfg)
 {
-	const char *path = config_str(cfg, "nginx_custom_headers", NULL);
+	const char *path = setting_str(cfg, S_NGINX_CUSTOM_HEADERS);
 	if (!path || !*path)
 		return 0;
 	/* One renderer at a time on this host, each reading the table after
@@ -523,7 +524,7 @@ int custom_headers_publish(struct db *db, struct arena *a, const struct config *
 		rc = write_file_atomically(a, path, text);
 	else
 		text = NULL;
-	const char *pid_file = config_str(cfg, "nginx_pid_file", NULL);
+	const char *pid_file = setting_str(cfg, S_NGINX_PID_FILE);
 	if (rc == 0 && text && pid_file && *pid_file)
 		rc = nginx_reload(pid_file);
 	close(fd); /* releases the lock */

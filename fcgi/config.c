@@ -64,7 +64,7 @@ static const char *echo(char buf[72], const char *s, size_t len)
 	return buf;
 }
 
-const char *setting_type_name(enum setting_type t)
+static const char *setting_type_name(enum setting_type t)
 {
 	static const char *const names[SETTING__MAX] = {
 		[SETTING_STRING] = "text",  [SETTING_PATH] = "path",
@@ -87,13 +87,14 @@ static bool bytes_parse(const char *s, long long *out)
 	long long v = 0;
 	for (size_t i = 0; i < nd; i++)
 		v = v * 10 + (s[i] - '0');
+	static const char units[] = "KMGT";
 	const char *u = s + nd;
 	int shift = 0;
 	if (*u) {
-		const char *p = strchr("KMGT", toupper((unsigned char)*u));
+		const char *p = strchr(units, toupper((unsigned char)*u));
 		if (!p)
 			return false;
-		shift = 10 * (int)(p - "KMGT" + 1);
+		shift = 10 * (int)(p - units + 1);
 		u++;
 		if (strcmp(u, "iB") == 0)
 			u += 2;
@@ -118,6 +119,17 @@ static const char *bytes_text(char buf[32], long long v)
 	else
 		xsnprintf(buf, 32, "%lld%ciB", v, units[u]);
 	return buf;
+}
+
+void setting_type_text(const struct setting *s, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+	if (s->type == SETTING_INT)
+		xsnprintf(buf, len, "integer %lld..%lld", s->min, s->max);
+	else if (s->type == SETTING_BYTES)
+		xsnprintf(buf, len, "bytes %s..%s", bytes_text(lo, s->min), bytes_text(hi, s->max));
+	else
+		xsnprintf(buf, len, "%s", setting_type_name(s->type));
 }
 
 static bool bool_parse(const char *s, long long *out)
@@ -147,8 +159,13 @@ static bool no_blank(const char *s)
 static int value_check(const struct setting *s, const char *text, long long *num, char *why,
 		       size_t whylen)
 {
-	char e[72], lo[32], hi[32];
-	const char *shown = s->flags & SETTING_SECRET ? "the value" : echo(e, text, strlen(text));
+	char e[72], q[80], lo[32], hi[32];
+	/* the value in a message: quoted, cut, printable; a secret never */
+	const char *shown = "the value";
+	if (!(s->flags & SETTING_SECRET)) {
+		xsnprintf(q, sizeof q, "'%s'", echo(e, text, strlen(text)));
+		shown = q;
+	}
 	*num = 0;
 	switch (s->type) {
 	case SETTING_STRING:
@@ -156,7 +173,7 @@ static int value_check(const struct setting *s, const char *text, long long *num
 		return 0;
 	case SETTING_INT:
 		if (!str_to_ll(text, -(1LL << 62), 1LL << 62, num)) {
-			say(why, whylen, "'%s' is not a whole number", shown);
+			say(why, whylen, "%s is not a whole number", shown);
 			return -1;
 		}
 		if (*num < s->min || *num > s->max) {
@@ -167,19 +184,19 @@ static int value_check(const struct setting *s, const char *text, long long *num
 	case SETTING_BYTES:
 		if (!bytes_parse(text, num)) {
 			say(why, whylen,
-			    "'%s' is not a size in bytes (digits, then optionally K, M, G or T)",
+			    "%s is not a size in bytes (digits, then optionally K, M, G or T)",
 			    shown);
 			return -1;
 		}
 		if (*num < s->min || *num > s->max) {
-			say(why, whylen, "'%s' is out of range (%s..%s)", shown,
+			say(why, whylen, "%s is out of range (%s..%s)", shown,
 			    bytes_text(lo, s->min), bytes_text(hi, s->max));
 			return -1;
 		}
 		return 0;
 	case SETTING_BOOL:
 		if (!bool_parse(text, num)) {
-			say(why, whylen, "'%s' is not a boolean (true/false, yes/no, on/off, 1/0)",
+			say(why, whylen, "%s is not a boolean (true/false, yes/no, on/off, 1/0)",
 			    shown);
 			return -1;
 		}
@@ -196,7 +213,7 @@ static int value_check(const struct setting *s, const char *text, long long *num
 		if ((!http && !https) || !*host || *host == '/' || text[len - 1] == '/' ||
 		    !no_blank(text)) {
 			say(why, whylen,
-			    "'%s' is not an http:// or https:// URL without blanks and "
+			    "%s is not an http:// or https:// URL without blanks and "
 			    "without a trailing '/'",
 			    shown);
 			return -1;
@@ -205,7 +222,7 @@ static int value_check(const struct setting *s, const char *text, long long *num
 	}
 	case SETTING_URI_PATH:
 		if (text[0] != '/' || !no_blank(text)) {
-			say(why, whylen, "'%s' is not a URI path ('/', then no blank)", shown);
+			say(why, whylen, "%s is not a URI path ('/', then no blank)", shown);
 			return -1;
 		}
 		return 0;

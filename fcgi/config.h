@@ -124,8 +124,9 @@ int setting_line(const struct config *c, int key);
 /* The rows, by index: for listing them (config_show). */
 size_t config_count(const struct config *c);
 const struct setting *config_row(const struct config *c, int key);
-/* A type's name and what its values look like, for the documentation. */
-const char *setting_type_name(enum setting_type t);
+/* The row's type for the documentation, with its range: "integer
+ * 1..64", "bytes 0..1TiB", "path"... (len: 64 is enough). */
+void setting_type_text(const struct setting *s, char *buf, size_t len);
 
 /* config_show.c: the effective settings, one per line ("key = value  #
  * default|line N: doc"; secrets masked), for `dlcs-admin config`. */

@@ -7,17 +7,6 @@
 #include "str.h"
 #include "banned.h"
 
-/* What a value of the row's type looks like, with its range. */
-static void type_text(const struct setting *s, char *buf, size_t len)
-{
-	if (s->type == SETTING_INT)
-		xsnprintf(buf, len, "integer %lld..%lld", s->min, s->max);
-	else if (s->type == SETTING_BYTES)
-		xsnprintf(buf, len, "bytes (K, M, G, T)");
-	else
-		xsnprintf(buf, len, "%s", setting_type_name(s->type));
-}
-
 void config_show(const struct config *c, FILE *out)
 {
 	for (size_t i = 0; i < config_count(c); i++) {
@@ -49,7 +38,7 @@ void config_show_markdown(const struct config *c, FILE *out)
 	for (size_t i = 0; i < config_count(c); i++) {
 		const struct setting *s = config_row(c, (int)i);
 		char type[64];
-		type_text(s, type, sizeof type);
+		setting_type_text(s, type, sizeof type);
 		fprintf(out, "| `%s` | %s | ", s->key, type);
 		if (s->def) {
 			fputc('`', out);

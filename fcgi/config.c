@@ -323,27 +323,24 @@ static int resolve(struct config *c, int i, char *why, size_t whylen)
 		v->eff = NULL;
 		return 0;
 	}
-	if (value_check(s, v->eff, &v->num, why, whylen) != 0) {
-		if (!v->text) { /* a default is the table's: a bug */
-			log_err("config: the default of %s is refused: %s", s->key, why ? why : "");
-			abort();
-		}
-		return -1;
-	}
-	return 0;
+	return value_check(s, v->eff, &v->num, why, whylen);
 }
 
-/* Every effective value again (a default may name what just changed). */
-static void resolve_all(struct config *c)
+/* Every effective value again, since a default may be made of what just
+ * changed: 0, or -1 with why naming the setting whose default the change
+ * makes unusable. */
+static int resolve_all(struct config *c, char *why, size_t whylen)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		char why[200];
-		if (resolve(c, (int)i, why, sizeof why) != 0) {
-			/* the text was checked when it was given */
-			log_err("config: %s: %s", config_row(c, (int)i)->key, why);
-			abort();
+		char w[200];
+		if (resolve(c, (int)i, w, sizeof w) != 0) {
+			const struct setting *s = config_row(c, (int)i);
+			say(why, whylen, "then %s (by default %s) would be refused: %s", s->key,
+			    s->def ? s->def : "none", w);
+			return -1;
 		}
 	}
+	return 0;
 }
 
 struct config *config_empty(const struct settings_table *app)
@@ -362,7 +359,11 @@ struct config *config_empty(const struct settings_table *app)
 			abort();
 		}
 	}
-	resolve_all(c);
+	char why[300];
+	if (resolve_all(c, why, sizeof why) != 0) { /* the defaults are the table's: a bug */
+		log_err("config: %s", why);
+		abort();
+	}
 	return c;
 }
 
@@ -403,18 +404,18 @@ static int value_set(struct config *c, int i, const char *text, size_t len, int 
 	if (len && !c->v[i].text)
 		abort();
 	c->v[i].line = len ? lineno : 0;
-	char w[200] = "";
-	if (resolve(c, i, w, sizeof w) != 0) {
-		free(c->v[i].text);
-		c->v[i].text = old;
-		c->v[i].line = old_line;
-		resolve(c, i, NULL, 0);
-		say(why, whylen, "%s", w);
-		return -1;
+	char w[300] = "";
+	if (resolve(c, i, w, sizeof w) == 0 && resolve_all(c, w, sizeof w) == 0) {
+		free(old);
+		return 0;
 	}
-	free(old);
-	resolve_all(c);
-	return 0;
+	free(c->v[i].text);
+	c->v[i].text = old;
+	c->v[i].line = old_line;
+	if (resolve_all(c, NULL, 0) != 0) /* it held a moment ago */
+		abort();
+	say(why, whylen, "%s", w);
+	return -1;
 }
 
 int config_line(struct config *c, const char *line, int lineno, char *err, size_t errlen)

@@ -219,6 +219,22 @@ static void test_derived_defaults(void)
 	CHECK_STR(setting_str(c, T_DERIVED), "/own");
 	config_free(c);
 
+	/* a value that would make another's default unusable is refused */
+	static const struct setting narrow_rows[] = {
+		{"n_wide", SETTING_INT, "5", 1, 100, 0, "wide"},
+		{"n_narrow", SETTING_INT, "{n_wide}", 1, 10, 0, "narrow"},
+	};
+	static const struct settings_table narrow = {narrow_rows, 2};
+	c = config_empty(&narrow);
+	CHECK(setting_int(c, S_CORE__MAX + 1) == 5);
+	CHECK_STR(line(c, "n_wide = 20"), "line 3: n_wide: then n_narrow (by default {n_wide}) "
+					  "would be refused: 20 is out of range (1..10)");
+	CHECK(setting_int(c, S_CORE__MAX) == 5 && setting_int(c, S_CORE__MAX + 1) == 5);
+	CHECK_STR(line(c, "n_narrow = 3"), "");
+	CHECK_STR(line(c, "n_wide = 20"), "");
+	CHECK(setting_int(c, S_CORE__MAX) == 20 && setting_int(c, S_CORE__MAX + 1) == 3);
+	config_free(c);
+
 	/* the platform's: image_jpeg_quality follows jpeg_quality unless set;
 	 * the files under storage_root follow it */
 	c = config_empty(&dlcs_settings);

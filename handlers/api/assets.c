@@ -34,6 +34,7 @@
 #include "asset/row.h"
 #include "asset/store.h"
 #include "asset/work.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum stmt {
@@ -117,7 +118,7 @@ static int ingest_wait_respond(struct req *rq, int c, int s, const char *id, lon
 			       int ok_status)
 {
 	struct db *db = rq->app->db;
-	long long timeout_ms = config_int(rq->app->cfg, "sync_ingest_timeout_seconds", 120) * 1000;
+	long long timeout_ms = setting_int(rq->app->cfg, S_SYNC_INGEST_TIMEOUT_SECONDS) * 1000;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int delay_ms = 5;
@@ -325,11 +326,11 @@ int asset_delete(struct req *rq)
 	db_exec(db, sql[SQL_SPACE_DEC], "ii", c, s);
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting the asset");
-	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
 	/* Delivery: nginx stops serving it before its files go. */
-	if (root && store_unpublish(rq->arena, root, c, s, id) != 0)
+	if (store_unpublish(rq->arena, root, c, s, id) != 0)
 		log_warn("could not remove the public links of %d/%d/%s", c, s, id);
-	if (root && store_remove(rq->arena, root, c, s, id) != 0)
+	if (store_remove(rq->arena, root, c, s, id) != 0)
 		log_warn("could not remove the files of %d/%d/%s", c, s, id);
 	return 204;
 }

@@ -15,6 +15,7 @@
 #include "api/handlers.h"
 #include "asset/customer.h"
 #include "asset/store.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum {
@@ -132,8 +133,8 @@ int customers_create(struct req *rq)
 	if (rc != DB_OK)
 		return req_db_fail(rq, "creating the customer");
 	/* Delivery: /iiif-img/{name}/... reaches the customer's public links. */
-	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
-	if (root && *root && store_publish_name(rq->arena, root, id, name) != 0)
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
+	if (store_publish_name(rq->arena, root, id, name) != 0)
 		log_warn("customer %d: cannot link public/*/%s under %s", id, name, root);
 
 	struct db_rows *r = db_query(db, rq->arena, SQL[SQL_CUSTOMER_GET], "i", id);

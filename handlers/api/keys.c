@@ -20,6 +20,7 @@
 #include "api/handlers.h"
 #include "api/keys.h"
 #include "asset/api_key.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum { SQL_KEY_LOOKUP, SQL_KEYS_COUNT, SQL_KEYS_LIST, SQL_KEY_DELETE, SQL_KEYS_OF_ADMIN, SQL__MAX };
@@ -53,11 +54,7 @@ static bool same_hash(const char *a, const char *b)
  * instead of a query. Without that file there is no cache. */
 static const char *revocation_file(struct req *rq)
 {
-	const char *path = config_str(rq->app->cfg, "auth_revocation_file", NULL);
-	if (path)
-		return path;
-	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
-	return root ? arena_printf(rq->arena, "%s/.auth-revocations", root) : NULL;
+	return setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE);
 }
 
 /* The cache when it may be used: emptied first if keys were revoked since. */
@@ -122,7 +119,7 @@ int keys_authenticate(struct req *rq, const char *key, const char *secret)
 		xsnprintf(value, sizeof value, "%s %d %d", want, rq->caller_customer,
 			  rq->caller_admin ? 1 : 0);
 		cache_put(cache, key, value,
-			  (double)config_int(rq->app->cfg, "auth_cache_seconds", 60));
+			  (double)setting_int(rq->app->cfg, S_AUTH_CACHE_SECONDS));
 	}
 	return 0;
 }

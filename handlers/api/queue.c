@@ -22,6 +22,7 @@
 #include "api/queue.h"
 #include "asset/publish.h"
 #include "asset/work.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define BATCH_COLS "id, customer_id, submitted, count, completed, errors, finished, superseded"
@@ -141,7 +142,7 @@ static int batch_read(struct req *rq, yajl_val body, yajl_val *members_out, stru
 	if (!members || !YAJL_IS_ARRAY(members))
 		return req_fail(rq, 400, "'member' must be an array of assets");
 	size_t n = members->u.array.len;
-	long long max = config_int(rq->app->cfg, "queue_max_batch", 1000);
+	long long max = setting_int(rq->app->cfg, S_QUEUE_MAX_BATCH);
 	if (n == 0)
 		return req_fail(rq, 400, "'member' is empty: a batch needs at least one asset");
 	if ((long long)n > max)

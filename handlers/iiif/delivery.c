@@ -34,6 +34,7 @@
 #include "iiif/delivery.h"
 #include "iiif/info.h"
 #include "iiif/render.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define CC_IMAGE "public, max-age=31536000"
@@ -72,24 +73,22 @@ enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL };
 
 static const char *storage_root(struct req *rq)
 {
-	return config_str(rq->app->cfg, "storage_root", "var/storage");
+	return setting_str(rq->app->cfg, S_STORAGE_ROOT);
 }
 
 static const char *internal_prefix(struct req *rq)
 {
-	return config_str(rq->app->cfg, "nginx_storage_location", "/dlcs-storage");
+	return setting_str(rq->app->cfg, S_NGINX_STORAGE_LOCATION);
 }
 
 static long long max_area(struct req *rq)
 {
-	return config_int(rq->app->cfg, "image_max_area", 16777216);
+	return setting_int(rq->app->cfg, S_IMAGE_MAX_AREA);
 }
 
 static int jpeg_quality(struct req *rq)
 {
-	long long q = config_int(rq->app->cfg, "image_jpeg_quality",
-				 config_int(rq->app->cfg, "jpeg_quality", 85));
-	return q >= 1 && q <= 100 ? (int)q : 85;
+	return (int)setting_int(rq->app->cfg, S_IMAGE_JPEG_QUALITY);
 }
 
 /* --- response helpers --- */
@@ -541,7 +540,7 @@ static int send_render(struct req *rq, const struct delivery_asset *as, const st
 	const char *rel =
 		arena_printf(rq->arena, ".cache/%s/%s.%s", sub, hex, iiif_format_ext(p->format));
 	const char *type = iiif_format_mime(p->format);
-	long long limit = config_int(rq->app->cfg, "image_cache_bytes", 1LL << 30);
+	long long limit = setting_int(rq->app->cfg, S_IMAGE_CACHE_BYTES);
 
 	if (limit > 0) {
 		const char *path = arena_printf(rq->arena, "%s/%s", root, rel);

@@ -18,6 +18,7 @@
 #include "api/queue.h"
 #include "req.h"
 #include "api/spaces.h"
+#include "asset/settings.h"
 #include "str.h"
 #include "fuzz.h"
 #include "../unit/fake_req.h"
@@ -69,7 +70,7 @@ static struct app *fuzz_app(void)
 {
 	static struct app app;
 	if (!app.cfg)
-		app.cfg = config_empty();
+		app.cfg = config_empty(&dlcs_settings);
 	return &app;
 }
 

@@ -327,7 +327,7 @@ int main(int argc, char **argv)
 	snprintf(tmp, sizeof tmp, "/tmp/dlcs-delivery-XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;
-	struct config *cfg = config_empty();
+	struct config *cfg = config_empty(&dlcs_settings);
 	config_set(cfg, "storage_root", tmp);
 	config_set(cfg, "db_socket", "/nonexistent/mysqld.sock");
 	config_set(cfg, "db_name", "dlcs");

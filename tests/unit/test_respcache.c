@@ -222,7 +222,7 @@ static void test_core(void)
 	}
 	char gen_path[128];
 	xsnprintf(gen_path, sizeof gen_path, "%s/gen", dir);
-	struct config *cfg = config_empty();
+	struct config *cfg = config_empty(NULL);
 	config_set(cfg, "data_generation_file", gen_path);
 	config_set(cfg, "db_socket", "/nonexistent/mysqld.sock");
 	config_set(cfg, "db_connect_timeout", "1");

@@ -209,7 +209,7 @@ static void test_json_errors(struct app *app, struct arena *a)
 
 int main(void)
 {
-	struct config *cfg = config_empty();
+	struct config *cfg = config_empty(NULL);
 	config_set(cfg, "db_socket", "/nonexistent/mysqld.sock");
 	config_set(cfg, "db_connect_timeout", "1");
 	struct app app = {

@@ -38,6 +38,7 @@
 #include "asset/info.h"
 #include "asset/info_static.h"
 #include "asset/nginx_include.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 /* Alternatives of customers or spaces in one generated location regex; the

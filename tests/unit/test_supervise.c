@@ -247,15 +247,28 @@ static void test_command_line(void)
 {
 	unsetenv("DLCS_CONFIG");
 	char *w0[] = {"t", "-w", "0", NULL};
-	CHECK(supervise_program(3, w0, "test", inline_worker) == 7); /* -w 0: in this process */
+	CHECK(supervise_program(3, w0, "test", NULL, inline_worker) ==
+	      7); /* -w 0: in this process */
 	char *bad[][4] = {
 		{"t", "-w", "x", NULL}, {"t", "-w", "1025", NULL}, {"t", "-w", "-1", NULL},
 		{"t", "-w", "", NULL},  {"t", "-x", "1", NULL},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		CHECK(supervise_program(3, bad[i], "test", inline_worker) == 2);
+		CHECK(supervise_program(3, bad[i], "test", NULL, inline_worker) == 2);
 	char *missing[] = {"t", "-c", "/nonexistent/dlcs.conf", "-w", "0", NULL};
-	CHECK(supervise_program(5, missing, "test", inline_worker) == 1);
+	CHECK(supervise_program(5, missing, "test", NULL, inline_worker) == 1);
+	/* A file with an unknown key: refused before any worker runs, with
+	 * the status that stops a pool (the worker would say 7 or 8). */
+	char conf[] = "/tmp/test_supervise.XXXXXX";
+	int fd = mkstemp(conf);
+	CHECK(fd >= 0 && write(fd, "db_name = x\nno_such_key = 1\n", 29) == 29);
+	close(fd);
+	char *refused[] = {"t", "-c", conf, "-w", "0", NULL};
+	CHECK(supervise_program(5, refused, "test", NULL, inline_worker) == SUPERVISE_EXIT_CONFIG);
+	char *refused_pool[] = {"t", "-c", conf, "-w", "2", NULL};
+	CHECK(supervise_program(5, refused_pool, "test", NULL, inline_worker) ==
+	      SUPERVISE_EXIT_CONFIG);
+	unlink(conf);
 	struct supervise_opts none = {.workers = 0, .worker = worker_crash};
 	CHECK(supervise_run(&none) == 1);
 }

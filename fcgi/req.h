@@ -45,6 +45,8 @@ struct req {
 	long long ints[REQ_MAX_ARGS];
 	const char *strs[REQ_MAX_ARGS];
 	size_t nints, nstrs;
+	const char **rest; /* a trailing %* capture: the remaining segments, decoded */
+	size_t nrest;
 
 	/* caller, once authenticated */
 	int caller_customer; /* 0 when anonymous */

@@ -87,6 +87,10 @@ const char *req_header_in(struct req *rq, const char *name);
 /* The first decoded query parameter with this name, or NULL. */
 const char *req_query(struct req *rq, const char *name);
 
+/* True when the request's If-None-Match names etag (a strong tag, "..."),
+ * compared weakly as RFC 9110 asks for GET, or is "*". */
+bool req_not_modified(struct req *rq, const char *etag);
+
 /* Adds a response header (name and value are copied into the arena). */
 void req_header(struct req *rq, const char *name, const char *value);
 /* Starts a JSON body (application/ld+json). */

@@ -129,6 +129,18 @@ static char *read_small(struct arena *a, const char *path, size_t max, size_t *l
 	return buf;
 }
 
+void stored_load_sizes(struct arena *a, const char *dir, struct stored *st)
+{
+	size_t len;
+	const char *path = arena_printf(a, "%s/s.json", dir);
+	char *text = read_small(a, path, 16384, &len);
+	if (text && stored_parse_sizes(a, text, len, st) != 0) {
+		log_warn("%s is malformed", path);
+		st->nsizes = 0;
+		st->has_sizes = false;
+	}
+}
+
 void stored_load(struct arena *a, const char *dir, struct stored *st)
 {
 	memset(st, 0, sizeof *st);
@@ -137,13 +149,7 @@ void stored_load(struct arena *a, const char *dir, struct stored *st)
 	char *text = read_small(a, path, 4096, &len);
 	if (text && stored_parse_info(text, st) != 0)
 		log_warn("%s is malformed", path);
-	path = arena_printf(a, "%s/s.json", dir);
-	text = read_small(a, path, 16384, &len);
-	if (text && stored_parse_sizes(a, text, len, st) != 0) {
-		log_warn("%s is malformed", path);
-		st->nsizes = 0;
-		st->has_sizes = false;
-	}
+	stored_load_sizes(a, dir, st);
 }
 
 static bool side_ok(int got, int want, bool free_side)

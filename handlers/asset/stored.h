@@ -39,6 +39,8 @@ int stored_parse_sizes(struct arena *a, const char *text, size_t len, struct sto
 /* Reads {dir}/info.txt and {dir}/s.json, either of which may be absent (a
  * file that is there but malformed counts as absent and is logged). */
 void stored_load(struct arena *a, const char *dir, struct stored *st);
+/* Only {dir}/s.json (what a manifest needs of each of its assets). */
+void stored_load_sizes(struct arena *a, const char *dir, struct stored *st);
 
 /* Matching a resolved request to a stored file, so that it is sent as it is.
  * A side the request left to the server (w, ,h pct: !w,h) may differ by

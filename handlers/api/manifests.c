@@ -143,6 +143,11 @@ static void asset_from_row(struct req *rq, const char *root, const struct db_row
 	stored_load_sizes(
 		a, store_asset_dir(a, root, (int)db_int(r, i, ACOL_CUSTOMER), as->space, as->id),
 		st);
+	/* s.json marks sizes open by maxUnauthorised alone; roles close them all */
+	for (size_t k = 0; k < st->nsizes; k++)
+		st->sizes[k].open = asset_size_is_open(!as->restricted,
+						       (int)db_int(r, i, ACOL_MAX_UNAUTHORISED),
+						       st->sizes[k].w, st->sizes[k].h);
 	as->sizes = st->sizes;
 	as->nsizes = st->nsizes;
 }

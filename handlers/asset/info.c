@@ -121,11 +121,10 @@ void info_write(struct jw *w, const struct info_doc *d)
 void info_doc_image(struct info_doc *d, struct arena *a, const struct stored *st, int version,
 		    const char *id, long long max_area, bool webp)
 {
-	struct stored_size *sizes = arena_alloc(a, (st->nsizes + 1) * sizeof *sizes);
-	size_t n = 0;
-	for (size_t i = 0; i < st->nsizes; i++)
-		if (max_area <= 0 || (long long)st->sizes[i].w * st->sizes[i].h <= max_area)
-			sizes[n++] = st->sizes[i];
+	/* the thumbnails within max_area, read right by OpenSeadragon 5 */
+	struct stored_size *sizes =
+		arena_alloc(a, (STORED_MAX_SIZES + STORED_MAX_LEVELS) * sizeof *sizes);
+	size_t n = stored_info_sizes(st, max_area, sizes);
 	*d = (struct info_doc){
 		.version = version,
 		.id = id,

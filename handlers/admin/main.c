@@ -4,6 +4,9 @@
  *                                 KEYFILE does not exist, a key for it, written
  *                                 there as "key:secret" (mode 0600)
  *   dlcs-admin create-key C       print a new "key:secret" for customer C
+ *   dlcs-admin portal-login C EMAIL  check a portal user's login (the
+ *                                 password on standard input), as the
+ *                                 access-control flow will
  *   dlcs-admin render-headers     render the nginx include of the custom
  *                                 headers (nginx_custom_headers) now and, when
  *                                 it changed and nginx_test_command passes,
@@ -15,10 +18,13 @@
  *   dlcs-admin publish-names      the public name links of every customer
  *                                 (storage_root/public/{iiif-img,thumbs}/{name})
  *   dlcs-admin publish-assets [C] re-derive the public links of every asset
- *                                 (of customer C), and the size aliases of
- *                                 its tiles and thumbnails (asset/thumb_alias.h), for
- *                                 assets stored before they existed: a
- *                                 repair, safe to run again at any time
+ *                                 (of customer C), the size aliases of its
+ *                                 tiles and thumbnails (asset/thumb_alias.h)
+ *                                 and nginx's copies of its info.json
+ *                                 (asset/info_static.h), for assets stored
+ *                                 before they existed, or after base_url or
+ *                                 image_max_area changed: a repair, safe to
+ *                                 run again at any time
  *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
  *                                 after editing the database with a SQL client,
  *                                 so the API workers drop their cached responses
@@ -45,7 +51,8 @@ static int usage(void)
 {
 	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
 	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
-	      "       | bump-generation | nginx-locations FILE | config [--markdown]\n",
+	      "       | bump-generation | nginx-locations FILE | config [--markdown]\n"
+	      "       | portal-login CUSTOMER EMAIL (password on standard input)\n",
 	      stderr);
 	return 2;
 }
@@ -104,6 +111,8 @@ int main(int argc, char **argv)
 		rc = admin_bootstrap(db, cfg, argv[i + 1]);
 	} else if (strcmp(argv[i], "create-key") == 0 && i + 2 == argc) {
 		rc = admin_create_key(db, cfg, argv[i + 1]);
+	} else if (strcmp(argv[i], "portal-login") == 0 && i + 3 == argc) {
+		rc = admin_portal_login(db, argv[i + 1], argv[i + 2]);
 	} else if (strcmp(argv[i], "render-headers") == 0 && i + 1 == argc) {
 		rc = admin_render_headers(db, cfg);
 	} else if (strcmp(argv[i], "publish-names") == 0 && i + 1 == argc) {

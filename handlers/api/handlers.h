@@ -74,6 +74,13 @@ int custom_header_get(struct req *rq);
 int custom_header_put(struct req *rq);
 int custom_header_delete(struct req *rq);
 
+/* portal_users.c: a customer's portal users */
+int portal_users_list(struct req *rq);
+int portal_users_create(struct req *rq);
+int portal_user_get(struct req *rq);
+int portal_user_patch(struct req *rq);
+int portal_user_delete(struct req *rq);
+
 /* named_queries.c: a customer's named queries */
 int named_queries_list(struct req *rq);
 int named_queries_create(struct req *rq);

@@ -87,6 +87,12 @@ const struct route api_routes[] = {
 	{M_PUT, C_ "/customHeaders/%s", custom_header_put, CUST_JSON, 0},
 	{M_DELETE, C_ "/customHeaders/%s", custom_header_delete, CUST, 0},
 
+	{M_GET, C_ "/portalUsers", portal_users_list, CUST, 0},
+	{M_POST, C_ "/portalUsers", portal_users_create, CUST_JSON, 0},
+	{M_GET, C_ "/portalUsers/%s", portal_user_get, CUST, 0},
+	{M_PATCH, C_ "/portalUsers/%s", portal_user_patch, CUST_JSON, 0},
+	{M_DELETE, C_ "/portalUsers/%s", portal_user_delete, CUST, 0},
+
 	{M_GET, C_ "/queue", queue_get, CUST, 0},
 	{M_POST, C_ "/queue", queue_post, CUST_JSON, 0},
 	{M_POST, C_ "/queue/priority", queue_priority_post, CUST_JSON, 0},

@@ -45,6 +45,10 @@ enum setting_type {
 
 /* Flags of a row. */
 #define SETTING_SECRET 1u /* never printed: dlcs-admin config masks it */
+/* The default is a path of the installation, which ./configure fixes (e.g.
+ * the installed schema): the README's table, one for every build, says so
+ * instead of showing this build's path. */
+#define SETTING_CONFIGURED 2u
 
 /* One row of the table. */
 struct setting {

@@ -40,7 +40,9 @@ void config_show_markdown(const struct config *c, FILE *out)
 		char type[64];
 		setting_type_text(s, type, sizeof type);
 		fprintf(out, "| `%s` | %s | ", s->key, type);
-		if (s->def) {
+		if (s->flags & SETTING_CONFIGURED) {
+			fputs("set by `./configure`", out);
+		} else if (s->def) {
 			fputc('`', out);
 			cell(out, s->def);
 			fputc('`', out);

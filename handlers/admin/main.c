@@ -22,9 +22,12 @@
  *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
  *                                 after editing the database with a SQL client,
  *                                 so the API workers drop their cached responses
- *   dlcs-admin config [--markdown] the effective settings, secrets masked (with
- *                                 --markdown: the table of settings, as README.md
- *                                 holds it)
+ *   dlcs-admin config [--markdown | --example] the effective settings, secrets
+ *                                 masked (with --markdown: the table of settings,
+ *                                 as README.md holds it; with --example: a whole
+ *                                 commented configuration file, with the
+ *                                 settings of -c FILE set and the others at their
+ *                                 defaults, as make writes dlcs.conf.example)
  * Like every program, it refuses a configuration with an unknown key or a
  * bad value (exit 78, SUPERVISE_EXIT_CONFIG), naming the line. */
 #include <mysql.h>
@@ -45,7 +48,8 @@ static int usage(void)
 {
 	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
 	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
-	      "       | bump-generation | nginx-locations FILE | config [--markdown]\n",
+	      "       | bump-generation | nginx-locations FILE\n"
+	      "       | config [--markdown | --example]\n",
 	      stderr);
 	return 2;
 }
@@ -77,6 +81,9 @@ int main(int argc, char **argv)
 			rc = 0;
 		} else if (i + 2 == argc && strcmp(argv[i + 1], "--markdown") == 0) {
 			config_show_markdown(cfg, stdout);
+			rc = 0;
+		} else if (i + 2 == argc && strcmp(argv[i + 1], "--example") == 0) {
+			config_show_example(cfg, stdout);
 			rc = 0;
 		}
 		config_free(cfg);

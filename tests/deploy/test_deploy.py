@@ -223,3 +223,37 @@ def test_custom_header_reaches_a_tile(deployed, ingested):
     # And dlcs-image's answers carry it too.
     r = deployed.anon.get("/iiif-img/%d/%d/one/10,10,300,200/150,/0/default.png" % (c.id, space.id))
     assert r.headers.get("X-Deploy") == "yes", describe(r)
+
+
+def test_help_and_version_touch_nothing(deployed, tmp_path):
+    """--help, --version, a command's --help and a wrong command line answer
+    at once, without the database (whose socket here does not exist) and,
+    but for dlcs-admin COMMAND --help, without the configuration."""
+    conf = tmp_path / "dlcs.conf"
+    conf.write_text("db_socket = /nonexistent/mysqld.sock\ndb_connect_timeout = 30\n")
+    env = dict(os.environ, DLCS_CONFIG=str(conf))
+    bindir = os.path.join(deployed.prefix, "bin")
+
+    def run(*argv):
+        t0 = time.time()
+        p = subprocess.run([os.path.join(bindir, argv[0])] + list(argv[1:]), env=env,
+                           capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+        assert time.time() - t0 < 5, argv
+        assert "unavailable" not in p.stderr and "connect" not in p.stderr.lower(), (argv, p.stderr)
+        return p
+
+    for prog in ("dlcs-api", "dlcs-image", "dlcs-runner", "dlcs-admin"):
+        p = run(prog, "--version")
+        assert p.returncode == 0 and re.fullmatch(r"%s \d+\.\d+\.\d+\n" % prog, p.stdout), (prog, p)
+        p = run(prog, "--help")
+        assert p.returncode == 0 and p.stdout.startswith("usage: %s " % prog), (prog, p)
+        assert "%s(8)" % prog in p.stdout
+    p = run("dlcs-api", "-w", "2", "--help")
+    assert p.returncode == 0 and "-w WORKERS" in p.stdout
+    for cmd in ("migrate", "bootstrap", "create-key", "render-headers", "publish-assets", "config"):
+        p = run("dlcs-admin", cmd, "--help")
+        assert p.returncode == 0 and p.stdout.startswith("usage: dlcs-admin [-c CONFIG] %s" % cmd), (cmd, p)
+    p = run("dlcs-admin", "no-such-command")
+    assert p.returncode == 2 and "unknown command 'no-such-command'" in p.stderr and "usage:" in p.stderr
+    p = run("dlcs-admin", "create-key")  # a missing argument
+    assert p.returncode == 2 and "usage:" in p.stderr

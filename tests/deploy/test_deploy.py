@@ -257,3 +257,21 @@ def test_help_and_version_touch_nothing(deployed, tmp_path):
     assert p.returncode == 2 and "unknown command 'no-such-command'" in p.stderr and "usage:" in p.stderr
     p = run("dlcs-admin", "create-key")  # a missing argument
     assert p.returncode == 2 and "usage:" in p.stderr
+
+
+def test_a_runner_without_its_database_says_so(deployed, tmp_path):
+    """A runner whose database is unreachable logs it at once (and every 30 s
+    while it lasts, tests/unit/test_outage), instead of "started" and then
+    nothing."""
+    conf = tmp_path / "dlcs.conf"
+    conf.write_text("db_socket = /nonexistent/mysqld.sock\nstorage_root = %s\n" % tmp_path)
+    p = subprocess.Popen([os.path.join(deployed.prefix, "bin", "dlcs-runner"), "-c", str(conf), "-w", "1"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        time.sleep(2.5)
+    finally:
+        p.terminate()
+        out, _ = p.communicate(timeout=20)
+    assert p.returncode == 0, out
+    assert re.search(r"dlcs-runner\[\d+\] error database unreachable: .*mysqld\.sock", out), out
+    assert "died" not in out, out  # retried in the runner, not by restarting it

@@ -97,6 +97,12 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 		{"nginx_test_command", SETTING_STRING, "nginx -t -q", 0, 0, 0,
 		 "the shell command that tests nginx's configuration with a new "
 		 "include before the reload (empty: no test)"},
+	/* A runner that is not root cannot signal a master that is (README,
+	 * "Deploying behind an existing nginx"). */
+	ROW(S_NGINX_RELOAD_COMMAND) = {"nginx_reload_command", SETTING_STRING, NULL, 0, 0, 0,
+				       "the shell command that reloads nginx after the include "
+				       "passed the test, e.g. sudo -n /usr/sbin/nginx -s reload "
+				       "(unset: SIGHUP to nginx_pid_file)"},
 };
 
 const struct settings_table dlcs_settings = {rows, sizeof rows / sizeof rows[0]};

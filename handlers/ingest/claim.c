@@ -2,6 +2,7 @@
  * process it, and again, until SIGTERM or SIGINT asks for a stop. */
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -9,6 +10,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "outage.h"
 #include "str.h"
 #include "asset/store.h"
 #include "asset/work.h"
@@ -60,15 +62,39 @@ static void clean_stale(const struct runner *rn, const char *host)
 	arena_free(tmp);
 }
 
+/* While the database is unreachable the runner retries every second; it
+ * says so when that begins, every 30 s while it lasts, and when it ends. */
+static void db_outage_log(struct outage *o, bool up, struct db *db)
+{
+	long long lasted;
+	switch (outage_note(o, up, outage_clock_ms(), 30000, &lasted)) {
+	case OUTAGE_DOWN:
+		log_err("database unreachable: %s (retrying every second)", db_last_msg(db));
+		break;
+	case OUTAGE_STILL_DOWN:
+		log_err("database still unreachable after %lld s: %s (retrying every second)",
+			lasted / 1000, db_last_msg(db));
+		break;
+	case OUTAGE_BACK:
+		log_info("database reachable again after %lld s", lasted / 1000);
+		break;
+	case OUTAGE_QUIET:
+		break;
+	}
+}
+
 void runner_loop(struct runner *rn, const char *host)
 {
 	clean_stale(rn, host);
 	int poll_ms = (int)setting_int(rn->cfg, S_RUNNER_POLL_MS);
 	struct arena *a = arena_new(64 * 1024);
 	log_info("runner %s started", rn->owner);
+	struct outage db_down = {0};
 	while (!stopping) {
 		arena_reset(a);
-		if (db_ensure(rn->db) != DB_OK) {
+		bool up = db_ensure(rn->db) == DB_OK;
+		db_outage_log(&db_down, up, rn->db);
+		if (!up) {
 			sleep_ms(1000);
 			continue;
 		}

@@ -326,14 +326,41 @@ static void test_install(void)
 	unlink(ok.pid_file);
 }
 
-/* run_test's report: the status and the output, on one line. */
+/* nginx_reload_command instead of the pid file's SIGHUP: run after the
+ * test passed, with the new include in place; a failed reload is retried by
+ * the next call even when nothing changed. */
+static void test_reload_command(void)
+{
+	struct nginx_target t = target("exit 0");
+	t.reload_command = arena_printf(A, "grep -q 'reload one' %s", t.include);
+	const char *v1 = "# generation 11\nreload one\n";
+	CHECK(nginx_include_install(A, &t, v1, "generation 11", 1) == NGINX_RELOADED);
+	CHECK(dir_clean());
+	/* the reload fails: nginx runs the previous include, and the file says so */
+	t.reload_command = "echo 'nginx: [error] open() \"/run/nginx.pid\" failed' >&2; exit 1";
+	const char *v2 = "# generation 12\nreload two\n";
+	CHECK(nginx_include_install(A, &t, v2, "generation 12", 1) == NGINX_FAILED);
+	CHECK_STR(slurp(t.include), v2);
+	CHECK(access(arena_printf(A, "%s.unloaded", t.include), F_OK) == 0);
+	/* the same text again: reloaded now, not taken for what nginx runs */
+	CHECK(nginx_include_install(A, &t, v2, "generation 12", 1) == NGINX_FAILED);
+	t.reload_command = "exit 0";
+	const char *v2b = "# generation 13\nreload two\n";
+	CHECK(nginx_include_install(A, &t, v2b, "generation 13", 1) == NGINX_RELOADED);
+	CHECK_STR(slurp(t.include), v2b);
+	CHECK(dir_clean());
+	/* and from then on the same text is nothing to do */
+	CHECK(nginx_include_install(A, &t, v2b, "generation 13", 1) == NGINX_SAME);
+}
+
+/* run_command's report: the status and the output, on one line. */
 static void test_test_output(void)
 {
 	const char *why = NULL;
-	CHECK(run_test(A, "exit 0", &why) == 0);
-	CHECK(run_test(A, "printf 'line one\\nline two\\n'; exit 3", &why) == -1);
+	CHECK(run_command(A, "exit 0", &why) == 0);
+	CHECK(run_command(A, "printf 'line one\\nline two\\n'; exit 3", &why) == -1);
 	CHECK_STR(why, "exit 3: line one line two");
-	CHECK(run_test(A, "kill -TERM $$", &why) == -1);
+	CHECK(run_command(A, "kill -TERM $$", &why) == -1);
 	CHECK(why && str_starts(why, "signal 15"));
 }
 
@@ -401,6 +428,7 @@ int main(void)
 	test_include_is_dlcs_conf_per_customer();
 	test_include_without_headers();
 	test_install();
+	test_reload_command();
 	test_test_output();
 	test_real_nginx();
 	if (system(arena_printf(A, "rm -rf %s", DIR_)) != 0)

@@ -260,6 +260,14 @@ static void test_command_line(void)
 		CHECK(supervise_program(3, bad[i], "test", NULL, inline_worker) == 2);
 	char *missing[] = {"t", "-c", "/nonexistent/dlcs.conf", "-w", "0", NULL};
 	CHECK(supervise_program(5, missing, "test", NULL, inline_worker) == 1);
+	/* --help and --version read no configuration (the file is missing)
+	 * and run no worker (it would return 7); -c's operand is a file name. */
+	char *help[] = {"t", "-c", "/nonexistent/dlcs.conf", "--help", NULL};
+	CHECK(supervise_program(4, help, "test", NULL, inline_worker) == 0);
+	char *version[] = {"t", "-w", "0", "--version", NULL};
+	CHECK(supervise_program(4, version, "test", NULL, inline_worker) == 0);
+	char *named_help[] = {"t", "-c", "--help", "-w", "0", NULL};
+	CHECK(supervise_program(5, named_help, "test", NULL, inline_worker) == 1);
 	/* A file with an unknown key: refused before any worker runs, with
 	 * the status that stops a pool (the worker would say 7 or 8). */
 	char conf[] = "/tmp/test_supervise.XXXXXX";

@@ -194,10 +194,7 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 			 restricted);
 }
 
-/* Runs the path's named query: its rows, or the status answered (404 for
- * an unknown customer or query, or no asset; 400 for a template or
- * arguments that do not fit). */
-static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
+int nq_path_run(struct req *rq, int *c, struct nq_result *out)
 {
 	int st = customer_resolve(rq, rq->strs[0], c);
 	if (st)
@@ -223,8 +220,18 @@ static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
 				nq.name, limit);
 	if (res.rows->n == 0)
 		return req_fail(rq, 404, "named query '%s' selects no asset", nq.name);
-	*rows = res.rows;
+	*out = res;
 	return 0;
+}
+
+/* The path's named query's rows (nq_path_run). */
+static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
+{
+	struct nq_result res;
+	int st = nq_path_run(rq, c, &res);
+	if (st == 0)
+		*rows = res.rows;
+	return st;
 }
 
 static int resource_v(struct req *rq, int forced)

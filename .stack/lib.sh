@@ -17,7 +17,7 @@
 # all run as root.
 #
 # Layout of $DLCS_VAR (default: <repo>/var):
-#   dlcs.conf     configuration read by dlcs-api and dlcs-admin ($DLCS_CONFIG)
+#   dlcs.conf     configuration read by every program ($DLCS_CONFIG)
 #   admin.key     key:secret of the admin customer (mode 0600)
 #   mysql/        MariaDB data directory
 #   run/          sockets and pid files
@@ -266,6 +266,17 @@ origin_allow_networks = 127.0.0.0/8
 	[[ -n $added ]] || return 0
 	say "adding settings of newer versions to $CONF_FILE"
 	printf '%s' "$added" >>"$CONF_FILE"
+}
+
+# Every program refuses a configuration with an unknown key or a value its
+# type does not take (exit 78, naming the line; README "Configuration"):
+# say so before anything starts, with the program's own words.
+check_config() {
+	local out rc=0
+	out=$("$BUILD_DIR/dlcs-admin" -c "$CONF_FILE" config 2>&1 >/dev/null) || rc=$?
+	((rc == 0)) && return 0
+	printf '%s\n' "$out" >&2
+	die "the programs refuse $CONF_FILE (exit $rc): fix the line named above (dlcs-admin config lists the settings)"
 }
 
 # ---------------------------------------------------------------- MariaDB

@@ -19,12 +19,20 @@ struct route;
  * status to answer (401, or 503 when the database is down). */
 typedef int (*auth_fn)(struct req *rq, const char *key, const char *secret);
 
+/* Checks that what the path names exists, as the route's flags say
+ * (R_CUSTOMER: the customer ints[0]; R_SPACE: its space ints[1]). The core
+ * knows when to ask, the resource layer which tables hold them. Returns 0,
+ * or the status it answered (404 naming what is missing, 503 when the
+ * database is down). */
+typedef int (*path_check_fn)(struct req *rq, unsigned flags);
+
 struct app {
 	struct config *cfg;
 	struct db *db;
 	const struct route *routes;
 	size_t nroutes;
 	auth_fn authenticate;
+	path_check_fn path_check; /* NULL: the routes' flags name nothing to look up */
 	size_t max_body;
 	const char *base_url;     /* from config, NULL to derive from each request */
 	struct cache *auth_cache; /* verified credentials (keys.c), NULL: none */

@@ -70,25 +70,13 @@ static void disconnect(struct db *db)
 	db->txn_err = DB_OK;
 }
 
-/* data_generation_file, else {storage_root}/.data-generation, else none.
- * Every program of a host reads the same configuration, so they all map the
- * same file. */
+/* data_generation_file (by default {storage_root}/.data-generation); none
+ * when it cannot be opened. Every program of a host reads the same
+ * configuration, so they all map the same file. */
 static struct generation *generation_for(const struct config *cfg)
 {
-	const char *path = config_str(cfg, "data_generation_file", NULL);
-	if (path)
-		return generation_open(path);
-	const char *root = config_str(cfg, "storage_root", NULL);
-	if (!root)
-		return NULL;
-	size_t n = strlen(root) + sizeof "/.data-generation";
-	char *buf = malloc(n);
-	if (!buf)
-		abort();
-	xsnprintf(buf, n, "%s/.data-generation", root);
-	struct generation *g = generation_open(buf);
-	free(buf);
-	return g;
+	const char *path = setting_str(cfg, S_DATA_GENERATION_FILE);
+	return path ? generation_open(path) : NULL;
 }
 
 struct db *db_new(const struct config *cfg)
@@ -302,19 +290,20 @@ int db_ensure(struct db *db)
 	MYSQL *m = mysql_init(NULL);
 	if (!m)
 		abort();
-	unsigned int timeout = (unsigned int)config_int(db->cfg, "db_connect_timeout", 5);
-	unsigned int rw_timeout = (unsigned int)config_int(db->cfg, "db_rw_timeout", 60);
+	unsigned int timeout = (unsigned int)setting_int(db->cfg, S_DB_CONNECT_TIMEOUT);
+	unsigned int rw_timeout = (unsigned int)setting_int(db->cfg, S_DB_RW_TIMEOUT);
 	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &rw_timeout);
 	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &rw_timeout);
 	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	const char *sock = config_str(db->cfg, "db_socket", NULL);
-	const char *host = config_str(db->cfg, "db_host", sock ? "localhost" : "127.0.0.1");
-	unsigned int port = (unsigned int)config_int(db->cfg, "db_port", 3306);
-	if (!mysql_real_connect(m, host, config_str(db->cfg, "db_user", "root"),
-				config_str(db->cfg, "db_password", NULL),
-				config_str(db->cfg, "db_name", "dlcs"), port, sock,
-				CLIENT_FOUND_ROWS)) {
+	const char *sock = setting_str(db->cfg, S_DB_SOCKET);
+	const char *host = setting_str(db->cfg, S_DB_HOST);
+	if (!host) /* "localhost": the client's word for its unix socket */
+		host = sock ? "localhost" : "127.0.0.1";
+	unsigned int port = (unsigned int)setting_int(db->cfg, S_DB_PORT);
+	if (!mysql_real_connect(m, host, setting_str(db->cfg, S_DB_USER),
+				setting_str(db->cfg, S_DB_PASSWORD),
+				setting_str(db->cfg, S_DB_NAME), port, sock, CLIENT_FOUND_ROWS)) {
 		set_err(db, DB_EDOWN, mysql_error(m));
 		mysql_close(m);
 		return DB_EDOWN;

@@ -64,7 +64,11 @@ struct db_rows *db_query_params(struct db *db, struct arena *a, const char *sql,
 unsigned long long db_insert_id(struct db *db);
 
 /* Transactions. Inside one, the first failed statement latches: every later
- * call fails fast and db_commit rolls back and returns that error. */
+ * call fails fast and db_commit rolls back and returns that error. A request
+ * handler never rolls back: it returns its status (req_fail, req_db_fail)
+ * and the core (serve.c) rolls back whatever it left open. db_rollback is
+ * for the core and for code outside a request (the runner, dlcs-admin, and
+ * functions that end a transaction they began themselves). */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);

@@ -167,15 +167,12 @@ void jw_value(struct jw *w, yajl_val v)
 	}
 }
 
-static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict, char *err,
-		      size_t errlen);
+static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict, const char **err);
 
 void jw_json_text(struct jw *w, const char *text)
 {
-	char err[JSON_ERR_SIZE];
 	/* Stored text: rows written before strict UTF-8 are served as they are. */
-	yajl_val v = parse(w->arena, text ? text : "null", text ? strlen(text) : 4, false, err,
-			   sizeof err);
+	yajl_val v = parse(w->arena, text ? text : "null", text ? strlen(text) : 4, false, NULL);
 	if (!v && text && strcmp(text, "null") != 0) {
 		latch(w, yajl_gen_invalid_string);
 		return;
@@ -240,7 +237,7 @@ struct jp {
 };
 
 /* Member names go into messages cut to this many bytes (at a character
- * boundary), so every message json_parse writes is short and bounded. */
+ * boundary), so every message json_parse gives is short and bounded. */
 #define NAME_IN_MESSAGE 40
 
 static const char *quoted(struct jp *p, const char *name)
@@ -530,15 +527,13 @@ static bool only_blanks(const char *t, size_t len)
 	return true;
 }
 
-/* Copies msg into err, cut at a character boundary when err is too small:
- * no input can make this abort. */
-static void set_err(char *err, size_t errlen, const char *msg)
+/* *err = msg, in the arena, cut at a character boundary to JSON_ERR_MAX
+ * bytes: a message holds parts of the input (a member name, yajl's words),
+ * so it is never formatted into a fixed buffer, and is always short. */
+static void set_err(struct arena *a, const char **err, const char *msg)
 {
-	if (!errlen)
-		return;
-	size_t n = utf8_prefix(msg, strlen(msg), errlen - 1);
-	memcpy(err, msg, n);
-	err[n] = '\0';
+	if (err)
+		*err = arena_strndup(a, msg, utf8_prefix(msg, strlen(msg), JSON_ERR_MAX));
 }
 
 static void parser_release(void *h)
@@ -546,11 +541,12 @@ static void parser_release(void *h)
 	yajl_free(h);
 }
 
-static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict, char *err,
-		      size_t errlen)
+static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict, const char **err)
 {
+	if (err)
+		*err = NULL;
 	if (memchr(text, '\0', len)) {
-		set_err(err, errlen, "body contains a NUL byte");
+		set_err(a, err, "body contains a NUL byte");
 		return NULL;
 	}
 	struct jp *p = arena_alloc(a, sizeof *p);
@@ -576,9 +572,9 @@ static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict
 	    (p->end == SIZE_MAX || only_blanks(text + p->end, len - p->end)))
 		return p->root;
 	if (st == yajl_status_ok) {
-		set_err(err, errlen, p->root ? "parse error: trailing garbage" : "empty JSON text");
+		set_err(a, err, p->root ? "parse error: trailing garbage" : "empty JSON text");
 	} else if (p->err) {
-		set_err(err, errlen, p->err);
+		set_err(a, err, p->err);
 	} else {
 		/* yajl's message spans lines and quotes the input; keep the first. */
 		unsigned char *m = yajl_get_error(h, 0, NULL, 0);
@@ -586,14 +582,14 @@ static yajl_val parse(struct arena *a, const char *text, size_t len, bool strict
 		if (m)
 			yajl_free_error(h, m);
 		msg[strcspn(msg, "\n")] = '\0';
-		set_err(err, errlen, *msg ? msg : "malformed JSON");
+		set_err(a, err, *msg ? msg : "malformed JSON");
 	}
 	return NULL;
 }
 
-yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, size_t errlen)
+yajl_val json_parse(struct arena *a, const char *text, size_t len, const char **err)
 {
-	return parse(a, text, len, true, err, errlen);
+	return parse(a, text, len, true, err);
 }
 
 yajl_val json_get(yajl_val obj, const char *key)

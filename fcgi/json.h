@@ -43,19 +43,20 @@ void jw_kbool(struct jw *w, const char *key, bool v);
 /* Input limits: containers nest at most this deep (the top-level object is
  * level 1). */
 #define JSON_MAX_DEPTH 64
-/* Every message json_parse writes fits a buffer of this size; a smaller one
- * gets it cut (never an abort). */
-#define JSON_ERR_SIZE 200
+/* Every message json_parse gives is at most this many bytes (a member name
+ * in it is cut to 40 first). */
+#define JSON_ERR_MAX 199
 
 /* Input. json_parse returns the tree of text[0..len), in the arena, or NULL
- * with err filled: malformed JSON (yajl's message), a NUL byte, nesting deeper
+ * with *err (when err is not NULL) the reason, in the arena too, never in a
+ * buffer of the caller's: malformed JSON (yajl's message), a NUL byte, nesting deeper
  * than JSON_MAX_DEPTH, or a string or member name that is not strict UTF-8
  * (overlong forms, surrogates raw or as \u escapes that do not pair, code
  * points above U+10FFFF, truncated sequences) or holds \u0000; these name
  * the member (the enclosing one for a member name); anything but blanks
  * and comments after the value. Comments are allowed, as yajl_tree allowed
  * them. text needs no terminating NUL. */
-yajl_val json_parse(struct arena *a, const char *text, size_t len, char *err, size_t errlen);
+yajl_val json_parse(struct arena *a, const char *text, size_t len, const char **err);
 /* Member of an object by exact key, NULL when absent or obj is not an object. */
 yajl_val json_get(yajl_val obj, const char *key);
 /* True when v is an integer that fits long long (yajl marks it YAJL_NUMBER_INT_VALID). */

@@ -45,6 +45,7 @@ struct req {
 	long long ints[REQ_MAX_ARGS];
 	const char *strs[REQ_MAX_ARGS];
 	size_t nints, nstrs;
+	int route_arg; /* the matched row's arg (router.h) */
 	const char **rest; /* a trailing %* capture: the remaining segments, decoded */
 	size_t nrest;
 

@@ -161,6 +161,7 @@ enum route_result router_match(const struct route *table, size_t n, struct req *
 		seen[table[i].method] = true;
 		if (table[i].method == want) {
 			match(table[i].pattern, &path, rq, true, &bad);
+			rq->route_arg = table[i].arg;
 			*found = &table[i];
 			return ROUTE_FOUND;
 		}

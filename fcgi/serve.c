@@ -242,7 +242,10 @@ static void cache_store(struct req *rq, const char *body, size_t len)
 	respcache_put(rq->app->response_cache, rq->cache_key, &rq->cache_stamp, &v);
 }
 
-/* Everything between a matched route and the handler. */
+/* Everything between a matched route and the handler, in this order:
+ * credentials (401), the caller against the path's customer (401), admin
+ * only (403), the body (413, 400, 415), the response cache, then whether
+ * the path's customer and space exist (404). */
 static int dispatch(struct req *rq, const struct route *route, bool body_too_large)
 {
 	if (route->flags & (R_ANON | R_AUTH_OPT)) {
@@ -274,8 +277,8 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 				return req_fail(rq, 415,
 						"the body must be JSON (application/json or "
 						"application/ld+json)");
-			char err[200];
-			rq->json = json_parse(rq->arena, rq->body, rq->body_len, err, sizeof err);
+			const char *err;
+			rq->json = json_parse(rq->arena, rq->body, rq->body_len, &err);
 			if (!rq->json)
 				return req_fail(rq, 400, "malformed JSON: %s", err);
 			if (rq->json->type != yajl_t_object)
@@ -286,6 +289,15 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 	}
 	if (cache_lookup(rq, route))
 		return 200;
+	/* The path's customer and space exist: asked last, as the handlers
+	 * asked first, so a caller learns nothing of another customer's ids
+	 * (401 above) and a refused body is refused whatever the path. A
+	 * cached answer needs no lookup: the resource is unchanged since. */
+	if ((route->flags & (R_CUSTOMER | R_SPACE)) && rq->app->path_check) {
+		int st = rq->app->path_check(rq, route->flags);
+		if (st)
+			return st;
+	}
 	return route->handler(rq);
 }
 

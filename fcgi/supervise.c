@@ -341,6 +341,7 @@ static int parse_count(const char *s)
 }
 
 int supervise_program(int argc, char **argv, const char *program,
+		      const struct settings_table *settings,
 		      int (*worker)(const struct worker_env *env))
 {
 	log_set_program(program);
@@ -362,12 +363,15 @@ int supervise_program(int argc, char **argv, const char *program,
 			return 2;
 		}
 	}
-	char err[256];
-	struct config *cfg = path ? config_load(path, err, sizeof err) : config_empty();
-	if (!cfg) {
+	char err[300];
+	struct config *cfg = NULL;
+	int crc = path ? config_load(path, settings, &cfg, err, sizeof err) : 0;
+	if (crc) {
 		log_err("%s: %s", path, err);
-		return 1;
+		return crc == CONFIG_EINVALID ? SUPERVISE_EXIT_CONFIG : 1;
 	}
+	if (!cfg)
+		cfg = config_empty(settings);
 	struct program p = {.env = {.cfg = cfg, .config_path = path, .argv0 = argv[0]},
 			    .worker = worker};
 	int rc;

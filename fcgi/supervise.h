@@ -24,6 +24,7 @@
 #define DLCS_SUPERVISE_H
 
 struct config;
+struct settings_table;
 
 /* A worker that exits with this status (EX_CONFIG) found its configuration
  * unusable: every replacement would fail alike, so the supervisor stops the
@@ -60,10 +61,14 @@ struct worker_env {
 /* The main() of a FastCGI program (dlcs-api, dlcs-image, dlcs-runner):
  * reads the command line (-c FILE, default $DLCS_CONFIG; -w N, the number
  * of workers, default 1; -w 0 runs one worker in this process, without a
- * supervisor, e.g. under a debugger), loads the configuration, and runs
+ * supervisor, e.g. under a debugger), loads the configuration against the
+ * framework's settings and the program's (settings, NULL: none), and runs
  * worker(env) in each of N supervised children. Returns main()'s status (2
- * on a bad command line, 1 when the configuration cannot be read). */
+ * on a bad command line, 1 when the configuration cannot be read,
+ * SUPERVISE_EXIT_CONFIG when it is refused: an unknown key, a bad value,
+ * logged with its line, before any worker is forked). */
 int supervise_program(int argc, char **argv, const char *program,
+		      const struct settings_table *settings,
 		      int (*worker)(const struct worker_env *env));
 
 #endif

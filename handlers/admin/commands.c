@@ -19,6 +19,7 @@
 #include "asset/publish.h"
 #include "asset/store.h"
 #include "asset/thumb_alias.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 static const char SQL_ADMIN_EXISTS[] = "SELECT 1 FROM customers WHERE id = 1";
@@ -61,8 +62,8 @@ int admin_bootstrap(struct db *db, const struct config *cfg, const char *keyfile
 		}
 		log_info("created the admin customer (id 1)");
 		/* Delivery: the public name link (asset/store.h). */
-		const char *root = config_str(cfg, "storage_root", NULL);
-		if (root && *root && store_publish_name(a, root, 1, "admin") != 0)
+		const char *root = setting_str(cfg, S_STORAGE_ROOT);
+		if (store_publish_name(a, root, 1, "admin") != 0)
 			log_warn("cannot link public/*/admin under %s", root);
 	}
 	if (access(keyfile, F_OK) == 0) {
@@ -183,18 +184,13 @@ static int alias_repair(struct arena *unused, const char *dir, int w, int h, voi
 
 int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer)
 {
-	const char *root = config_str(cfg, "storage_root", NULL);
+	const char *root = setting_str(cfg, S_STORAGE_ROOT);
 	long long c = 0;
-	if (!root || !*root) {
-		log_err("storage_root is not set in the configuration");
-		return 1;
-	}
 	if (customer && !str_to_ll(customer, 1, 2147483647, &c))
 		return ADMIN_USAGE;
 	struct arena *a = arena_new(64 * 1024);
-	/* the same limit and default as dlcs-image's (delivery.c) */
-	struct alias_repair ar = {config_int(cfg, "image_max_area", THUMB_ALIAS_DEFAULT_MAX_AREA),
-				  0};
+	/* the limit dlcs-image answers with (delivery.c) */
+	struct alias_repair ar = {setting_int(cfg, S_IMAGE_MAX_AREA), 0};
 	int failed = names ? publish_names_all(db, a, root)
 			   : publish_assets_all(db, root, (int)c, alias_repair, &ar);
 	arena_free(a);

@@ -21,7 +21,12 @@
  *                                 repair, safe to run again at any time
  *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
  *                                 after editing the database with a SQL client,
- *                                 so the API workers drop their cached responses */
+ *                                 so the API workers drop their cached responses
+ *   dlcs-admin config [--markdown] the effective settings, secrets masked (with
+ *                                 --markdown: the table of settings, as README.md
+ *                                 holds it)
+ * Like every program, it refuses a configuration with an unknown key or a
+ * bad value (exit 78, SUPERVISE_EXIT_CONFIG), naming the line. */
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +36,16 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "supervise.h"
 #include "admin/commands.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 static int usage(void)
 {
 	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
 	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
-	      "       | bump-generation | nginx-locations FILE\n",
+	      "       | bump-generation | nginx-locations FILE | config [--markdown]\n",
 	      stderr);
 	return 2;
 }
@@ -54,11 +61,26 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage();
 	log_set_program("dlcs-admin");
-	char err[256];
-	struct config *cfg = path ? config_load(path, err, sizeof err) : config_empty();
-	if (!cfg) {
+	char err[300];
+	struct config *cfg = NULL;
+	int crc = path ? config_load(path, &dlcs_settings, &cfg, err, sizeof err) : 0;
+	if (crc) {
 		log_err("%s: %s", path, err);
-		return 1;
+		return crc == CONFIG_EINVALID ? SUPERVISE_EXIT_CONFIG : 1;
+	}
+	if (!cfg)
+		cfg = config_empty(&dlcs_settings);
+	if (strcmp(argv[i], "config") == 0) { /* needs neither the database nor its files */
+		int rc = ADMIN_USAGE;
+		if (i + 1 == argc) {
+			config_show(cfg, stdout);
+			rc = 0;
+		} else if (i + 2 == argc && strcmp(argv[i + 1], "--markdown") == 0) {
+			config_show_markdown(cfg, stdout);
+			rc = 0;
+		}
+		config_free(cfg);
+		return rc == ADMIN_USAGE ? usage() : rc;
 	}
 	mysql_library_init(0, NULL, NULL);
 	struct db *db = db_new(cfg);
@@ -70,13 +92,13 @@ int main(int argc, char **argv)
 		/* Needs the file only, not the database. */
 		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
 		if (rc)
-			log_err("no usable data generation file (data_generation_file, or "
-				"storage_root/.data-generation)");
+			log_err("no usable data generation file: %s (data_generation_file)",
+				setting_str(cfg, S_DATA_GENERATION_FILE));
 	} else if (db_ensure(db) != DB_OK) {
 		log_err("database unavailable: %s", db_last_msg(db));
 		rc = 1;
 	} else if (strcmp(argv[i], "migrate") == 0 && i + 1 == argc) {
-		const char *dir = config_str(cfg, "schema_dir", "schema");
+		const char *dir = setting_str(cfg, S_SCHEMA_DIR);
 		rc = migrate_apply(db, dir) == 0 ? 0 : 1;
 	} else if (strcmp(argv[i], "bootstrap") == 0 && i + 2 == argc) {
 		rc = admin_bootstrap(db, cfg, argv[i + 1]);

@@ -50,7 +50,7 @@ int all_images_get(struct req *rq)
 	int c = (int)rq->ints[0];
 	struct asset_query q;
 	int st;
-	if ((st = customer_require(rq, c)) || (st = asset_query_parse(rq, true, &q)))
+	if ((st = asset_query_parse(rq, true, &q)))
 		return st;
 	return assets_collection(rq, all_images_path(rq, c), c, -1, &q);
 }
@@ -139,7 +139,7 @@ int all_images_post(struct req *rq)
 {
 	int c = (int)rq->ints[0];
 	int st;
-	if ((st = customer_require(rq, c)) || (st = jin_only_keys(rq, rq->json, post_keys)))
+	if ((st = jin_only_keys(rq, rq->json, post_keys)))
 		return st;
 	yajl_val members = json_get(rq->json, "member");
 	if (!members || YAJL_IS_NULL(members))
@@ -166,10 +166,9 @@ static bool listed(const char *const *v, size_t n, const char *s)
 static size_t manifests_apply(struct arena *a, enum manifest_op op, const char *stored,
 			      const char *const *val, size_t nval, const char ***out)
 {
-	char err[128];
 	yajl_val cur = NULL;
 	if (op != OP_REPLACE && stored && *stored)
-		cur = json_parse(a, stored, strlen(stored), err, sizeof err);
+		cur = json_parse(a, stored, strlen(stored), NULL);
 	size_t ncur = YAJL_IS_ARRAY(cur) ? cur->u.array.len : 0;
 	const char **v = arena_alloc(a, (ncur + nval + 1) * sizeof *v);
 	size_t n = 0;
@@ -242,13 +241,12 @@ static int patch_read(struct req *rq, enum manifest_op *op_out, const char ***va
 }
 
 /* The assets the query selects, locked: their space, id and manifests in
- * *sel, with room for their keys in *k. 0, or the status it answered after
- * rolling the transaction back. */
+ * *sel, with room for their keys in *k. 0, or the status it answered (the
+ * caller returns it, and the core rolls the transaction back). */
 static int query_select(struct req *rq, int c, const struct asset_query *q, struct db_rows **sel,
 			struct asset_key **k, size_t *n)
 {
 	struct db *db = rq->app->db;
-	int st;
 	const char *where, *order;
 	struct db_param *p;
 	size_t np;
@@ -258,15 +256,10 @@ static int query_select(struct req *rq, int c, const struct asset_query *q, stru
 					"%s%s LIMIT %d FOR UPDATE",
 					where, order, ALL_IMAGES_MAX + 1);
 	*sel = db_query_params(db, rq->arena, stmt, p, np);
-	if (!*sel) {
-		st = req_db_fail(rq, "selecting the assets");
-		db_rollback(db);
-		return st;
-	}
-	if ((*sel)->n > ALL_IMAGES_MAX) {
-		db_rollback(db);
+	if (!*sel)
+		return req_db_fail(rq, "selecting the assets");
+	if ((*sel)->n > ALL_IMAGES_MAX)
 		return req_fail(rq, 400, "the query selects more than %d assets", ALL_IMAGES_MAX);
-	}
 	*n = (*sel)->n;
 	*k = arena_alloc(rq->arena, (*n ? *n : 1) * sizeof **k);
 	return 0;
@@ -277,7 +270,7 @@ int all_images_patch(struct req *rq)
 	struct db *db = rq->app->db;
 	int c = (int)rq->ints[0];
 	int st;
-	if ((st = customer_require(rq, c)) || (st = jin_only_keys(rq, rq->json, patch_keys)))
+	if ((st = jin_only_keys(rq, rq->json, patch_keys)))
 		return st;
 
 	enum manifest_op op;
@@ -320,11 +313,8 @@ int all_images_patch(struct req *rq)
 		} else {
 			struct db_rows *r = db_query(db, rq->arena, sql[SQL_MANIFESTS_LOCK], "iis",
 						     c, k[i].space, k[i].id);
-			if (!r) {
-				st = req_db_fail(rq, "reading the assets");
-				db_rollback(db);
-				return st;
-			}
+			if (!r)
+				return req_db_fail(rq, "reading the assets");
 			if (r->n == 0)
 				continue; /* not found: left out, as POST does */
 			k[done] = k[i];
@@ -333,12 +323,10 @@ int all_images_patch(struct req *rq)
 		const char **v;
 		size_t nv = manifests_apply(rq->arena, op, stored, val, nval, &v);
 		const char *text = asset_list_json(rq->arena, v, nv);
-		if (strlen(text) > 65535) {
-			db_rollback(db);
+		if (strlen(text) > 65535)
 			return req_fail(rq, 400,
 					"'value': the manifests of '%d/%d/%s' would be too long", c,
 					k[done].space, k[done].id);
-		}
 		db_exec(db, sql[SQL_MANIFESTS_SET], "siis", text, c, k[done].space, k[done].id);
 		asset_list_index(rq, c, k[done].space, k[done].id, ALIST_MANIFESTS, v, nv);
 		done++;

@@ -162,8 +162,7 @@ static size_t strings_of(struct arena *a, yajl_val arr, const char ***out)
 /* The strings of stored JSON array text. */
 static size_t strings_of_text(struct arena *a, const char *text, const char ***out)
 {
-	char err[128];
-	yajl_val v = text && *text ? json_parse(a, text, strlen(text), err, sizeof err) : NULL;
+	yajl_val v = text && *text ? json_parse(a, text, strlen(text), NULL) : NULL;
 	return strings_of(a, v, out);
 }
 

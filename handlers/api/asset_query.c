@@ -126,8 +126,8 @@ static const char *q_canonical(struct req *rq, const struct asset_query *q, cons
 static int parse_q(struct req *rq, const char *text, bool customer_wide, struct asset_query *q,
 		   bool *from_q)
 {
-	char err[200];
-	yajl_val root = json_parse(rq->arena, text, strlen(text), err, sizeof err);
+	const char *err;
+	yajl_val root = json_parse(rq->arena, text, strlen(text), &err);
 	if (!root)
 		return req_fail(rq, 400, "'q' is not valid JSON: %s", err);
 	if (!YAJL_IS_OBJECT(root))

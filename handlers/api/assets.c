@@ -34,6 +34,7 @@
 #include "asset/row.h"
 #include "asset/store.h"
 #include "asset/work.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum stmt {
@@ -100,14 +101,11 @@ int asset_get(struct req *rq)
 	int st;
 	if ((st = asset_path_id_check(rq, id)))
 		return st;
-	/* The asset first: the space is looked up only to word a 404. */
 	struct db_rows *r = asset_fetch(rq, c, s, id);
 	if (!r)
 		return req_db_fail(rq, "reading the asset");
 	if (r->n == 0)
-		return (st = space_require(rq, c, s))
-			       ? st
-			       : req_fail(rq, 404, "asset '%s' not found in space %d", id, s);
+		return req_fail(rq, 404, "asset '%s' not found in space %d", id, s);
 	asset_write(req_json(rq), rq, r, 0);
 	return 200;
 }
@@ -120,7 +118,7 @@ static int ingest_wait_respond(struct req *rq, int c, int s, const char *id, lon
 			       int ok_status)
 {
 	struct db *db = rq->app->db;
-	long long timeout_ms = config_int(rq->app->cfg, "sync_ingest_timeout_seconds", 120) * 1000;
+	long long timeout_ms = setting_int(rq->app->cfg, S_SYNC_INGEST_TIMEOUT_SECONDS) * 1000;
 	struct timespec t0, now;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int delay_ms = 5;
@@ -174,14 +172,14 @@ int asset_put(struct req *rq)
 	const char *id = rq->strs[0];
 	struct asset_plan *plan;
 	int st;
-	if ((st = asset_path_id_check(rq, id)) || (st = space_require(rq, c, s)) ||
+	if ((st = asset_path_id_check(rq, id)) ||
 	    (st = asset_plan_put(rq, rq->json, c, s, id, &plan)))
 		return st;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
 	bool created;
 	if ((st = asset_plan_apply(rq, plan, 0, &created)))
-		return txn_abort(rq, st);
+		return st;
 	/* Without an origin there is nothing to fetch: the asset is registered
 	 * (metadata only) and ingested once an origin is given. */
 	bool ingest = asset_plan_has_origin(plan);
@@ -192,7 +190,7 @@ int asset_put(struct req *rq)
 	else
 		db_exec(db, sql[SQL_ASSET_NOTHING_TO_INGEST], "iis", c, s, id);
 	if (item < 0)
-		return txn_fail(rq, "queueing the ingest");
+		return req_db_fail(rq, "queueing the ingest");
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, created ? "creating the asset" : "replacing the asset");
 	/* Delivery: the replacement may restrict it (the runner publishes again
@@ -215,19 +213,19 @@ int asset_patch(struct req *rq)
 	const char *id = rq->strs[0];
 	struct asset_in in;
 	int st;
-	if ((st = asset_path_id_check(rq, id)) || (st = space_require(rq, c, s)) ||
+	if ((st = asset_path_id_check(rq, id)) ||
 	    (st = asset_body_read(rq, rq->json, c, s, id, BODY_PATCH, &in)))
 		return st;
 
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
 	if ((st = asset_spaces_lock(rq, c, &s, 1)))
-		return txn_abort(rq, st);
+		return st;
 	struct db_rows *r = db_query(db, rq->arena, sql[SQL_ASSET_LOCK], "iis", c, s, id);
 	if (!r)
-		return txn_fail(rq, "reading the asset");
+		return req_db_fail(rq, "reading the asset");
 	if (r->n == 0)
-		return txn_abort(rq, req_fail(rq, 404, "asset '%s' not found in space %d", id, s));
+		return req_fail(rq, 404, "asset '%s' not found in space %d", id, s);
 
 	/* Omitted fields keep their stored values. */
 	const char *old_origin = db_str(r, 0, ACOL_ORIGIN);
@@ -259,12 +257,10 @@ int asset_patch(struct req *rq)
 	if (in.channels || media_changed) {
 		yajl_val input = in.channels;
 		if (!input) {
-			char err[128];
-			input = json_parse(rq->arena, old_channels, strlen(old_channels), err,
-					   sizeof err);
+			input = json_parse(rq->arena, old_channels, strlen(old_channels), NULL);
 		}
 		if ((st = channels_resolve(rq, c, s, in.media_type, input, &channels, &family)))
-			return txn_abort(rq, st);
+			return st;
 	}
 	if (in.family)
 		family = in.family;
@@ -285,7 +281,7 @@ int asset_patch(struct req *rq)
 		db_exec(db, sql[SQL_ASSET_REINGEST], "iis", c, s, id);
 		item = work_enqueue(db, c, s, id, 0, ingest_priority(family));
 		if (item < 0)
-			return txn_fail(rq, "queueing the ingest");
+			return req_db_fail(rq, "queueing the ingest");
 	}
 	for (int l = 0; l < ALIST__MAX; l++)
 		if (in.list_json[l])
@@ -305,36 +301,36 @@ int asset_delete(struct req *rq)
 	int c = (int)rq->ints[0], s = (int)rq->ints[1];
 	const char *id = rq->strs[0];
 	int st;
-	if ((st = asset_path_id_check(rq, id)) || (st = space_require(rq, c, s)))
+	if ((st = asset_path_id_check(rq, id)))
 		return st;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
 	if ((st = asset_spaces_lock(rq, c, &s, 1)))
-		return txn_abort(rq, st);
+		return st;
 	/* Its bytes leave the customer's and the space's totals; the list rows
 	 * and asset_storage go by ON DELETE CASCADE; queued work for it is
 	 * dropped (a runner holding a lease finds the asset gone and cleans up). */
 	struct db_rows *sizes = db_query(db, rq->arena, sql[SQL_STORAGE_OF], "iis", c, s, id);
 	if (!sizes)
-		return txn_fail(rq, "deleting the asset");
+		return req_db_fail(rq, "deleting the asset");
 	if (sizes->n)
 		db_exec(db, sql[SQL_TOTALS_SUB], "llii", db_int(sizes, 0, 0), db_int(sizes, 0, 1),
 			c, s);
 	if (work_asset_deleted(db, c, s, id) != DB_OK)
-		return txn_fail(rq, "deleting the asset");
+		return req_db_fail(rq, "deleting the asset");
 	long long n = db_exec(db, sql[SQL_ASSET_DELETE], "iis", c, s, id);
 	if (n < 0)
-		return txn_fail(rq, "deleting the asset");
+		return req_db_fail(rq, "deleting the asset");
 	if (n == 0)
-		return txn_abort(rq, req_fail(rq, 404, "asset '%s' not found in space %d", id, s));
+		return req_fail(rq, 404, "asset '%s' not found in space %d", id, s);
 	db_exec(db, sql[SQL_SPACE_DEC], "ii", c, s);
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting the asset");
-	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
 	/* Delivery: nginx stops serving it before its files go. */
-	if (root && store_unpublish(rq->arena, root, c, s, id) != 0)
+	if (store_unpublish(rq->arena, root, c, s, id) != 0)
 		log_warn("could not remove the public links of %d/%d/%s", c, s, id);
-	if (root && store_remove(rq->arena, root, c, s, id) != 0)
+	if (store_remove(rq->arena, root, c, s, id) != 0)
 		log_warn("could not remove the files of %d/%d/%s", c, s, id);
 	return 204;
 }
@@ -344,7 +340,7 @@ int space_images_list(struct req *rq)
 	int c = (int)rq->ints[0], s = (int)rq->ints[1];
 	struct asset_query q;
 	int st;
-	if ((st = space_require(rq, c, s)) || (st = asset_query_parse(rq, false, &q)))
+	if ((st = asset_query_parse(rq, false, &q)))
 		return st;
 	return assets_collection(
 		rq, arena_printf(rq->arena, "/customers/%d/spaces/%d/images", c, s), c, s, &q);
@@ -359,23 +355,21 @@ int space_images_patch(struct req *rq)
 	size_t n;
 	const char **ids;
 	struct asset_in *in;
-	if ((st = space_require(rq, c, s)) ||
-	    (st = asset_bulk_read(rq, rq->json, c, s, &n, &ids, &in)))
+	if ((st = asset_bulk_read(rq, rq->json, c, s, &n, &ids, &in)))
 		return st;
 
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");
 	if ((st = asset_spaces_lock(rq, c, &s, 1)))
-		return txn_abort(rq, st);
+		return st;
 	for (size_t i = 0; i < n; i++) {
 		struct db_rows *r =
 			db_query(db, rq->arena, sql[SQL_ASSET_EXISTS_LOCK], "iis", c, s, ids[i]);
 		if (!r)
-			return txn_fail(rq, "reading the assets");
+			return req_db_fail(rq, "reading the assets");
 		if (r->n == 0)
-			return txn_abort(rq, req_fail(rq, 400,
-						      "'member': asset '%s' is not in space %d",
-						      ids[i], s));
+			return req_fail(rq, 400, "'member': asset '%s' is not in space %d", ids[i],
+					s);
 		struct db_param p[12];
 		size_t k = 0;
 		for (int l = 0; l < ALIST__MAX; l++) {

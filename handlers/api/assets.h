@@ -75,8 +75,8 @@ const char *asset_plan_channels(const struct asset_plan *p);
 bool asset_plan_has_origin(const struct asset_plan *p);
 /* Creates or replaces the asset inside the caller's transaction, marked
  * ingesting (and in batch batch_id when > 0). *created tells which. Returns
- * 0, or the status it answered (507 storage policy, database errors); the
- * caller then rolls back. */
+ * 0, or the status it answered (507 storage policy, database errors),
+ * which the caller returns: the core rolls the transaction back. */
 #include <stdbool.h>
 /* Locks the rows of spaces[0..n) of customer c (in the current
  * transaction, in ascending order, each once): every transaction that

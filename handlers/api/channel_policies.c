@@ -165,8 +165,8 @@ static int policy_body(struct req *rq, enum channel ch, const char *path_name, s
 	if (!pd || YAJL_IS_NULL(pd))
 		return 0;
 	if (YAJL_IS_STRING(pd)) {
-		char err[256];
-		arr = json_parse(rq->arena, pd->u.string, strlen(pd->u.string), err, sizeof err);
+		const char *err;
+		arr = json_parse(rq->arena, pd->u.string, strlen(pd->u.string), &err);
 		if (!arr)
 			return req_fail(rq, 400, "'policyData' is not valid JSON: %s", err);
 		in->data = pd->u.string;
@@ -205,12 +205,10 @@ int dc_policy_collections(struct req *rq)
 		{CH_IIIF_AV, "Policies for Audio and Video delivery"},
 		{CH_FILE, "Policies for File delivery"},
 	};
-	int c = cust_arg(rq), st;
+	int c = cust_arg(rq);
 	const char *path;
 	struct jw *w;
 
-	if ((st = customer_require(rq, c)))
-		return st;
 	path = arena_printf(rq->arena, "/customers/%d/deliveryChannelPolicies", c);
 	w = req_json(rq);
 	collection_begin_all(w, rq, path, (long long)(sizeof folders / sizeof folders[0]));
@@ -232,7 +230,7 @@ int dc_policies_list(struct req *rq)
 	struct db_rows *r;
 	struct jw *w;
 
-	if ((st = customer_require(rq, c)) || (st = path_channel(rq, &ch)))
+	if ((st = path_channel(rq, &ch)))
 		return st;
 	r = db_query(dbh(rq), rq->arena, sql[Q_POLICIES_LIST], "is", c, channel_name(ch));
 	if (!r)
@@ -255,8 +253,8 @@ int dc_policies_create(struct req *rq)
 	struct policy_in in;
 	long long r;
 
-	if ((st = customer_require(rq, c)) || (st = path_channel(rq, &ch)) ||
-	    (st = policy_channel_writable(rq, ch)) || (st = policy_body(rq, ch, NULL, &in)))
+	if ((st = path_channel(rq, &ch)) || (st = policy_channel_writable(rq, ch)) ||
+	    (st = policy_body(rq, ch, NULL, &in)))
 		return st;
 	if (!in.name)
 		return req_fail(rq, 400, "'name' (or 'id') is required");
@@ -279,7 +277,7 @@ int dc_policy_get(struct req *rq)
 	int c = cust_arg(rq), st;
 	enum channel ch = CH__MAX;
 
-	if ((st = customer_require(rq, c)) || (st = path_channel(rq, &ch)))
+	if ((st = path_channel(rq, &ch)))
 		return st;
 	return policy_answer(rq, c, ch, rq->strs[1], 200);
 }
@@ -293,8 +291,7 @@ int dc_policy_put(struct req *rq)
 	struct db_rows *cur;
 	long long r;
 
-	if ((st = customer_require(rq, c)) || (st = path_channel(rq, &ch)) ||
-	    (st = policy_channel_writable(rq, ch)))
+	if ((st = path_channel(rq, &ch)) || (st = policy_channel_writable(rq, ch)))
 		return st;
 	if (!policy_name_valid(name))
 		return req_fail(rq, 400,
@@ -311,7 +308,7 @@ int dc_policy_put(struct req *rq)
 		return req_db_fail(rq, "storing a delivery channel policy");
 	cur = db_query(dbh(rq), rq->arena, sql[Q_POLICY_LOCK], "iss", c, channel_name(ch), name);
 	if (!cur)
-		return txn_fail(rq, "storing a delivery channel policy");
+		return req_db_fail(rq, "storing a delivery channel policy");
 	if (cur->n)
 		r = db_exec(dbh(rq), sql[Q_POLICY_UPDATE], "ssiss", in.display ? in.display : name,
 			    in.data, c, channel_name(ch), name);
@@ -319,7 +316,7 @@ int dc_policy_put(struct req *rq)
 		r = db_exec(dbh(rq), sql[Q_POLICY_INSERT], "issss", c, channel_name(ch), name,
 			    in.display ? in.display : name, in.data);
 	if (r < 0)
-		return txn_fail(rq, "storing a delivery channel policy");
+		return req_db_fail(rq, "storing a delivery channel policy");
 	if (db_commit(dbh(rq)) != DB_OK)
 		return req_db_fail(rq, "storing a delivery channel policy");
 	return policy_answer(rq, c, ch, name, cur->n ? 200 : 201);
@@ -333,7 +330,7 @@ int dc_policy_patch(struct req *rq)
 	struct policy_in in;
 	struct db_rows *cur;
 
-	if ((st = customer_require(rq, c)) || (st = path_channel(rq, &ch)))
+	if ((st = path_channel(rq, &ch)))
 		return st;
 	/* An unknown policy is a 404 whatever the body says. */
 	cur = db_query(dbh(rq), rq->arena, sql[Q_POLICY_GET], "iss", c, channel_name(ch), name);
@@ -364,45 +361,39 @@ int dc_policy_delete(struct req *rq)
 	struct db_rows *r;
 	long long n;
 
-	if ((st = customer_require(rq, c)) || (st = path_channel(rq, &ch)))
+	if ((st = path_channel(rq, &ch)))
 		return st;
 	if (db_begin(dbh(rq)) != DB_OK)
 		return req_db_fail(rq, "deleting a delivery channel policy");
 	r = db_query(dbh(rq), rq->arena, sql[Q_POLICY_LOCK], "iss", c, channel_name(ch), name);
 	if (!r)
-		return txn_fail(rq, "deleting a delivery channel policy");
-	if (r->n == 0) {
-		db_rollback(dbh(rq));
+		return req_db_fail(rq, "deleting a delivery channel policy");
+	if (r->n == 0)
 		return req_fail(rq, 404, "delivery channel policy '%s/%s' not found",
 				channel_name(ch), name);
-	}
 	/* A policy still named by a default or an asset stays: deleting it would
 	 * leave them pointing at nothing. */
 	r = db_query(dbh(rq), rq->arena, sql[Q_POLICY_USED_BY_DEFAULT], "iss", c, channel_name(ch),
 		     name);
 	if (!r)
-		return txn_fail(rq, "deleting a delivery channel policy");
-	if (r->n) {
-		db_rollback(dbh(rq));
+		return req_db_fail(rq, "deleting a delivery channel policy");
+	if (r->n)
 		return req_fail(
 			rq, 409,
 			"delivery channel policy '%s/%s' is still in use by default delivery "
 			"channel %s (mediaType '%s')",
 			channel_name(ch), name, db_str(r, 0, 0), db_str(r, 0, 2));
-	}
 	r = db_query(dbh(rq), rq->arena, sql[Q_POLICY_USED_BY_ASSET], "iss", c, channel_name(ch),
 		     name);
 	if (!r)
-		return txn_fail(rq, "deleting a delivery channel policy");
-	if (r->n) {
-		db_rollback(dbh(rq));
+		return req_db_fail(rq, "deleting a delivery channel policy");
+	if (r->n)
 		return req_fail(rq, 409,
 				"delivery channel policy '%s/%s' is still in use by asset %d/%s",
 				channel_name(ch), name, (int)db_int(r, 0, 0), db_str(r, 0, 1));
-	}
 	n = db_exec(dbh(rq), sql[Q_POLICY_DELETE], "iss", c, channel_name(ch), name);
 	if (n < 0)
-		return txn_fail(rq, "deleting a delivery channel policy");
+		return req_db_fail(rq, "deleting a delivery channel policy");
 	if (db_commit(dbh(rq)) != DB_OK)
 		return req_db_fail(rq, "deleting a delivery channel policy");
 	return 204;

@@ -292,11 +292,10 @@ int channels_resolve(struct req *rq, int customer, int space, const char *media_
 }
 void channels_write(struct jw *w, struct req *rq, int customer, const char *stored_json)
 {
-	char err[256];
 	yajl_val v = NULL;
 
 	if (stored_json && *stored_json)
-		v = json_parse(rq->arena, stored_json, strlen(stored_json), err, sizeof err);
+		v = json_parse(rq->arena, stored_json, strlen(stored_json), NULL);
 	if (stored_json && *stored_json && !YAJL_IS_ARRAY(v))
 		log_warn("customer %d: stored delivery channels are not a JSON array", customer);
 	jw_arr(w);

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "page.h"
 #include "req.h"
+#include "router.h"
 #include "str.h"
 #include "api/common.h"
 #include "banned.h"
@@ -36,17 +37,12 @@ int space_require(struct req *rq, int c, int s)
 	return 0;
 }
 
-int txn_fail(struct req *rq, const char *what)
+int api_path_check(struct req *rq, unsigned flags)
 {
-	int st = req_db_fail(rq, what);
-	db_rollback(rq->app->db); /* nothing when no transaction is open */
-	return st;
-}
-
-int txn_abort(struct req *rq, int st)
-{
-	db_rollback(rq->app->db);
-	return st;
+	int c = (int)rq->ints[0];
+	if (flags & R_SPACE)
+		return space_require(rq, c, (int)rq->ints[1]);
+	return (flags & R_CUSTOMER) ? customer_require(rq, c) : 0;
 }
 
 void resource_begin(struct jw *w, const char *id, const char *type)
@@ -98,9 +94,6 @@ int body_uuid_agrees(struct req *rq, const char *id_url, const char *id)
 int customer_rows_page(struct req *rq, int c, const char *path, const char *count_sql,
 		       const char *list_sql, row_writer_fn write, const char *what)
 {
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	struct page p;
 	page_from_query(rq, &p);
 	struct db *db = rq->app->db;

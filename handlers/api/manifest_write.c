@@ -88,10 +88,9 @@ static bool thumb_box(const struct mf_asset *as, struct box *out)
 /* A stored JSON array of strings as "a, b" (empty for none or unreadable). */
 static const char *joined(struct arena *a, const char *json)
 {
-	char err[64];
 	if (!json || json[0] != '[' || json[1] == ']')
 		return "";
-	yajl_val v = json_parse(a, json, strlen(json), err, sizeof err);
+	yajl_val v = json_parse(a, json, strlen(json), NULL);
 	if (!v || !YAJL_IS_ARRAY(v))
 		return "";
 	struct sbuf b;

@@ -27,6 +27,7 @@
 #include "asset/channel_rules.h"
 #include "asset/named_query.h"
 #include "asset/row.h"
+#include "asset/settings.h"
 #include "asset/store.h"
 #include "asset/stored.h"
 #include "banned.h"
@@ -78,8 +79,7 @@ static int version_of(struct req *rq, int forced)
 /* The largest number of assets one answer lists. */
 static size_t max_assets(struct req *rq)
 {
-	long long n = config_int(rq->app->cfg, "named_query_max_assets", 10000);
-	return n >= 1 && n <= 1000000 ? (size_t)n : 10000;
+	return (size_t)setting_int(rq->app->cfg, S_NAMED_QUERY_MAX_ASSETS);
 }
 
 /* Sends text with its ETag and Cache-Control, or 304. */
@@ -156,7 +156,7 @@ static void asset_from_row(struct req *rq, const char *root, const struct db_row
 static int answer_manifest(struct req *rq, const char *cpart, const struct db_rows *r, int version,
 			   const char *label, bool single)
 {
-	const char *root = config_str(rq->app->cfg, "storage_root", "var/storage");
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
 	struct mf_asset *assets = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *assets);
 	size_t shown = 0;
 	bool restricted = false;

@@ -156,7 +156,8 @@ static int os_answer(struct req *rq, int c, const char *id, int status)
 /* Inserts or (when it exists and !create_only) replaces strategy id, in one
  * transaction that holds the customer's lock. Returns 0 or the status it
  * answered: 409 for a regex another strategy of the customer has, an id
- * another customer uses, or an existing id with create_only. */
+ * another customer uses, or an existing id with create_only (the caller
+ * returns it, and the core rolls the transaction back). */
 static int os_save(struct req *rq, int c, const char *id, const struct os_input *in,
 		   bool create_only, bool *created)
 {
@@ -184,10 +185,8 @@ static int os_save(struct req *rq, int c, const char *id, const struct os_input 
 			      "'credentials' must be JSON {\"user\",\"password\"}"
 			      " (\"" CREDENTIALS_HIDDEN "\" keeps stored credentials)");
 	}
-	if (st) {
-		db_rollback(db);
+	if (st)
 		return st;
-	}
 	*created = cur->n == 0;
 	long long rc;
 	if (*created)
@@ -199,12 +198,10 @@ static int os_save(struct req *rq, int c, const char *id, const struct os_input 
 	else
 		rc = db_exec(db, SQL[SQL_OS_UPDATE], "sssiiis", in->regex, in->strategy,
 			     in->credentials, (int)in->optimised, (int)in->order, c, id);
-	if (rc < 0) {
-		bool taken = db_last_err(db) == DB_EDUP;
-		db_rollback(db);
-		return taken ? req_fail(rq, 409, "origin strategy id %s is already in use", id)
-			     : req_db_fail(rq, what);
-	}
+	if (rc < 0)
+		return db_last_err(db) == DB_EDUP
+			       ? req_fail(rq, 409, "origin strategy id %s is already in use", id)
+			       : req_db_fail(rq, what);
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, what);
 	return 0;
@@ -226,9 +223,7 @@ int origin_strategies_list(struct req *rq)
 int origin_strategies_create(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
+	int st;
 	/* The seed lets a POST choose the id; otherwise one is minted. */
 	char minted[37];
 	const char *given = NULL, *id;
@@ -259,9 +254,6 @@ int origin_strategies_create(struct req *rq)
 int origin_strategy_get(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "origin strategy not found");
@@ -271,9 +263,7 @@ int origin_strategy_get(struct req *rq)
 int origin_strategy_put(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
+	int st;
 	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 400, "origin strategy id '%s' is not a UUID", rq->strs[0]);
@@ -292,9 +282,6 @@ int origin_strategy_put(struct req *rq)
 int origin_strategy_delete(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	const char *id = uuid_canonical(rq->arena, rq->strs[0]);
 	if (!id)
 		return req_fail(rq, 404, "origin strategy not found");

@@ -22,6 +22,7 @@
 #include "api/handlers.h"
 #include "asset/named_query.h"
 #include "asset/projection.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define CC_FILE  "public, max-age=600"
@@ -53,7 +54,7 @@ static bool file_exists(struct req *rq, const char *rel)
 {
 	if (!rel)
 		return false;
-	const char *root = config_str(rq->app->cfg, "storage_root", "var/storage");
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
 	struct stat st;
 	return stat(arena_printf(rq->arena, "%s/%s", root, rel), &st) == 0 && S_ISREG(st.st_mode);
 }
@@ -118,8 +119,7 @@ static int answer(struct req *rq, enum proj_kind k, bool control)
 				    found && file_exists(rq, p.file),
 				    wanted && (p.state == PROJ_QUEUED || p.state == PROJ_MAKING));
 	if (current) {
-		const char *prefix =
-			config_str(rq->app->cfg, "nginx_storage_location", "/dlcs-storage");
+		const char *prefix = setting_str(rq->app->cfg, S_NGINX_STORAGE_LOCATION);
 		req_header(rq, "Cache-Control", CC_FILE);
 		req_header(rq, "Content-Disposition",
 			   arena_printf(rq->arena, "inline; filename=\"%s\"",
@@ -142,8 +142,9 @@ static int answer(struct req *rq, enum proj_kind k, bool control)
 		if (proj_request(rq->app->db, c, k, rq->strs[1], key, args, want) != DB_OK)
 			return req_db_fail(rq, "queueing the projection");
 	}
-	long long retry = config_int(rq->app->cfg, "projection_retry_after", 5);
-	req_header(rq, "Retry-After", arena_printf(rq->arena, "%lld", retry > 0 ? retry : 5));
+	req_header(rq, "Retry-After",
+		   arena_printf(rq->arena, "%lld",
+				setting_int(rq->app->cfg, S_PROJECTION_RETRY_AFTER)));
 	return send_control(rq, 202, k, c, key, found ? &p : NULL, false, true);
 }
 

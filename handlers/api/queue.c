@@ -22,6 +22,7 @@
 #include "api/queue.h"
 #include "asset/publish.h"
 #include "asset/work.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define BATCH_COLS "id, customer_id, submitted, count, completed, errors, finished, superseded"
@@ -141,7 +142,7 @@ static int batch_read(struct req *rq, yajl_val body, yajl_val *members_out, stru
 	if (!members || !YAJL_IS_ARRAY(members))
 		return req_fail(rq, 400, "'member' must be an array of assets");
 	size_t n = members->u.array.len;
-	long long max = config_int(rq->app->cfg, "queue_max_batch", 1000);
+	long long max = setting_int(rq->app->cfg, S_QUEUE_MAX_BATCH);
 	if (n == 0)
 		return req_fail(rq, 400, "'member' is empty: a batch needs at least one asset");
 	if ((long long)n > max)
@@ -217,12 +218,10 @@ static int batch_submit(struct req *rq, bool priority)
 {
 	struct db *db = rq->app->db;
 	int c = (int)rq->ints[0];
-	int st;
-	if ((st = customer_require(rq, c)))
-		return st;
 	yajl_val members;
 	struct member *m;
-	if ((st = batch_read(rq, rq->json, &members, &m)))
+	int st = batch_read(rq, rq->json, &members, &m);
+	if (st)
 		return st;
 	size_t n = members->u.array.len;
 	for (size_t i = 0; i < n; i++)
@@ -233,31 +232,23 @@ static int batch_submit(struct req *rq, bool priority)
 
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "submitting the batch");
-	if (db_exec(db, SQL[SQL_BATCH_INSERT], "iii", c, (int)n, priority ? 1 : 0) < 0) {
-		db_rollback(db);
+	if (db_exec(db, SQL[SQL_BATCH_INSERT], "iii", c, (int)n, priority ? 1 : 0) < 0)
 		return req_db_fail(rq, "submitting the batch");
-	}
 	long long batch = (long long)db_insert_id(db);
 	int *spaces = arena_alloc(rq->arena, (n + 1) * sizeof *spaces);
 	for (size_t i = 0; i < n; i++)
 		spaces[i] = m[i].space;
-	if ((st = asset_spaces_lock(rq, c, spaces, n))) {
-		db_rollback(db);
+	if ((st = asset_spaces_lock(rq, c, spaces, n)))
 		return st;
-	}
 	for (size_t i = 0; i < n; i++) {
 		bool created;
 		rq->fail_context = arena_printf(rq->arena, "member %zu ('%s')", i, m[i].id);
-		if ((st = asset_plan_apply(rq, m[i].plan, batch, &created))) {
-			db_rollback(db);
+		if ((st = asset_plan_apply(rq, m[i].plan, batch, &created)))
 			return st;
-		}
 		if (db_exec(db, SQL[SQL_BATCH_MEMBER], "liis", batch, c, m[i].space, m[i].id) < 0 ||
 		    work_enqueue(db, c, m[i].space, m[i].id, batch,
-				 priority ? WORK_PRIORITY : WORK_NORMAL) < 0) {
-			db_rollback(db);
+				 priority ? WORK_PRIORITY : WORK_NORMAL) < 0)
 			return req_db_fail(rq, "queueing the asset");
-		}
 	}
 	rq->fail_context = NULL;
 	if (db_commit(db) != DB_OK)
@@ -288,9 +279,6 @@ int queue_priority_post(struct req *rq)
 int queue_get(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_QUEUE], "ii", c, c);
 	if (!r)
 		return req_db_fail(rq, "reading the queue");
@@ -348,9 +336,6 @@ int queue_recent(struct req *rq)
 /* 0 when batch b is customer c's; else the 404 (or 503) it answered. */
 static int batch_require(struct req *rq, int c, long long b, struct db_rows **out)
 {
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_BATCH_GET], "il", c, b);
 	if (!r)
 		return req_db_fail(rq, "reading the batch");
@@ -413,7 +398,7 @@ int queue_images(struct req *rq)
 	int c = (int)rq->ints[0];
 	struct asset_query q;
 	int st;
-	if ((st = customer_require(rq, c)) || (st = asset_query_parse(rq, true, &q)))
+	if ((st = asset_query_parse(rq, true, &q)))
 		return st;
 	struct db_param p = {.type = 'i', .i = c};
 	return assets_collection_where(

@@ -250,11 +250,9 @@ static int space_create_read(struct req *rq, struct space_input *in)
 int spaces_create(struct req *rq)
 {
 	int c = (int)rq->ints[0];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	struct space_input in;
-	if ((st = space_create_read(rq, &in)))
+	int st = space_create_read(rq, &in);
+	if (st)
 		return st;
 	if ((st = name_conflict(rq, c, -1, in.name)))
 		return st;
@@ -263,15 +261,11 @@ int spaces_create(struct req *rq)
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "creating the space");
 	int minted = next_space_id(rq, c, &s);
-	if (minted == 1) {
-		db_rollback(db);
+	if (minted == 1)
 		return req_fail(rq, 409, "no space id is free: choose one with PUT");
-	}
 	if (minted != 0 || db_exec(db, SQL[SQL_SPACE_INSERT], "iisssl", c, s, in.name, in.tags_json,
-				   in.roles_json, in.max_unauthorised) < 0) {
-		db_rollback(db);
+				   in.roles_json, in.max_unauthorised) < 0)
 		return req_db_fail(rq, "creating the space");
-	}
 	if (db_commit(db) != DB_OK)
 		return req_db_fail(rq, "creating the space");
 	return space_answer(rq, c, s, 201);
@@ -279,9 +273,7 @@ int spaces_create(struct req *rq)
 
 int space_get(struct req *rq)
 {
-	int c = (int)rq->ints[0], s = (int)rq->ints[1];
-	int st = customer_require(rq, c);
-	return st ? st : space_answer(rq, c, s, 200);
+	return space_answer(rq, (int)rq->ints[0], (int)rq->ints[1], 200);
 }
 
 /* The body of a PUT (replace) or PATCH of space c/s: everything checked
@@ -313,11 +305,9 @@ int space_body_check(struct req *rq, int c, int s, enum space_body mode)
 static int space_write_body(struct req *rq, bool replace)
 {
 	int c = (int)rq->ints[0], s = (int)rq->ints[1];
-	int st = customer_require(rq, c);
-	if (st)
-		return st;
 	struct space_input in;
-	if ((st = space_write_read(rq, c, s, replace, &in)))
+	int st = space_write_read(rq, c, s, replace, &in);
+	if (st)
 		return st;
 	struct db *db = rq->app->db;
 	struct db_rows *cur = db_query(db, rq->arena, SQL[SQL_SPACE_GET], "ii", c, s);
@@ -366,25 +356,16 @@ int space_patch(struct req *rq)
 int space_delete(struct req *rq)
 {
 	int c = (int)rq->ints[0], s = (int)rq->ints[1];
-	int st = space_require(rq, c, s);
-	if (st)
-		return st;
 	struct db *db = rq->app->db;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "deleting the space");
 	struct db_rows *has = db_query(db, rq->arena, SQL[SQL_SPACE_HAS_ASSETS], "ii", c, s);
-	if (!has) {
-		db_rollback(db);
+	if (!has)
 		return req_db_fail(rq, "deleting the space");
-	}
-	if (has->n) {
-		db_rollback(db);
+	if (has->n)
 		return req_fail(rq, 409, "space %d still holds assets: delete them first", s);
-	}
 	if (db_exec(db, SQL[SQL_SPACE_DELETE_DEFAULTS], "ii", c, s) < 0 ||
-	    db_exec(db, SQL[SQL_SPACE_DELETE], "ii", c, s) < 0 || db_commit(db) != DB_OK) {
-		db_rollback(db);
+	    db_exec(db, SQL[SQL_SPACE_DELETE], "ii", c, s) < 0 || db_commit(db) != DB_OK)
 		return req_db_fail(rq, "deleting the space");
-	}
 	return 204;
 }

@@ -10,8 +10,7 @@ bool asset_roles_empty(struct arena *a, const char *roles_json)
 {
 	if (!roles_json || !*roles_json)
 		return true;
-	char err[256];
-	yajl_val v = json_parse(a, roles_json, strlen(roles_json), err, sizeof err);
+	yajl_val v = json_parse(a, roles_json, strlen(roles_json), NULL);
 	return v && YAJL_IS_ARRAY(v) && v->u.array.len == 0;
 }
 

@@ -7,6 +7,7 @@
 #include "sha256.h"
 #include "str.h"
 #include "asset/api_key.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 static const char SQL_KEY_INSERT[] = "INSERT INTO api_keys (api_key, customer_id, secret_hash,"
@@ -14,7 +15,7 @@ static const char SQL_KEY_INSERT[] = "INSERT INTO api_keys (api_key, customer_id
 
 void key_secret_hash(const struct config *cfg, const char *key, const char *secret, char out[65])
 {
-	const char *salt = config_str(cfg, "api_key_salt", "dlcs");
+	const char *salt = setting_str(cfg, S_API_KEY_SALT);
 	size_t n = strlen(salt) + strlen(key) + strlen(secret) + 3;
 	char buf[n];
 	xsnprintf(buf, n, "%s:%s:%s", salt, key, secret);

@@ -240,8 +240,7 @@ int custom_headers_for(struct db *db, struct arena *a, int c, int s, const char 
 		return -1;
 	yajl_val roles = NULL;
 	if (roles_json) {
-		char err[64];
-		roles = json_parse(a, roles_json, strlen(roles_json), err, sizeof err);
+		roles = json_parse(a, roles_json, strlen(roles_json), NULL);
 	}
 	struct custom_header *h = arena_alloc(a, (r->n + 1) * sizeof *h);
 	for (size_t i = 0; i < r->n; i++) {

@@ -36,6 +36,7 @@
 #include "str.h"
 #include "asset/custom_header_rules.h"
 #include "asset/nginx_include.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 /* Alternatives of customers or spaces in one generated location regex; the

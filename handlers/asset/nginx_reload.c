@@ -33,6 +33,7 @@
 #include "asset/change_counter.h"
 #include "asset/nginx_include.h"
 #include "asset/nginx_reload.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 /* How long `nginx -t` may take (it parses the configuration and compiles
@@ -43,9 +44,11 @@
 
 void nginx_target_from_config(struct nginx_target *t, const struct config *cfg)
 {
-	t->include = config_str(cfg, "nginx_custom_headers", NULL);
-	t->test_command = config_str(cfg, "nginx_test_command", "nginx -t -q");
-	t->pid_file = config_str(cfg, "nginx_pid_file", "");
+	t->include = setting_str(cfg, S_NGINX_CUSTOM_HEADERS);
+	t->test_command = setting_str(cfg, S_NGINX_TEST_COMMAND);
+	t->pid_file = setting_str(cfg, S_NGINX_PID_FILE);
+	if (!t->pid_file)
+		t->pid_file = "";
 }
 
 /* ---- files ------------------------------------------------------------- */

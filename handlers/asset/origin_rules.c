@@ -43,8 +43,7 @@ const char *origin_credentials_read(struct arena *a, yajl_val v, const char **us
 				    const char **password)
 {
 	if (v && v->type == yajl_t_string) {
-		char err[128];
-		v = a ? json_parse(a, v->u.string, strlen(v->u.string), err, sizeof err) : NULL;
+		v = a ? json_parse(a, v->u.string, strlen(v->u.string), NULL) : NULL;
 		if (!v)
 			return "must be JSON {\"user\",\"password\"}";
 	}

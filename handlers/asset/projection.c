@@ -110,8 +110,7 @@ const char *proj_args_json(struct arena *a, const char *const *args, size_t narg
 
 const char **proj_args_parse(struct arena *a, const char *json, size_t *n)
 {
-	char err[JSON_ERR_SIZE];
-	yajl_val v = json ? json_parse(a, json, strlen(json), err, sizeof err) : NULL;
+	yajl_val v = json ? json_parse(a, json, strlen(json), NULL) : NULL;
 	if (!v || !YAJL_IS_ARRAY(v))
 		return NULL;
 	size_t len = v->u.array.len;

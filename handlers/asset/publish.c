@@ -12,6 +12,7 @@
 #include "asset/publish.h"
 #include "asset/row.h"
 #include "asset/store.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum { SQL_ASSET_LOCK, SQL_CUSTOMERS, SQL_ASSETS_PAGE, SQL__MAX };
@@ -69,8 +70,7 @@ int asset_publish(struct db *db, struct arena *a, const char *root, int c, int s
 int asset_publish_cfg(struct db *db, struct arena *a, const struct config *cfg, int c, int s,
 		      const char *id)
 {
-	const char *root = config_str(cfg, "storage_root", NULL);
-	return root && *root ? asset_publish(db, a, root, c, s, id) : 0;
+	return asset_publish(db, a, setting_str(cfg, S_STORAGE_ROOT), c, s, id);
 }
 
 int publish_names_all(struct db *db, struct arena *a, const char *root)

@@ -62,6 +62,107 @@ static void bind_str(struct db_param *p, size_t *n, const char *s)
 	(*n)++;
 }
 
+/* One field's condition, its values bound in the order of its ?s. */
+static void where_field(struct sbuf *w, const struct aq_def *d, const struct aq_values *v,
+			struct db_param *p, size_t *np)
+{
+	size_t n = *np;
+	switch (d->kind) {
+	case AQK_STRING:
+		sbuf_printf(w, " AND %s", d->column);
+		sql_in(w, v->n);
+		for (size_t i = 0; i < v->n; i++)
+			bind_str(p, &n, v->s[i]);
+		sbuf_printf(w, " AND %s COLLATE " EXACT_COLLATION, d->column);
+		sql_in(w, v->n);
+		for (size_t i = 0; i < v->n; i++)
+			bind_str(p, &n, v->s[i]);
+		break;
+	case AQK_NUMBER:
+	case AQK_SPACE:
+		sbuf_printf(w, " AND %s", d->column);
+		sql_in(w, v->n);
+		for (size_t i = 0; i < v->n; i++)
+			bind_int(p, &n, v->i[i]);
+		break;
+	case AQK_ID: {
+		/* An id that could never be stored matches nothing; binding it
+		 * to the ASCII column could only raise a collation error. */
+		size_t valid = 0;
+		for (size_t i = 0; i < v->n; i++)
+			valid += asset_id_valid(v->s[i]);
+		if (valid == 0) {
+			sbuf_adds(w, " AND 1=0");
+			break;
+		}
+		sbuf_printf(w, " AND %s", d->column);
+		sql_in(w, valid);
+		for (size_t i = 0; i < v->n; i++)
+			if (asset_id_valid(v->s[i]))
+				bind_str(p, &n, v->s[i]);
+		break;
+	}
+	case AQK_BATCH:
+		/* The history: an asset that was in the batch, even if a
+		 * later batch has ingested it again since. */
+		sbuf_adds(w, " AND EXISTS (SELECT 1 FROM batch_assets b WHERE"
+			     " b.customer_id=a.customer_id AND b.space_id=a.space_id"
+			     " AND b.asset_id=a.id AND b.batch_id");
+		sql_in(w, v->n);
+		sbuf_addc(w, ')');
+		for (size_t i = 0; i < v->n; i++)
+			bind_int(p, &n, v->i[i]);
+		break;
+	case AQK_SPACENAME:
+		/* Space names are unique per customer as the column compares
+		 * them (without case), so this is the space of that name. */
+		sbuf_adds(w, " AND a.space_id IN (SELECT sp.id FROM spaces sp WHERE"
+			     " sp.customer_id=a.customer_id AND sp.name");
+		sql_in(w, v->n);
+		sbuf_addc(w, ')');
+		for (size_t i = 0; i < v->n; i++)
+			bind_str(p, &n, v->s[i]);
+		break;
+	case AQK_LIST:
+		sbuf_printf(w,
+			    " AND EXISTS (SELECT 1 FROM %s t WHERE t.customer_id=a.customer_id"
+			    " AND t.space_id=a.space_id AND t.asset_id=a.id AND %s",
+			    d->table, d->column);
+		sql_in(w, v->n);
+		sbuf_addc(w, ')');
+		for (size_t i = 0; i < v->n; i++)
+			bind_str(p, &n, v->s[i]);
+		break;
+	}
+	*np = n;
+}
+
+/* The ORDER BY of the query. */
+static const char *order_by(const struct asset_query *q, struct arena *a)
+{
+	/* The tie-breakers run in the same direction as the key so that an
+	 * index such as (customer_id, space_id, created[, id]) can be read in
+	 * order, forwards or backwards, instead of sorting a million rows. */
+	const char *dir = q->descending ? " DESC" : "";
+	const char *col = q->order_column ? q->order_column : "a.created";
+	if (q->nthen) {
+		/* Several keys (a named query's assetOrder): the tie-breakers
+		 * only make the order total. */
+		struct sbuf o;
+		sbuf_init(&o, a);
+		sbuf_printf(&o, " ORDER BY %s%s", col, dir);
+		for (size_t i = 0; i < q->nthen; i++)
+			sbuf_printf(&o, ", %s%s", q->then[i].column,
+				    q->then[i].descending ? " DESC" : "");
+		sbuf_adds(&o, ", a.space_id, a.id");
+		return o.buf;
+	} else if (strcmp(col, "a.id") == 0)
+		return arena_printf(a, " ORDER BY a.id%s, a.space_id%s", dir, dir);
+	else if (strcmp(col, "a.space_id") == 0)
+		return arena_printf(a, " ORDER BY a.space_id%s, a.id%s", dir, dir);
+	return arena_printf(a, " ORDER BY %s%s, a.space_id%s, a.id%s", col, dir, dir, dir);
+}
+
 void asset_query_sql(const struct asset_query *q, struct arena *a, int customer, int space,
 		     const char **where, const char **order, struct db_param **params,
 		     size_t *nparams)
@@ -85,99 +186,9 @@ void asset_query_sql(const struct asset_query *q, struct arena *a, int customer,
 		const struct aq_values *v = &q->v[f];
 		if (v->n == 0)
 			continue;
-		switch (d->kind) {
-		case AQK_STRING:
-			sbuf_printf(&w, " AND %s", d->column);
-			sql_in(&w, v->n);
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			sbuf_printf(&w, " AND %s COLLATE " EXACT_COLLATION, d->column);
-			sql_in(&w, v->n);
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			break;
-		case AQK_NUMBER:
-		case AQK_SPACE:
-			sbuf_printf(&w, " AND %s", d->column);
-			sql_in(&w, v->n);
-			for (size_t i = 0; i < v->n; i++)
-				bind_int(p, &n, v->i[i]);
-			break;
-		case AQK_ID: {
-			/* An id that could never be stored matches nothing; binding it
-			 * to the ASCII column could only raise a collation error. */
-			size_t valid = 0;
-			for (size_t i = 0; i < v->n; i++)
-				valid += asset_id_valid(v->s[i]);
-			if (valid == 0) {
-				sbuf_adds(&w, " AND 1=0");
-				break;
-			}
-			sbuf_printf(&w, " AND %s", d->column);
-			sql_in(&w, valid);
-			for (size_t i = 0; i < v->n; i++)
-				if (asset_id_valid(v->s[i]))
-					bind_str(p, &n, v->s[i]);
-			break;
-		}
-		case AQK_BATCH:
-			/* The history: an asset that was in the batch, even if a
-			 * later batch has ingested it again since. */
-			sbuf_adds(&w, " AND EXISTS (SELECT 1 FROM batch_assets b WHERE"
-				      " b.customer_id=a.customer_id AND b.space_id=a.space_id"
-				      " AND b.asset_id=a.id AND b.batch_id");
-			sql_in(&w, v->n);
-			sbuf_addc(&w, ')');
-			for (size_t i = 0; i < v->n; i++)
-				bind_int(p, &n, v->i[i]);
-			break;
-		case AQK_SPACENAME:
-			/* Space names are unique per customer as the column compares
-			 * them (without case), so this is the space of that name. */
-			sbuf_adds(&w, " AND a.space_id IN (SELECT sp.id FROM spaces sp WHERE"
-				      " sp.customer_id=a.customer_id AND sp.name");
-			sql_in(&w, v->n);
-			sbuf_addc(&w, ')');
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			break;
-		case AQK_LIST:
-			sbuf_printf(
-				&w,
-				" AND EXISTS (SELECT 1 FROM %s t WHERE t.customer_id=a.customer_id"
-				" AND t.space_id=a.space_id AND t.asset_id=a.id AND %s",
-				d->table, d->column);
-			sql_in(&w, v->n);
-			sbuf_addc(&w, ')');
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			break;
-		}
+		where_field(&w, d, v, p, &n);
 	}
-
-	/* The tie-breakers run in the same direction as the key so that an
-	 * index such as (customer_id, space_id, created[, id]) can be read in
-	 * order, forwards or backwards, instead of sorting a million rows. */
-	const char *dir = q->descending ? " DESC" : "";
-	const char *col = q->order_column ? q->order_column : "a.created";
-	if (q->nthen) {
-		/* Several keys (a named query's assetOrder): the tie-breakers
-		 * only make the order total. */
-		struct sbuf o;
-		sbuf_init(&o, a);
-		sbuf_printf(&o, " ORDER BY %s%s", col, dir);
-		for (size_t i = 0; i < q->nthen; i++)
-			sbuf_printf(&o, ", %s%s", q->then[i].column,
-				    q->then[i].descending ? " DESC" : "");
-		sbuf_adds(&o, ", a.space_id, a.id");
-		*order = o.buf;
-	} else if (strcmp(col, "a.id") == 0)
-		*order = arena_printf(a, " ORDER BY a.id%s, a.space_id%s", dir, dir);
-	else if (strcmp(col, "a.space_id") == 0)
-		*order = arena_printf(a, " ORDER BY a.space_id%s, a.id%s", dir, dir);
-	else
-		*order =
-			arena_printf(a, " ORDER BY %s%s, a.space_id%s, a.id%s", col, dir, dir, dir);
+	*order = order_by(q, a);
 	*where = w.buf;
 	*params = p;
 	*nparams = n;

@@ -71,8 +71,7 @@ static int size_cmp(const void *a, const void *b)
 
 int stored_parse_sizes(struct arena *a, const char *text, size_t len, struct stored *st)
 {
-	char err[128];
-	yajl_val root = json_parse(a, text, len, err, sizeof err);
+	yajl_val root = json_parse(a, text, len, NULL);
 	if (!root || !YAJL_IS_OBJECT(root))
 		return -1;
 	size_t n = 0;

@@ -44,9 +44,6 @@
 
 struct arena;
 
-/* delivery.c's image_max_area when the configuration sets none. */
-#define THUMB_ALIAS_DEFAULT_MAX_AREA 16777216LL
-
 /* Candidate names per stored file, and in all ("max" and "full" once). */
 #define THUMB_ALIAS_FORMS 5
 #define THUMB_ALIAS_MAX   ((STORED_MAX_SIZES + STORED_MAX_LEVELS) * THUMB_ALIAS_FORMS + 2)

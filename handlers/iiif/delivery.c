@@ -34,6 +34,7 @@
 #include "iiif/delivery.h"
 #include "iiif/info.h"
 #include "iiif/render.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define CC_IMAGE "public, max-age=31536000"
@@ -72,24 +73,22 @@ enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL };
 
 static const char *storage_root(struct req *rq)
 {
-	return config_str(rq->app->cfg, "storage_root", "var/storage");
+	return setting_str(rq->app->cfg, S_STORAGE_ROOT);
 }
 
 static const char *internal_prefix(struct req *rq)
 {
-	return config_str(rq->app->cfg, "nginx_storage_location", "/dlcs-storage");
+	return setting_str(rq->app->cfg, S_NGINX_STORAGE_LOCATION);
 }
 
 static long long max_area(struct req *rq)
 {
-	return config_int(rq->app->cfg, "image_max_area", 16777216);
+	return setting_int(rq->app->cfg, S_IMAGE_MAX_AREA);
 }
 
 static int jpeg_quality(struct req *rq)
 {
-	long long q = config_int(rq->app->cfg, "image_jpeg_quality",
-				 config_int(rq->app->cfg, "jpeg_quality", 85));
-	return q >= 1 && q <= 100 ? (int)q : 85;
+	return (int)setting_int(rq->app->cfg, S_IMAGE_JPEG_QUALITY);
 }
 
 /* --- response helpers --- */
@@ -539,7 +538,7 @@ static int send_render(struct req *rq, const struct delivery_asset *as, const st
 	const char *rel =
 		arena_printf(rq->arena, ".cache/%s/%s.%s", sub, hex, iiif_format_ext(p->format));
 	const char *type = iiif_format_mime(p->format);
-	long long limit = config_int(rq->app->cfg, "image_cache_bytes", 1LL << 30);
+	long long limit = setting_int(rq->app->cfg, S_IMAGE_CACHE_BYTES);
 
 	if (limit > 0) {
 		const char *path = arena_printf(rq->arena, "%s/%s", root, rel);
@@ -681,29 +680,22 @@ static int redirect_info(struct req *rq, const char *prefix, int status)
 
 /* --- the routes' handlers --- */
 
+/* The IIIF version a route row names (routes_image.c): 2 on the /v2/
+ * paths; 3 on the /v3/ paths and on those without a version (arg 0). */
+static int route_version(const struct req *rq)
+{
+	return rq->route_arg == 2 ? 2 : 3;
+}
+
 int iiif_img_redirect(struct req *rq)
 {
-	return finish(rq, redirect_info(rq, "iiif-img", 303));
-}
-
-int iiif_img_redirect_v2(struct req *rq)
-{
-	return finish(rq, redirect_info(rq, "iiif-img/v2", 303));
-}
-
-int iiif_img_redirect_v3(struct req *rq)
-{
-	return finish(rq, redirect_info(rq, "iiif-img", 303));
+	return finish(rq,
+		      redirect_info(rq, route_version(rq) == 2 ? "iiif-img/v2" : "iiif-img", 303));
 }
 
 int iiif_img_info(struct req *rq)
 {
-	return finish(rq, img_info(rq, 3));
-}
-
-int iiif_img_info_v2(struct req *rq)
-{
-	return finish(rq, img_info(rq, 2));
+	return finish(rq, img_info(rq, route_version(rq)));
 }
 
 int iiif_img_info_v3(struct req *rq)
@@ -713,42 +705,22 @@ int iiif_img_info_v3(struct req *rq)
 
 int iiif_img_image(struct req *rq)
 {
-	return finish(rq, img_image(rq, 3));
-}
-
-int iiif_img_image_v2(struct req *rq)
-{
-	return finish(rq, img_image(rq, 2));
+	return finish(rq, img_image(rq, route_version(rq)));
 }
 
 int thumbs_redirect(struct req *rq)
 {
-	return finish(rq, redirect_info(rq, "thumbs", 303));
-}
-
-int thumbs_redirect_v2(struct req *rq)
-{
-	return finish(rq, redirect_info(rq, "thumbs/v2", 303));
+	return finish(rq, redirect_info(rq, route_version(rq) == 2 ? "thumbs/v2" : "thumbs", 303));
 }
 
 int thumbs_info(struct req *rq)
 {
-	return finish(rq, thumbs_info_v(rq, 3));
-}
-
-int thumbs_info_v2(struct req *rq)
-{
-	return finish(rq, thumbs_info_v(rq, 2));
+	return finish(rq, thumbs_info_v(rq, route_version(rq)));
 }
 
 int thumbs_image(struct req *rq)
 {
-	return finish(rq, thumbs_image_v(rq, 3));
-}
-
-int thumbs_image_v2(struct req *rq)
-{
-	return finish(rq, thumbs_image_v(rq, 2));
+	return finish(rq, thumbs_image_v(rq, route_version(rq)));
 }
 
 /* Media types a browser shows without running anything of the file's:

@@ -30,30 +30,25 @@
 
 struct req;
 
-/* /iiif-img/{c}/{s}/{id} (and /v2/, /v3/): 303 to its info.json. */
+/* The IIIF version of a request is its route row's arg (routes_image.c): 2
+ * for the /v2/ paths, else 3.
+ * /iiif-img/[v2/|v3/]{c}/{s}/{id}: 303 to its info.json (the /v2/ one for 2). */
 int iiif_img_redirect(struct req *rq);
-int iiif_img_redirect_v2(struct req *rq);
-int iiif_img_redirect_v3(struct req *rq);
-/* /iiif-img/{c}/{s}/{id}/info.json: 3.0; /iiif-img/v2/...: 2.1;
- * /iiif-img/v3/.../info.json: 302 to the canonical 3.0 path. */
+/* /iiif-img/{c}/{s}/{id}/info.json: 3.0; /iiif-img/v2/...: 2.1. */
 int iiif_img_info(struct req *rq);
-int iiif_img_info_v2(struct req *rq);
+/* /iiif-img/v3/.../info.json: 302 to the canonical 3.0 path. */
 int iiif_img_info_v3(struct req *rq);
-/* /iiif-img/[v3/]{c}/{s}/{id}/{region}/{size}/{rotation}/{quality}.{format}
- * (3.0) and /iiif-img/v2/... (2.1): a stored tile or thumbnail when the
- * request is exactly one, else a cached or new render. */
+/* /iiif-img/[v2/|v3/]{c}/{s}/{id}/{region}/{size}/{rotation}/{quality}.{format}
+ * (2.1 on /v2/, else 3.0): a stored tile or thumbnail when the request is
+ * exactly one, else a cached or new render. */
 int iiif_img_image(struct req *rq);
-int iiif_img_image_v2(struct req *rq);
 /* /thumbs/[v2/]{c}/{s}/{id}: 303 to info.json; /thumbs/[v2/]{c}/{s}/{id}/info.json:
  * level 0 with the open sizes; /thumbs/[v2/]...{region}/{size}/0/default.jpg:
  * only a stored open size (404 otherwise; 400 for another region, rotation,
  * quality or format). */
 int thumbs_redirect(struct req *rq);
-int thumbs_redirect_v2(struct req *rq);
 int thumbs_info(struct req *rq);
-int thumbs_info_v2(struct req *rq);
 int thumbs_image(struct req *rq);
-int thumbs_image_v2(struct req *rq);
 /* /file/{c}/{s}/{id}: the original with the asset's mediaType (file channel). */
 int file_get(struct req *rq);
 

@@ -2,8 +2,7 @@
  * /file), on its own unix socket; the only FastCGI program that links
  * GraphicsMagick. spawn-fcgi starts one process, which keeps -w N workers
  * running (fcgi/supervise.h). Reads its configuration from -c FILE or
- * $DLCS_CONFIG (keys: see delivery.h, and image_memory_limit,
- * GraphicsMagick's pixel-cache limit in bytes, default 2 GiB). */
+ * $DLCS_CONFIG (asset/settings.h). */
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include "log.h"
 #include "supervise.h"
 #include "asset/gm.h"
+#include "asset/settings.h"
 #include "iiif/routes_image.h"
 #include "banned.h"
 
@@ -27,7 +27,7 @@ static int image_worker(const struct worker_env *env)
 	 * to one OpenMP thread (its team would only compete with the other
 	 * workers for the cores); the stack runs workers with OMP_NUM_THREADS=1
 	 * as well, which libgomp reads when it loads. */
-	gm_init(env->argv0, config_int(cfg, "image_memory_limit", 2LL << 30));
+	gm_init(env->argv0, setting_int(cfg, S_IMAGE_MEMORY_LIMIT));
 	if (mysql_library_init(0, NULL, NULL)) {
 		log_err("mysql_library_init failed");
 		return 1;
@@ -39,7 +39,7 @@ static int image_worker(const struct worker_env *env)
 		.nroutes = image_routes_count,
 		.authenticate = NULL, /* every route is anonymous */
 		.max_body = 64 * 1024,
-		.base_url = config_str(cfg, "base_url", NULL),
+		.base_url = setting_str(cfg, S_BASE_URL),
 	};
 	int rc = serve(&app);
 	db_free(app.db);
@@ -49,5 +49,5 @@ static int image_worker(const struct worker_env *env)
 
 int main(int argc, char **argv)
 {
-	return supervise_program(argc, argv, "dlcs-image", image_worker);
+	return supervise_program(argc, argv, "dlcs-image", &dlcs_settings, image_worker);
 }

@@ -13,6 +13,7 @@
 #include "asset/store.h"
 #include "asset/work.h"
 #include "ingest/runner.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 /* Process state: the signal flag is the only thing a handler may touch. */
@@ -62,7 +63,7 @@ static void clean_stale(const struct runner *rn, const char *host)
 void runner_loop(struct runner *rn, const char *host)
 {
 	clean_stale(rn, host);
-	int poll_ms = (int)config_int(rn->cfg, "runner_poll_ms", 200);
+	int poll_ms = (int)setting_int(rn->cfg, S_RUNNER_POLL_MS);
 	struct arena *a = arena_new(64 * 1024);
 	log_info("runner %s started", rn->owner);
 	while (!stopping) {

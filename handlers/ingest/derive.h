@@ -65,7 +65,7 @@ struct derive_opts {
 	int jpeg_quality;     /* tiles and thumbs, e.g. 85 */
 	int threads;          /* threads in all, the caller's included (>= 1) */
 	/* delivery's image_max_area: sizes above it get no full/ alias, since
-	 * /iiif-img/ refuses them (0: delivery's default, < 0: no limit) */
+	 * /iiif-img/ refuses them (0: no limit, as in the configuration) */
 	long long image_max_area;
 };
 

@@ -95,8 +95,8 @@ bool write_aliases(struct job *j, const char *out_dir)
 {
 	struct arena *a = arena_new(16 * 1024);
 	char err[256];
-	long long area = j->o->image_max_area ? j->o->image_max_area : THUMB_ALIAS_DEFAULT_MAX_AREA;
-	bool ok = thumb_aliases_sync(a, out_dir, j->W, j->H, area, err, sizeof err) >= 0;
+	bool ok = thumb_aliases_sync(a, out_dir, j->W, j->H, j->o->image_max_area, err,
+				     sizeof err) >= 0;
 	if (!ok)
 		job_fail(j, false, "size aliases: %s", err);
 	arena_free(a);

@@ -22,9 +22,9 @@
 #include "str.h"
 #include "supervise.h"
 #include "asset/gm.h"
+#include "asset/settings.h"
 #include "ingest/headers_renderer.h"
 #include "ingest/heartbeat.h"
-#include "ingest/origin.h"
 #include "ingest/runner.h"
 #include "banned.h"
 
@@ -35,17 +35,17 @@ static void runner_configure(struct runner *rn, struct config *cfg)
 		.cfg = cfg,
 		.db = db_new(cfg),
 		.owner = NULL,
-		.storage_root = config_str(cfg, "storage_root", "var/storage"),
-		.lease_seconds = (int)config_int(cfg, "runner_lease_seconds", 120),
-		.max_attempts = (int)config_int(cfg, "runner_max_attempts", 3),
+		.storage_root = setting_str(cfg, S_STORAGE_ROOT),
+		.lease_seconds = (int)setting_int(cfg, S_RUNNER_LEASE_SECONDS),
+		.max_attempts = (int)setting_int(cfg, S_RUNNER_MAX_ATTEMPTS),
 		.base_opts =
 			{
-				.max_pixels = config_int(cfg, "max_image_pixels", 200000000),
-				.jpeg_quality = (int)config_int(cfg, "jpeg_quality", 85),
-				.threads = (int)config_int(cfg, "runner_threads", 2),
+				.max_pixels = setting_int(cfg, S_MAX_IMAGE_PIXELS),
+				.jpeg_quality = (int)setting_int(cfg, S_JPEG_QUALITY),
+				.threads = (int)setting_int(cfg, S_RUNNER_THREADS),
 				/* the same limit dlcs-image answers with: no full/
 				 * alias for a size it would refuse */
-				.image_max_area = config_int(cfg, "image_max_area", 0),
+				.image_max_area = setting_int(cfg, S_IMAGE_MAX_AREA),
 			},
 	};
 }
@@ -55,12 +55,6 @@ static void runner_configure(struct runner *rn, struct config *cfg)
 static int runner_worker(const struct worker_env *env)
 {
 	struct config *cfg = env->cfg;
-	char err[256];
-	if (origin_config_check(cfg, err, sizeof err) != 0) {
-		log_err("%s: %s", env->config_path ? env->config_path : "(no configuration file)",
-			err);
-		return SUPERVISE_EXIT_CONFIG;
-	}
 	/* spawn-fcgi hands us its listening socket on fd 0; a runner answers no
 	 * requests, so let go of it. */
 	int devnull = open("/dev/null", O_RDONLY);
@@ -71,7 +65,7 @@ static int runner_worker(const struct worker_env *env)
 	runner_signals();
 	mysql_library_init(0, NULL, NULL);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	gm_init(env->argv0, config_int(cfg, "image_memory_limit", 4LL << 30));
+	gm_init(env->argv0, setting_int(cfg, S_IMAGE_MEMORY_LIMIT));
 
 	char host[128];
 	if (gethostname(host, sizeof host) != 0)
@@ -102,5 +96,5 @@ static int runner_worker(const struct worker_env *env)
 
 int main(int argc, char **argv)
 {
-	return supervise_program(argc, argv, "dlcs-runner", runner_worker);
+	return supervise_program(argc, argv, "dlcs-runner", &dlcs_settings, runner_worker);
 }

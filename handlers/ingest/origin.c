@@ -25,6 +25,7 @@
 #include "asset/origin_rules.h"
 #include "ingest/origin.h"
 #include "ingest/origin_guard.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 static const char SQL_STRATEGIES[] = "SELECT regex, strategy, credentials FROM origin_strategies"
@@ -42,40 +43,24 @@ struct origin_limits {
 	char allow_error[200];     /* "" unless origin_allow_networks is invalid */
 };
 
-static long cfg_long(const struct config *cfg, const char *key, long def, long min, long max)
-{
-	long long v = config_int(cfg, key, def);
-	return v < min || v > max ? def : (long)v;
-}
-
 static void limits_read(const struct config *cfg, struct origin_limits *l)
 {
-	l->connect_timeout = cfg_long(cfg, "origin_connect_timeout", 10, 1, 3600);
-	l->timeout = cfg_long(cfg, "origin_timeout", 120, 1, 86400);
-	l->low_speed_limit = cfg_long(cfg, "origin_low_speed_limit", 1024, 0, 1L << 30);
-	l->low_speed_time = cfg_long(cfg, "origin_low_speed_time", 30, 1, 86400);
-	l->max_redirects = cfg_long(cfg, "origin_max_redirects", 5, 0, 50);
-	l->max_bytes = config_int(cfg, "origin_max_bytes", 1LL << 30);
-	if (l->max_bytes < 1)
-		l->max_bytes = 1LL << 30;
-	l->file_dirs = config_str(cfg, "origin_file_dirs", NULL);
-	l->user_agent = config_str(cfg, "origin_user_agent", "DLCS/0.1");
-	if (origin_guard_parse(&l->allow, config_str(cfg, "origin_allow_networks", NULL),
-			       l->allow_error, sizeof l->allow_error) != 0 &&
+	/* the ranges are the table's (asset/settings.c), checked at start */
+	l->connect_timeout = (long)setting_int(cfg, S_ORIGIN_CONNECT_TIMEOUT);
+	l->timeout = (long)setting_int(cfg, S_ORIGIN_TIMEOUT);
+	l->low_speed_limit = (long)setting_int(cfg, S_ORIGIN_LOW_SPEED_LIMIT);
+	l->low_speed_time = (long)setting_int(cfg, S_ORIGIN_LOW_SPEED_TIME);
+	l->max_redirects = (long)setting_int(cfg, S_ORIGIN_MAX_REDIRECTS);
+	l->max_bytes = setting_int(cfg, S_ORIGIN_MAX_BYTES);
+	l->file_dirs = setting_str(cfg, S_ORIGIN_FILE_DIRS);
+	l->user_agent = setting_str(cfg, S_ORIGIN_USER_AGENT);
+	/* checked at start too: a list it refuses never gets here, but a
+	 * guard other than the one configured must never fetch */
+	if (origin_guard_parse(&l->allow, setting_str(cfg, S_ORIGIN_ALLOW_NETWORKS), l->allow_error,
+			       sizeof l->allow_error) != 0 &&
 	    !l->allow_error[0])
 		xsnprintf(l->allow_error, sizeof l->allow_error,
 			  "origin_allow_networks is invalid");
-}
-
-int origin_config_check(const struct config *cfg, char *err, size_t errlen)
-{
-	struct origin_limits l;
-	limits_read(cfg, &l);
-	if (!l.allow_error[0])
-		return 0;
-	if (err && errlen)
-		xsnprintf(err, errlen, "%.*s", (int)errlen - 1, l.allow_error);
-	return -1;
 }
 
 /* Error texts: curl's messages and strerror have no fixed length and the
@@ -354,8 +339,7 @@ done:
 static const char *credentials_text(struct arena *a, const char *text, const char **user,
 				    const char **password)
 {
-	char err[128];
-	yajl_val v = text ? json_parse(a, text, strlen(text), err, sizeof err) : NULL;
+	yajl_val v = text ? json_parse(a, text, strlen(text), NULL) : NULL;
 	return v ? origin_credentials_read(a, v, user, password) : "are not JSON";
 }
 

@@ -57,11 +57,6 @@ struct origin_fetch {
  * addresses connected to.
  * cfg may be NULL (every default). */
 
-/* 0 when the origin settings of cfg can be used; else -1 with a message
- * naming the setting (origin_allow_networks) in err. Programs that fetch
- * origins call it at start and refuse to run on -1. */
-int origin_config_check(const struct config *cfg, char *err, size_t errlen);
-
 /* Fetches `url` for customer c into dest_path (created or truncated, 0600,
  * once the URL has been accepted; removed again when the fetch then fails).
  * For http(s), the customer's origin strategies (origin_strategies table, by

@@ -28,28 +28,23 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-/* Most networks origin_allow_networks may list. */
-#define ORIGIN_GUARD_NETS_MAX 64
+#include "cidr.h"
 
-struct origin_net {
-	unsigned char len;    /* address bytes: 4 (IPv4) or 16 (IPv6) */
-	unsigned char prefix; /* 0..32 or 0..128 */
-	unsigned char addr[16];
-};
+/* Most networks origin_allow_networks may list. */
+#define ORIGIN_GUARD_NETS_MAX CIDR_LIST_MAX
 
 /* The networks origin_allow_networks opens (none: the default). */
 struct origin_guard {
 	size_t n;
-	struct origin_net nets[ORIGIN_GUARD_NETS_MAX];
+	struct cidr nets[ORIGIN_GUARD_NETS_MAX];
 };
 
-/* Parses an origin_allow_networks value into g: CIDRs separated by commas
- * and/or blanks, e.g. "127.0.0.0/8, ::1/128"; an address without a prefix
- * length is that one address. An IPv4-mapped network (::ffff:a.b.c.d/n,
- * n >= 96) is kept as its IPv4 network. NULL or "" opens nothing. 0, or -1
- * with err naming the setting and the entry that is not an address, has a
- * prefix length out of range, has bits set beyond its prefix length (a
- * typo, refused rather than guessed), or is one too many. */
+/* Parses an origin_allow_networks value into g (cidr_list_parse: CIDRs
+ * separated by commas and/or blanks, e.g. "127.0.0.0/8, ::1/128"). NULL or
+ * "" opens nothing. 0, or -1 with err naming the setting and what
+ * cidr_list_parse refused. The configuration checks the setting the same
+ * way when it is loaded, so a runner never starts with a list this
+ * refuses. */
 int origin_guard_parse(struct origin_guard *g, const char *list, char *err, size_t errlen);
 
 /* True when an origin fetch may connect to the address sa (AF_INET or

@@ -37,8 +37,7 @@ static const char *const SQL[SQL__MAX] = {
 /* The thumbs policy name of the stored channels, NULL when absent. */
 static const char *thumbs_policy_name(struct arena *a, const char *channels_json)
 {
-	char err[64];
-	yajl_val v = json_parse(a, channels_json, strlen(channels_json), err, sizeof err);
+	yajl_val v = json_parse(a, channels_json, strlen(channels_json), NULL);
 	if (!v || v->type != yajl_t_array)
 		return NULL;
 	for (size_t i = 0; i < v->u.array.len; i++) {
@@ -58,8 +57,7 @@ static void load_thumb_sizes(struct runner *rn, struct arena *a, int c, const ch
 	if (!r || r->n == 0 || !db_str(r, 0, 0))
 		return;
 	const char *text = db_str(r, 0, 0);
-	char err[64];
-	yajl_val v = json_parse(a, text, strlen(text), err, sizeof err);
+	yajl_val v = json_parse(a, text, strlen(text), NULL);
 	if (!v || v->type != yajl_t_array)
 		return;
 	for (size_t i = 0; i < v->u.array.len && opts->nthumb_sizes < DERIVE_MAX_THUMBS; i++) {

@@ -32,6 +32,7 @@
 #include "asset/named_query.h"
 #include "asset/projection.h"
 #include "asset/row.h"
+#include "asset/settings.h"
 #include "asset/store.h"
 #include "asset/stored.h"
 #include "ingest/pdf_write.h"
@@ -231,9 +232,7 @@ static const char *roles_of(struct arena *a, const struct db_rows *r)
 	jw_arr(w);
 	for (size_t i = 0; i < r->n; i++) {
 		const char *text = db_str(r, i, ACOL_ROLES);
-		char err[JSON_ERR_SIZE];
-		yajl_val v =
-			text && *text ? json_parse(a, text, strlen(text), err, sizeof err) : NULL;
+		yajl_val v = text && *text ? json_parse(a, text, strlen(text), NULL) : NULL;
 		if (!v || !YAJL_IS_ARRAY(v))
 			continue;
 		for (size_t k = 0; k < v->u.array.len; k++) {
@@ -284,9 +283,8 @@ static void make_one(struct runner *rn, struct arena *a, struct projection *p)
 	else if (!found)
 		why = arena_printf(a, "named query '%s' not found", p->name);
 	else {
-		long long limit = config_int(rn->cfg, "named_query_max_assets", 10000);
-		int rc = nq_run(rn->db, a, p->customer, &nq, args, nargs,
-				limit >= 1 && limit <= 1000000 ? (size_t)limit : 10000, &res, &why);
+		size_t limit = (size_t)setting_int(rn->cfg, S_NAMED_QUERY_MAX_ASSETS);
+		int rc = nq_run(rn->db, a, p->customer, &nq, args, nargs, limit, &res, &why);
 		if (rc == 0 && res.truncated)
 			why = "the named query selects too many assets";
 		else if (rc == 0 && res.rows->n == 0)

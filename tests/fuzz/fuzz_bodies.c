@@ -18,6 +18,7 @@
 #include "api/queue.h"
 #include "req.h"
 #include "api/spaces.h"
+#include "asset/settings.h"
 #include "str.h"
 #include "fuzz.h"
 #include "../unit/fake_req.h"
@@ -69,7 +70,7 @@ static struct app *fuzz_app(void)
 {
 	static struct app app;
 	if (!app.cfg)
-		app.cfg = config_empty();
+		app.cfg = config_empty(&dlcs_settings);
 	return &app;
 }
 
@@ -87,14 +88,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct arena *a = fuzz_arena();
 	struct app *app = fuzz_app();
-	char err[JSON_ERR_SIZE];
-	memset(err, 'x', sizeof err);
-	yajl_val v = json_parse(a, (const char *)data, size, err, sizeof err);
+	const char *err = "unset";
+	yajl_val v = json_parse(a, (const char *)data, size, &err);
 	if (!v) {
-		size_t n = strnlen(err, sizeof err);
-		FUZZ_ASSERT(n > 0 && n < sizeof err && utf8_valid(err, n));
+		size_t n = err ? strlen(err) : 0;
+		FUZZ_ASSERT(n > 0 && n <= JSON_ERR_MAX && utf8_valid(err, n));
 		return 0;
 	}
+	FUZZ_ASSERT(err == NULL);
 	/* Within the depth limit: yajl_tree may build and free it too. */
 	char *text = arena_strndup(a, (const char *)data, size);
 	yajl_val theirs = yajl_tree_parse(text, NULL, 0);

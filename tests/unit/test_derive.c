@@ -28,6 +28,9 @@
 
 static char tmp[256];
 static int seq;
+/* image_max_area's default (asset/settings.c), the limit the runner gives derive */
+#define IMAGE_MAX_AREA 16777216LL
+
 static int last_width, last_height; /* of the last run(): check_thumbs's aliases */
 
 /* --- making test images --- */
@@ -278,7 +281,7 @@ static void check_full(const char *out, int W, int H, int maxf)
 	struct stored st;
 	stored_load(a, out, &st);
 	struct thumb_alias al[THUMB_ALIAS_MAX];
-	CHECK(thumb_aliases_img(&st, THUMB_ALIAS_DEFAULT_MAX_AREA, al, THUMB_ALIAS_MAX) == nlinks);
+	CHECK(thumb_aliases_img(&st, IMAGE_MAX_AREA, al, THUMB_ALIAS_MAX) == nlinks);
 	arena_free(a);
 	int lw = (W + maxf - 1) / maxf, lh = (H + maxf - 1) / maxf;
 	char path[1024], target[256], want[256];
@@ -488,6 +491,7 @@ static struct derive_opts opts(void)
 		.max_pixels = 50000000,
 		.jpeg_quality = 85,
 		.threads = 2,
+		.image_max_area = IMAGE_MAX_AREA,
 	};
 	return o;
 }

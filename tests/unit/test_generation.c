@@ -173,7 +173,7 @@ static void test_statement_kinds(void)
  * db_rollback end them. */
 static void test_bump_rule(void)
 {
-	struct config *cfg = config_empty();
+	struct config *cfg = config_empty(NULL);
 	config_set(cfg, "data_generation_file", tmp_path("db-gen"));
 	config_set(cfg, "db_socket", "/nonexistent/mysqld.sock");
 	struct db *db = db_new(cfg);
@@ -228,8 +228,9 @@ static void test_bump_rule(void)
 	db_free(db);
 	config_free(cfg);
 
-	/* Without a file there is no generation: the cache stays off. */
-	cfg = config_empty();
+	/* Without a usable file there is no generation: the cache stays off. */
+	cfg = config_empty(NULL);
+	config_set(cfg, "storage_root", "/nonexistent/storage");
 	db = db_new(cfg);
 	CHECK(!db_generation(db, &s));
 	CHECK(db_generation_bump(db) != DB_OK);

@@ -230,7 +230,8 @@ static void test_handlers_without_db(struct app *app, struct arena *a)
 	CHECK_STR(header_of(&rq, "Location"), "http://h/iiif-img/2/1/a/info.json");
 	fake_req(&rq, a, app, M_GET, "/", NULL);
 	rq.strs[0] = "2", rq.ints[0] = 1, rq.strs[1] = "a";
-	CHECK(iiif_img_redirect_v2(&rq) == 303);
+	rq.route_arg = 2; /* the /v2/ rows */
+	CHECK(iiif_img_redirect(&rq) == 303);
 	CHECK_STR(header_of(&rq, "Location"), "http://h/iiif-img/v2/2/1/a/info.json");
 	/* a customer name needs the database */
 	fake_req(&rq, a, app, M_GET, "/", NULL);
@@ -256,38 +257,40 @@ static void test_handlers_without_db(struct app *app, struct arena *a)
 	}
 }
 
-/* The route table: every delivery path reaches its handler, the /v2/ and
- * /v3/ rows win over a customer named so, and nothing else matches. */
+/* The route table: every delivery path reaches its handler with the IIIF
+ * version of its row, the /v2/ and /v3/ rows win over a customer named so,
+ * and nothing else matches. */
 static void test_routes(struct app *app, struct arena *a)
 {
 	static const struct {
 		const char *path;
 		handler_fn h;
+		int version;
 	} t[] = {
-		{"/iiif-img/2/1/a", iiif_img_redirect},
-		{"/iiif-img/acme/1/a/info.json", iiif_img_info},
-		{"/iiif-img/2/1/a/full/max/0/default.jpg", iiif_img_image},
-		{"/iiif-img/2/1/a/pct:1,2,3,4/%5E!10,10/!22.5/gray.png", iiif_img_image},
-		{"/iiif-img/v2/2/1/a", iiif_img_redirect_v2},
-		{"/iiif-img/v2/2/1/a/info.json", iiif_img_info_v2},
-		{"/iiif-img/v2/2/1/a/full/full/0/default.jpg", iiif_img_image_v2},
-		{"/iiif-img/v3/2/1/a", iiif_img_redirect_v3},
-		{"/iiif-img/v3/2/1/a/info.json", iiif_img_info_v3},
-		{"/iiif-img/v3/2/1/a/full/max/0/default.jpg", iiif_img_image},
-		{"/iiif-img/v2/1/a", iiif_img_redirect}, /* customer "v2", by name */
-		{"/thumbs/2/1/a", thumbs_redirect},
-		{"/thumbs/v2/2/1/a", thumbs_redirect_v2},
-		{"/thumbs/2/1/a/info.json", thumbs_info},
-		{"/thumbs/v2/2/1/a/info.json", thumbs_info_v2},
-		{"/thumbs/2/1/a/full/100,/0/default.jpg", thumbs_image},
-		{"/thumbs/v2/2/1/a/full/100,/0/default.jpg", thumbs_image_v2},
-		{"/file/2/1/a", file_get},
-		{"/iiif-img/2/x/a/info.json", NULL},
-		{"/iiif-img/2/1/a/full/max/0", NULL},
-		{"/iiif-img/2/1/a/info.xml", NULL},
-		{"/thumbs/2/1", NULL},
-		{"/file/2/1/a/original", NULL},
-		{"/customers", NULL},
+		{"/iiif-img/2/1/a", iiif_img_redirect, 3},
+		{"/iiif-img/acme/1/a/info.json", iiif_img_info, 3},
+		{"/iiif-img/2/1/a/full/max/0/default.jpg", iiif_img_image, 3},
+		{"/iiif-img/2/1/a/pct:1,2,3,4/%5E!10,10/!22.5/gray.png", iiif_img_image, 3},
+		{"/iiif-img/v2/2/1/a", iiif_img_redirect, 2},
+		{"/iiif-img/v2/2/1/a/info.json", iiif_img_info, 2},
+		{"/iiif-img/v2/2/1/a/full/full/0/default.jpg", iiif_img_image, 2},
+		{"/iiif-img/v3/2/1/a", iiif_img_redirect, 3},
+		{"/iiif-img/v3/2/1/a/info.json", iiif_img_info_v3, 3},
+		{"/iiif-img/v3/2/1/a/full/max/0/default.jpg", iiif_img_image, 3},
+		{"/iiif-img/v2/1/a", iiif_img_redirect, 3}, /* customer "v2", by name */
+		{"/thumbs/2/1/a", thumbs_redirect, 3},
+		{"/thumbs/v2/2/1/a", thumbs_redirect, 2},
+		{"/thumbs/2/1/a/info.json", thumbs_info, 3},
+		{"/thumbs/v2/2/1/a/info.json", thumbs_info, 2},
+		{"/thumbs/2/1/a/full/100,/0/default.jpg", thumbs_image, 3},
+		{"/thumbs/v2/2/1/a/full/100,/0/default.jpg", thumbs_image, 2},
+		{"/file/2/1/a", file_get, 0},
+		{"/iiif-img/2/x/a/info.json", NULL, 0},
+		{"/iiif-img/2/1/a/full/max/0", NULL, 0},
+		{"/iiif-img/2/1/a/info.xml", NULL, 0},
+		{"/thumbs/2/1", NULL, 0},
+		{"/file/2/1/a/original", NULL, 0},
+		{"/customers", NULL, 0},
 	};
 	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
 		struct req rq;
@@ -297,7 +300,7 @@ static void test_routes(struct app *app, struct arena *a)
 		enum route_result rr =
 			router_match(image_routes, image_routes_count, &rq, &found, &allow);
 		bool ok = t[i].h ? rr == ROUTE_FOUND && found->handler == t[i].h &&
-					   (found->flags & R_ANON)
+					   (found->flags & R_ANON) && rq.route_arg == t[i].version
 				 : rr == ROUTE_NOT_FOUND;
 		if (!ok)
 			fprintf(stderr, "route %s: %d\n", t[i].path, (int)rr);
@@ -324,7 +327,7 @@ int main(int argc, char **argv)
 	snprintf(tmp, sizeof tmp, "/tmp/dlcs-delivery-XXXXXX");
 	if (!mkdtemp(tmp))
 		return 1;
-	struct config *cfg = config_empty();
+	struct config *cfg = config_empty(&dlcs_settings);
 	config_set(cfg, "storage_root", tmp);
 	config_set(cfg, "db_socket", "/nonexistent/mysqld.sock");
 	config_set(cfg, "db_name", "dlcs");

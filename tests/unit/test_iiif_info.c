@@ -90,8 +90,7 @@ static yajl_val doc(const struct info_doc *d)
 	CHECK(text != NULL);
 	if (!text)
 		return NULL;
-	char err[128];
-	return json_parse(A, text, len, err, sizeof err);
+	return json_parse(A, text, len, NULL);
 }
 
 static const char *str_at(yajl_val v, const char *key)

@@ -21,8 +21,8 @@ static yajl_val write_doc(const struct mf_doc *d)
 	CHECK(text != NULL);
 	if (!text)
 		return NULL;
-	char err[200];
-	yajl_val v = json_parse(A, text, len, err, sizeof err);
+	const char *err;
+	yajl_val v = json_parse(A, text, len, &err);
 	CHECK(v != NULL);
 	return v;
 }

@@ -157,9 +157,9 @@ static int h_uncached(struct req *rq)
  * route; R_AUTH_OPT authenticates whenever credentials come. */
 #define OPEN (R_ANON | R_AUTH_OPT | R_CUSTOMER)
 static const struct route routes[] = {
-	{M_GET, "/customers/%d/things/%s", h_thing, OPEN | R_CACHE},
-	{M_GET, "/customers/%d/other/%s", h_uncached, OPEN},
-	{M_PUT, "/customers/%d/things/%s", h_thing, OPEN | R_CACHE},
+	{M_GET, "/customers/%d/things/%s", h_thing, OPEN | R_CACHE, 0},
+	{M_GET, "/customers/%d/other/%s", h_uncached, OPEN, 0},
+	{M_PUT, "/customers/%d/things/%s", h_thing, OPEN | R_CACHE, 0},
 };
 
 static int fake_auth(struct req *rq, const char *key, const char *secret)
@@ -222,7 +222,7 @@ static void test_core(void)
 	}
 	char gen_path[128];
 	xsnprintf(gen_path, sizeof gen_path, "%s/gen", dir);
-	struct config *cfg = config_empty();
+	struct config *cfg = config_empty(NULL);
 	config_set(cfg, "data_generation_file", gen_path);
 	config_set(cfg, "db_socket", "/nonexistent/mysqld.sock");
 	config_set(cfg, "db_connect_timeout", "1");

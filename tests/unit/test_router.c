@@ -17,15 +17,16 @@ static int h_b(struct req *rq)
 }
 
 static const struct route table[] = {
-	{M_GET, "/", h_a, R_ANON},
-	{M_GET, "/customers/%d", h_a, 0},
-	{M_PATCH, "/customers/%d", h_b, 0},
-	{M_GET, "/customers/%d/spaces/%d/images/%s", h_a, 0},
-	{M_PUT, "/customers/%d/spaces/%d/images/%s", h_b, 0},
-	{M_DELETE, "/customers/%d/spaces/%d/images/%s", h_b, 0},
-	{M_GET, "/customers/%d/deliveryChannelPolicies/%s/%s", h_a, 0},
-	{M_GET, "/iiif-resource/v2/%s/%s/%*", h_b, R_ANON},
-	{M_GET, "/iiif-resource/%s/%s/%*", h_a, R_ANON},
+	{M_GET, "/", h_a, R_ANON, 0},
+	{M_GET, "/customers/%d", h_a, 0, 0},
+	{M_PATCH, "/customers/%d", h_b, 0, 0},
+	{M_GET, "/customers/%d/spaces/%d/images/%s", h_a, 0, 0},
+	{M_PUT, "/customers/%d/spaces/%d/images/%s", h_b, 0, 0},
+	{M_DELETE, "/customers/%d/spaces/%d/images/%s", h_b, 0, 0},
+	{M_GET, "/customers/%d/deliveryChannelPolicies/%s/%s", h_a, 0, 0},
+	{M_GET, "/iiif-resource/v2/%s/%s/%*", h_b, R_ANON, 0},
+	{M_GET, "/iiif-resource/%s/%s/%*", h_a, R_ANON, 0},
+	{M_GET, "/v2/%s", h_b, R_ANON, 2},
 };
 #define N (sizeof table / sizeof table[0])
 
@@ -48,6 +49,11 @@ int main(void)
 	CHECK(run(a, M_GET, "/", &f, &allow, &rq) == ROUTE_FOUND && f == &table[0]);
 	CHECK(run(a, M_GET, "/customers/12", &f, &allow, &rq) == ROUTE_FOUND && f == &table[1]);
 	CHECK(rq.nints == 1 && rq.ints[0] == 12);
+	CHECK(rq.route_arg == 0);
+	/* A row's arg reaches the handler with the captures. */
+	CHECK(run(a, M_GET, "/v2/x", &f, &allow, &rq) == ROUTE_FOUND && f == &table[N - 1]);
+	CHECK(rq.route_arg == 2 && rq.nstrs == 1);
+	CHECK_STR(rq.strs[0], "x");
 	CHECK(run(a, M_GET, "/customers/12/", &f, &allow, &rq) == ROUTE_FOUND);
 	CHECK(run(a, M_PATCH, "/customers/3", &f, &allow, &rq) == ROUTE_FOUND && f == &table[2]);
 	CHECK(run(a, M_HEAD, "/customers/3", &f, &allow, &rq) == ROUTE_FOUND && f == &table[1]);

@@ -101,7 +101,7 @@ static const char *join(const char *first, ...)
 	return text;
 }
 
-#define DEF THUMB_ALIAS_DEFAULT_MAX_AREA
+#define DEF 16777216LL /* image_max_area's default (asset/settings.c) */
 
 static void test_landscape(void)
 {
@@ -442,8 +442,7 @@ static void test_sync(void)
 	snprintf(path, sizeof path, "%s/,70.jpg", sub);
 	CHECK(symlink("100.jpg", path) == 0); /* to the missing thumbnail */
 
-	int made = thumb_aliases_sync(A, dir, 1000, 700, THUMB_ALIAS_DEFAULT_MAX_AREA, err,
-				      sizeof err);
+	int made = thumb_aliases_sync(A, dir, 1000, 700, DEF, err, sizeof err);
 	if (made < 0)
 		fprintf(stderr, "  sync: %s\n", err);
 	/* thumbs/: 3 thumbnails x 5; full/: the tile's 5, 3 thumbnails x 5,
@@ -478,14 +477,12 @@ static void test_sync(void)
 	CHECK_STR(content_of(dir, "full", "250,.jpg"), "tile");
 
 	/* again: nothing to do */
-	CHECK(thumb_aliases_sync(A, dir, 1000, 700, THUMB_ALIAS_DEFAULT_MAX_AREA, err,
-				 sizeof err) == 0);
+	CHECK(thumb_aliases_sync(A, dir, 1000, 700, DEF, err, sizeof err) == 0);
 	CHECK(count_links(dir, "thumbs") == 15 && count_links(dir, "full") == 22);
 	/* the thumbnail appears: its five links follow in both */
 	snprintf(sub, sizeof sub, "%s/thumbs", dir);
 	put(sub, "100.jpg", "100");
-	CHECK(thumb_aliases_sync(A, dir, 1000, 700, THUMB_ALIAS_DEFAULT_MAX_AREA, err,
-				 sizeof err) == 10);
+	CHECK(thumb_aliases_sync(A, dir, 1000, 700, DEF, err, sizeof err) == 10);
 	CHECK(count_links(dir, "thumbs") == 20 && count_links(dir, "full") == 27);
 	CHECK_STR(link_of(dir, "thumbs", ",70.jpg"), "100.jpg");
 	CHECK_STR(link_of(dir, "full", ",70.jpg"), "../thumbs/100.jpg");
@@ -496,8 +493,7 @@ static void test_sync(void)
 	CHECK(symlink("../thumbs/400.jpg", path) == 0);
 	snprintf(path, sizeof path, "%s/max.jpg", sub);
 	CHECK(unlink(path) == 0 && symlink("../thumbs/400.jpg", path) == 0);
-	CHECK(thumb_aliases_sync(A, dir, 1000, 700, THUMB_ALIAS_DEFAULT_MAX_AREA, err,
-				 sizeof err) == 1);
+	CHECK(thumb_aliases_sync(A, dir, 1000, 700, DEF, err, sizeof err) == 1);
 	CHECK_STR(link_of(dir, "full", "300,.jpg"), "(none)");
 	CHECK_STR(link_of(dir, "full", "max.jpg"), "../thumbs/1000.jpg");
 	CHECK_STR(link_of(dir, "full", "keep.jpg"), "(not a link)");

@@ -96,6 +96,19 @@ int iiif_manifest_get(struct req *rq);
 int iiif_manifest_v2(struct req *rq);
 int iiif_manifest_v3(struct req *rq);
 int raw_resource_get(struct req *rq);
+/* The named query of the path /{prefix}/{c}/{query}/{args...} (strs[0],
+ * strs[1], rest) run for its customer: 0 with *c and *out (at least one
+ * row), or the status answered: 404 for an unknown customer or query, or
+ * no asset; 400 for a template or arguments that do not fit, or too many
+ * assets; 5xx for the database. */
+struct nq_result;
+int nq_path_run(struct req *rq, int *c, struct nq_result *out);
+
+/* projections.c: the PDF and ZIP projections of named queries (delivery) */
+int pdf_get(struct req *rq);
+int zip_get(struct req *rq);
+int pdf_control_get(struct req *rq);
+int zip_control_get(struct req *rq);
 
 /* queue.c */
 int global_queue_get(struct req *rq);

@@ -10,6 +10,7 @@
  * assets costs one query for the assets and one small file per asset (its
  * stored thumbnail sizes), never a query per canvas. */
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "app.h"
@@ -19,7 +20,6 @@
 #include "ids.h"
 #include "json.h"
 #include "req.h"
-#include "sha256.h"
 #include "str.h"
 #include "api/handlers.h"
 #include "api/manifest_write.h"
@@ -82,13 +82,48 @@ static size_t max_assets(struct req *rq)
 	return (size_t)setting_int(rq->app->cfg, S_NAMED_QUERY_MAX_ASSETS);
 }
 
+/* A 128-bit digest of the body for its ETag: two lanes of multiply and
+ * xor-shift over 8-byte words. Not cryptographic (nothing is secret or
+ * adversarial here: a client only compares it with what we sent), but a
+ * manifest of a thousand canvases is 2 MB, and SHA-256 of it cost a
+ * seventh of the request's CPU; this costs a fiftieth of that. */
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+static void body_digest(const char *text, size_t len, char hex[33])
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xd1b54a32d192ed03ULL + len;
+	size_t i = 0;
+	for (; i + 16 <= len; i += 16) {
+		uint64_t w1, w2;
+		memcpy(&w1, text + i, 8);
+		memcpy(&w2, text + i + 8, 8);
+		a = (a ^ w1) * 0x9fb21c651e98df25ULL;
+		a ^= a >> 29;
+		b = (b ^ w2) * 0xbf58476d1ce4e5b9ULL;
+		b ^= b >> 31;
+	}
+	uint64_t tail[2] = {0, 0};
+	memcpy(tail, text + i, len - i);
+	a = mix64(a ^ tail[0]);
+	b = mix64(b ^ tail[1] ^ a);
+	a = mix64(a ^ b);
+	xsnprintf(hex, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+}
+
 /* Sends text with its ETag and Cache-Control, or 304. */
 static int send_body(struct req *rq, const char *text, size_t len, const char *type,
 		     bool private_cc)
 {
-	char hex[65];
-	sha256_hex(text, len, hex);
-	const char *etag = arena_printf(rq->arena, "\"%.32s\"", hex);
+	char hex[33];
+	body_digest(text, len, hex);
+	const char *etag = arena_printf(rq->arena, "\"%s\"", hex);
 	req_header(rq, "ETag", etag);
 	req_header(rq, "Cache-Control", private_cc ? CC_PRIVATE : CC_PUBLIC);
 	if (req_not_modified(rq, etag)) {
@@ -194,10 +229,7 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 			 restricted);
 }
 
-/* Runs the path's named query: its rows, or the status answered (404 for
- * an unknown customer or query, or no asset; 400 for a template or
- * arguments that do not fit). */
-static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
+int nq_path_run(struct req *rq, int *c, struct nq_result *out)
 {
 	int st = customer_resolve(rq, rq->strs[0], c);
 	if (st)
@@ -223,8 +255,18 @@ static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
 				nq.name, limit);
 	if (res.rows->n == 0)
 		return req_fail(rq, 404, "named query '%s' selects no asset", nq.name);
-	*rows = res.rows;
+	*out = res;
 	return 0;
+}
+
+/* The path's named query's rows (nq_path_run). */
+static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
+{
+	struct nq_result res;
+	int st = nq_path_run(rq, c, &res);
+	if (st == 0)
+		*rows = res.rows;
+	return st;
 }
 
 static int resource_v(struct req *rq, int forced)

@@ -42,6 +42,10 @@ const struct route api_routes[] = {
 	{M_GET, "/iiif-manifest/v3/%s/%d/%s", iiif_manifest_v3, R_ANON, 0},
 	{M_GET, "/iiif-manifest/%s/%d/%s", iiif_manifest_get, R_ANON, 0},
 	{M_GET, "/raw-resource/%s/%s/%*", raw_resource_get, R_ANON, 0},
+	{M_GET, "/pdf/%s/%s/%*", pdf_get, R_ANON, 0},
+	{M_GET, "/zip/%s/%s/%*", zip_get, R_ANON, 0},
+	{M_GET, "/pdf-control/%s/%s/%*", pdf_control_get, R_ANON, 0},
+	{M_GET, "/zip-control/%s/%s/%*", zip_control_get, R_ANON, 0},
 
 	{M_GET, "/customers", customers_list, R_ADMIN, 0},
 	{M_POST, "/customers", customers_create, R_ADMIN | R_JSON, 0},

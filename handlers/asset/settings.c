@@ -29,6 +29,9 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 					 0,
 					 "most assets one manifest, raw-resource or projection "
 					 "of a named query lists"},
+	ROW(S_PROJECTION_RETRY_AFTER) = {"projection_retry_after", SETTING_INT, "5", 1, 3600, 0,
+					 "the Retry-After of a PDF or ZIP projection being made, "
+					 "in seconds"},
 
 	ROW(S_RUNNER_LEASE_SECONDS) = {"runner_lease_seconds", SETTING_INT, "120", 3, SECONDS, 0,
 				       "a runner's claim on an item, renewed every third of it; "

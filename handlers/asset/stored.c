@@ -108,6 +108,12 @@ static char *read_small(struct arena *a, const char *path, size_t max, size_t *l
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	/* A buffer of the file's size (+1 to see it grow), not of max: a
+	 * manifest reads a thousand of these, and arena memory is zeroed. */
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0 &&
+	    (unsigned long long)sb.st_size < max)
+		max = (size_t)sb.st_size + 1;
 	char *buf = arena_alloc(a, max + 1);
 	size_t got = 0;
 	for (;;) {

@@ -108,9 +108,15 @@ void runner_loop(struct runner *rn, const char *host)
 			 * back now: a waiting runner then holds only its own state,
 			 * not its largest image. Costs little beside an ingest. */
 			(void)malloc_trim(0);
-		} else if (rc == 0)
-			sleep_ms(poll_ms);
-		else
+		} else if (rc == 0) {
+			/* No ingest waits: the projections' turn (ingests first,
+			 * as a user waits on them; a projection answers 202 meanwhile). */
+			int prc = projection_run_one(rn, a);
+			if (prc == 0)
+				sleep_ms(poll_ms);
+			else if (prc < 0)
+				sleep_ms(1000);
+		} else
 			sleep_ms(1000);
 	}
 	log_info("runner %s stopping", rn->owner);

@@ -1,4 +1,6 @@
 /* dlcs-admin: command-line administration.
+ *   dlcs-admin status             the database, queue, runners, recent errors,
+ *                                 storage; exit 1 on a problem
  *   dlcs-admin migrate            apply schema migrations
  *   dlcs-admin bootstrap KEYFILE  create the admin customer (id 1) and, when
  *                                 KEYFILE does not exist, a key for it, written
@@ -59,6 +61,10 @@ struct command {
 	const char *help;
 };
 static const struct command commands[] = {
+	{"status", "", 0, 0, NEEDS_FILES,
+	 "the database, the ingest queue, the runners and their last heartbeat, the\n"
+	 "ingest errors of the last day and storage use; exit 1 on a problem (each a\n"
+	 "line starting PROBLEM), also when the database is unreachable"},
 	{"migrate", "", 0, 0, NEEDS_DB,
 	 "apply the schema migrations of schema_dir the database has not recorded"},
 	{"bootstrap", "KEYFILE", 1, 1, NEEDS_DB,
@@ -139,7 +145,9 @@ static int run_command(const struct command *c, struct config *cfg, char **args,
 	struct db *db = db_new(cfg);
 	int rc;
 	const char *arg = nargs ? args[0] : NULL;
-	if (strcmp(c->name, "bump-generation") == 0) {
+	if (strcmp(c->name, "status") == 0) { /* says itself what is unreachable */
+		rc = admin_status(db, cfg);
+	} else if (strcmp(c->name, "bump-generation") == 0) {
 		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
 		if (rc)
 			log_err("no usable data generation file: %s (data_generation_file)",

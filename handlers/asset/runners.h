@@ -1,5 +1,5 @@
 /* The runners' presence in the database (table runners, schema
- * 007-runners.sql): written by each dlcs-runner, read by dlcs-admin status.
+ * 011-runners.sql): written by each dlcs-runner, read by dlcs-admin status.
  * A runner's owner is "host:pid", as in its leases. */
 #ifndef DLCS_ASSET_RUNNERS_H
 #define DLCS_ASSET_RUNNERS_H

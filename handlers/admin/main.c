@@ -6,6 +6,9 @@
  *                                 KEYFILE does not exist, a key for it, written
  *                                 there as "key:secret" (mode 0600)
  *   dlcs-admin create-key C       print a new "key:secret" for customer C
+ *   dlcs-admin portal-login C EMAIL  check a portal user's login (the
+ *                                 password on standard input), as the
+ *                                 access-control flow will
  *   dlcs-admin render-headers     render the nginx include of the custom
  *                                 headers (nginx_custom_headers) now and, when
  *                                 it changed and nginx_test_command passes,
@@ -17,10 +20,13 @@
  *   dlcs-admin publish-names      the public name links of every customer
  *                                 (storage_root/public/{iiif-img,thumbs}/{name})
  *   dlcs-admin publish-assets [C] re-derive the public links of every asset
- *                                 (of customer C), and the size aliases of
- *                                 its tiles and thumbnails (asset/thumb_alias.h), for
- *                                 assets stored before they existed: a
- *                                 repair, safe to run again at any time
+ *                                 (of customer C), the size aliases of its
+ *                                 tiles and thumbnails (asset/thumb_alias.h)
+ *                                 and nginx's copies of its info.json
+ *                                 (asset/info_static.h), for assets stored
+ *                                 before they existed, or after base_url or
+ *                                 image_max_area changed: a repair, safe to
+ *                                 run again at any time
  *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
  *                                 after editing the database with a SQL client,
  *                                 so the API workers drop their cached responses
@@ -72,14 +78,17 @@ static const struct command commands[] = {
 	 "(when KEYFILE does not exist: key:secret, mode 0600)"},
 	{"create-key", "CUSTOMER", 1, 1, NEEDS_DB,
 	 "print a new key:secret of customer CUSTOMER (its id)"},
+	{"portal-login", "CUSTOMER EMAIL", 2, 2, NEEDS_DB,
+	 "check a portal user's login as the access-control flow will (the password\n"
+	 "on one line of standard input): prints \"{id} {roles}\", or exit 1"},
 	{"render-headers", "", 0, 0, NEEDS_DB,
 	 "render the nginx include of the custom headers (nginx_custom_headers) now\n"
 	 "and, when it changed and nginx_test_command passes, install it and reload nginx"},
 	{"publish-names", "", 0, 0, NEEDS_DB,
 	 "the public name links of every customer (storage_root/public/...)"},
 	{"publish-assets", "[CUSTOMER]", 0, 1, NEEDS_DB,
-	 "re-derive the public links and size aliases of every asset (of CUSTOMER);\n"
-	 "a repair, safe to run again at any time"},
+	 "re-derive the public links, size aliases and nginx's info.json copies of\n"
+	 "every asset (of CUSTOMER); a repair, safe to run again at any time"},
 	{"bump-generation", "", 0, 0, NEEDS_FILES,
 	 "move the data generation on, so that the API workers drop their cached answers\n"
 	 "(after editing the database by hand)"},
@@ -161,6 +170,8 @@ static int run_command(const struct command *c, struct config *cfg, char **args,
 		rc = admin_bootstrap(db, cfg, arg);
 	} else if (strcmp(c->name, "create-key") == 0) {
 		rc = admin_create_key(db, cfg, arg);
+	} else if (strcmp(c->name, "portal-login") == 0) {
+		rc = admin_portal_login(db, arg, args[1]);
 	} else if (strcmp(c->name, "render-headers") == 0) {
 		rc = admin_render_headers(db, cfg);
 	} else if (strcmp(c->name, "publish-names") == 0) {

@@ -10,8 +10,8 @@
  *     back from the application's response ($upstream_http_<key>; an empty
  *     variable adds nothing). This is why keys are limited to letters,
  *     digits and '-': each must map to an nginx variable name;
- *   - the three fast-path locations (tiles, the stored sizes of /iiif-img
- *     and those of /thumbs) of each customer (and of each space) that has
+ *   - the fast-path locations (tiles, the stored sizes of /iiif-img and
+ *     those of /thumbs, and the four info.json) of each customer (and of each space) that has
  *     headers, placed before dlcs.conf's generic ones (the first matching
  *     regex location wins): the same locations with the customer's (and
  *     space's) alternatives in place of any customer and space, plus that
@@ -35,6 +35,8 @@
 #include "log.h"
 #include "str.h"
 #include "asset/custom_header_rules.h"
+#include "asset/info.h"
+#include "asset/info_static.h"
 #include "asset/nginx_include.h"
 #include "asset/settings.h"
 #include "banned.h"
@@ -69,6 +71,9 @@ struct fast_path {
 	const char *what;  /* in the include's comments */
 	const char *regex;
 	const char *file; /* under $dlcs_storage/ */
+	/* info.json (asset/info_static.h): 1 + its enum info_static_doc; 0 for
+	 * the images, sent as they are stored */
+	int info;
 };
 
 static const struct fast_path FAST_PATHS[] = {
@@ -76,18 +81,36 @@ static const struct fast_path FAST_PATHS[] = {
 	{"tiles", "tiles",
 	 "^/iiif-img/(?:v[23]/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
 	 "(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", 0},
 	/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in
 	 * full/ ("full" for 2.1 only), */
 	{"stored-sizes", "stored sizes",
 	 "^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/"
 	 "(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg"},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", 0},
 	/* and /thumbs's in thumbs/. */
 	{"thumbs", "thumbnails",
 	 "^/thumbs/(?:v2/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/full/"
 	 "(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$",
-	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg"},
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", 0},
+	/* info.json of open assets: nginx's copies (asset/info_static.h), their
+	 * "id" filled in per request; /iiif-img/v3/ is a redirect (dlcs-image). */
+	{"info", "info.json 3.0",
+	 "^/iiif-img/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V3,
+	 1 + INFO_IMG_V3},
+	{"info", "info.json 2.1",
+	 "^/iiif-img/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V2,
+	 1 + INFO_IMG_V2},
+	{"info", "thumbnails' info.json 3.0",
+	 "^/thumbs/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V3,
+	 1 + INFO_THUMBS_V3},
+	{"info", "thumbnails' info.json 2.1",
+	 "^/thumbs/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V2,
+	 1 + INFO_THUMBS_V2},
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
 
@@ -184,6 +207,65 @@ static void write_regex(struct sbuf *out, const char *regex, const char *calt, c
 	}
 }
 
+/* A host as dlcs-image takes it for links (fcgi/serve.c host_ok). */
+#define HOST_REGEX "\"^[A-Za-z0-9.:\\[\\]-]{1,255}$\""
+
+/* What an info.json location does besides sending its file: the "id"
+ * filled in (sub_filter), the Content-Type dlcs-image would choose, and the
+ * requests whose answer differs sent to dlcs-image instead. */
+static void write_info_directives(struct sbuf *out, const struct style *st,
+				  const struct info_static_spec *spec)
+{
+	comment(out, st, "    ",
+		"The scheme and host of the links, as dlcs-image takes them\n"
+		"(fcgi/serve.c): X-Forwarded-Proto and X-Forwarded-Host when they are\n"
+		"valid, else the request's own; a host dlcs-image would not take goes\n"
+		"to dlcs-image (\"return 404\" is the fallback above).");
+	sbuf_adds(out, "    set $dlcs_proto $scheme;\n"
+		       "    if ($http_x_forwarded_proto ~ \"^https?$\") {\n"
+		       "        set $dlcs_proto $http_x_forwarded_proto;\n"
+		       "    }\n"
+		       "    set $dlcs_host $http_host;\n"
+		       "    if ($http_x_forwarded_host ~ " HOST_REGEX ") {\n"
+		       "        set $dlcs_host $http_x_forwarded_host;\n"
+		       "    }\n"
+		       "    if ($dlcs_host !~ " HOST_REGEX ") {\n"
+		       "        return 404;\n"
+		       "    }\n");
+	if (spec->version == 3) {
+		comment(out, st, "    ",
+			"Plain JSON acceptable, JSON-LD not (asset/info.c\n"
+			"info_content_type): dlcs-image answers application/json.");
+		sbuf_adds(out, "    if ($http_accept ~* "
+			       "\"^(?!.*(?:application/ld\\+json|\\*/\\*|application/"
+			       "\\*)).*application/json\") {\n"
+			       "        return 404;\n"
+			       "    }\n");
+	} else {
+		comment(out, st, "    ",
+			"JSON-LD asked for (asset/info.c info_content_type): dlcs-image\n"
+			"answers application/ld+json.");
+		sbuf_adds(out, "    if ($http_accept ~* \"application/ld\\+json\") {\n"
+			       "        return 404;\n"
+			       "    }\n");
+	}
+	sbuf_adds(out, "    types { }\n    default_type ");
+	nginx_quote(out, info_content_type(spec->version, NULL));
+	sbuf_adds(out, ";\n");
+	comment(out, st, "    ",
+		"The marks of the \"id\" (asset/info_static.h): sub_filter reads the\n"
+		"file into memory, and without sendfile that costs no more than\n"
+		"sending it (with it, measured: a third more CPU per request).\n"
+		"The weak ETag and Last-Modified are the file's, for 304s.");
+	sbuf_printf(out,
+		    "    sendfile off;\n"
+		    "    sub_filter_types *;\n"
+		    "    sub_filter_last_modified on;\n"
+		    "    sub_filter '" INFO_BASE_MARK "' '$dlcs_proto://$dlcs_host';\n"
+		    "    sub_filter '" INFO_PATH_MARK "' '%s/$dlcs_c/$dlcs_s/$dlcs_id';\n",
+		    spec->prefix);
+}
+
 /* One fast-path location for customers calt and spaces salt, its headers
  * h[0..n) after CORS (a custom Cache-Control replaces the platform's). */
 static void write_fast_path(struct sbuf *out, const struct style *st, const struct fast_path *fp,
@@ -211,12 +293,25 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 		"the whole inherited list.");
 	struct style plain = {false};
 	write_error_pages(out, &plain, "    ");
+	const struct info_static_spec *info = fp->info ? &INFO_STATIC[fp->info - 1] : NULL;
+	if (info)
+		write_info_directives(out, st, info);
 	sbuf_adds(out, "    add_header Access-Control-Allow-Origin \"*\" always;\n");
+	if (info) {
+		/* what dlcs-image's send_info adds (iiif/delivery.c) */
+		sbuf_adds(out, "    add_header Vary Accept;\n");
+		if (info->version == 2) {
+			sbuf_adds(out, "    add_header Link ");
+			nginx_quote(out, INFO_LINK_2);
+			sbuf_adds(out, ";\n");
+		}
+	}
 	bool cache_control = false;
 	for (size_t i = 0; i < n; i++)
 		cache_control |= str_ieq(h[i].key, "Cache-Control");
 	if (!cache_control)
-		sbuf_adds(out, "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
+		sbuf_printf(out, "    add_header Cache-Control \"%s\";\n",
+			    info ? INFO_CACHE_CONTROL : IMAGE_CACHE_CONTROL);
 	for (size_t i = 0; i < n; i++) {
 		sbuf_printf(out, "    add_header %s ", h[i].key);
 		nginx_quote(out, h[i].value);
@@ -293,6 +388,12 @@ static void block_thumbs(struct sbuf *out, struct arena *a)
 	block_fast_path(out, "thumbs");
 }
 
+static void block_info(struct sbuf *out, struct arena *a)
+{
+	(void)a;
+	block_fast_path(out, "info");
+}
+
 static void block_storage(struct sbuf *out, struct arena *a)
 {
 	struct style st = {true};
@@ -303,8 +404,11 @@ static const struct {
 	const char *name;
 	void (*write)(struct sbuf *out, struct arena *a);
 } BLOCKS[] = {
-	{"error-pages", block_error_pages},   {"tiles", block_tiles},
-	{"stored-sizes", block_stored_sizes}, {"thumbs", block_thumbs},
+	{"error-pages", block_error_pages},
+	{"tiles", block_tiles},
+	{"stored-sizes", block_stored_sizes},
+	{"thumbs", block_thumbs},
+	{"info", block_info},
 	{"storage", block_storage},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
@@ -488,7 +592,7 @@ static void include_accel_location(struct sbuf *out, struct arena *a, const stru
 	sbuf_addc(out, '\n');
 }
 
-/* The three fast-path locations of customers calt, spaces salt. */
+/* The fast-path locations of customers calt, spaces salt. */
 static int include_fast_paths(struct sbuf *out, const char *what, const struct rloc *l,
 			      const char *calt)
 {

@@ -28,17 +28,17 @@
 #include "asset/access.h"
 #include "asset/channel_rules.h"
 #include "asset/iiif_parse.h"
+#include "asset/info.h"
 #include "asset/row.h"
 #include "asset/store.h"
 #include "iiif/custom_headers_apply.h"
 #include "iiif/delivery.h"
-#include "iiif/info.h"
 #include "iiif/render.h"
 #include "asset/settings.h"
 #include "banned.h"
 
 #define CC_IMAGE "public, max-age=31536000"
-#define CC_INFO  "public, max-age=3600"
+#define CC_INFO  INFO_CACHE_CONTROL
 #define CC_ERROR "no-store"
 
 /* A 503 for an asset being ingested asks to come back after this long. */
@@ -307,10 +307,7 @@ static int send_info(struct req *rq, int version, const struct info_doc *d)
 	const char *type = info_content_type(version, req_header_in(rq, "Accept"));
 	req_header(rq, "Vary", "Accept");
 	if (version == 2 && strcmp(type, "application/json") == 0)
-		req_header(rq, "Link",
-			   "<http://iiif.io/api/image/2/context.json>; "
-			   "rel=\"http://www.w3.org/ns/json-ld#context\"; "
-			   "type=\"application/ld+json\"");
+		req_header(rq, "Link", INFO_LINK_2);
 	return send_bytes(rq, text, len, type, CC_INFO, etag);
 }
 
@@ -328,42 +325,16 @@ static int img_info(struct req *rq, int version)
 	int st = asset_load(rq, NEED_TILES, &as);
 	if (st || (st = delivery_access(rq, &as, 0, 0)))
 		return st;
-	long long area = max_area(rq);
-	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
-	size_t n = 0;
-	for (size_t i = 0; i < as.st.nsizes; i++)
-		if (area <= 0 || (long long)as.st.sizes[i].w * as.st.sizes[i].h <= area)
-			sizes[n++] = as.st.sizes[i];
-	struct info_doc d = {
-		.version = version,
-		.id = service_id(rq, "iiif-img", version, &as),
-		.W = as.st.W,
-		.H = as.st.H,
-		.sizes = sizes,
-		.nsizes = n,
-		.sf = as.st.sf,
-		.nsf = as.st.nsf,
-		.tile = as.st.tile,
-		.max_area = area,
-		.webp = render_format_available(IIIF_F_WEBP),
-	};
+	struct info_doc d;
+	info_doc_image(&d, rq->arena, &as.st, version, service_id(rq, "iiif-img", version, &as),
+		       max_area(rq), render_format_available(IIIF_F_WEBP));
 	return send_info(rq, version, &d);
 }
 
-/* W×H for the thumbnail service: the asset's, else its largest thumbnail. */
+/* W×H for the thumbnail service (asset/info.h). */
 static void thumbs_dims(const struct delivery_asset *as, int *W, int *H)
 {
-	*W = as->width;
-	*H = as->height;
-	if ((*W <= 0 || *H <= 0) && as->st.nsizes > 0) {
-		const struct stored_size *big = &as->st.sizes[0];
-		for (size_t i = 1; i < as->st.nsizes; i++)
-			if ((long long)as->st.sizes[i].w * as->st.sizes[i].h >
-			    (long long)big->w * big->h)
-				big = &as->st.sizes[i];
-		*W = big->w;
-		*H = big->h;
-	}
+	info_thumbs_size(&as->st, as->width, as->height, W, H);
 }
 
 static int thumbs_info_v(struct req *rq, int version)
@@ -381,14 +352,9 @@ static int thumbs_info_v(struct req *rq, int version)
 		return as.restricted ? delivery_access(rq, &as, 0, 0)
 				     : req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c,
 						as.s, as.id);
-	struct info_doc d = {
-		.version = version,
-		.id = service_id(rq, "thumbs", version, &as),
-		.level0 = true,
-		.sizes = sizes,
-		.nsizes = n,
-	};
-	thumbs_dims(&as, &d.W, &d.H);
+	struct info_doc d;
+	info_doc_thumbs(&d, &as.st, sizes, n, as.width, as.height, version,
+			service_id(rq, "thumbs", version, &as));
 	return send_info(rq, version, &d);
 }
 

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "str.h"
 #include "asset/channel_rules.h"
+#include "asset/info_static.h"
 #include "asset/ingest_error.h"
 #include "asset/publish.h"
 #include "asset/row.h"
@@ -188,6 +189,8 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		return false;
 	}
 	const char *final = store_asset_dir(a, rn->storage_root, w->customer, w->space, w->asset);
+	/* a new info.json copy never has the ETag of the one it replaces */
+	info_static_after(a, work, final);
 	if (store_install(a, work, final, err, sizeof err) != 0) {
 		outcome_fail(o, a, INGEST_ERROR_STORAGE, err);
 		o->width = o->height = 0;

@@ -4,9 +4,10 @@
 // request returned 200 with Access-Control-Allow-Origin: *, and checks that
 // the screenshots show the image (a 4:3 test image with red, green, blue and
 // yellow quadrants, made by tests/browser/run), not a blank viewer, and that
-// no tile request reached dlcs-image: nginx answers every one from the stored
-// file (the tile, or full/'s link to the one-tile level; nginx/dlcs.conf), as
-// dlcs-image's log (one line per request it answers) shows.
+// no tile or info.json request reached dlcs-image: nginx answers every one
+// from the stored file (the tile, full/'s link to the one-tile level, or the
+// info.json copy beside them; nginx/dlcs.conf), as dlcs-image's log (one line
+// per request it answers) shows.
 //
 // Usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]
 // Environment: CHROMIUM (default /usr/bin/chromium), SHOTS_DIR (keep the
@@ -134,7 +135,7 @@ function logSince(start) {
     return buf.toString('utf8');
   } finally { fs.closeSync(fd); }
 }
-async function checkNotThroughDlcsImage(tileUrls) {
+async function checkNotThroughDlcsImage(tileUrls, what = 'tile requests') {
   if (logStart === null) {
     const why = imageLog ? `${imageLog} is missing` : 'DLCS_IMAGE_LOG is not set';
     if (imageLogRequired) check(false, 'dlcs-image log readable', why);
@@ -157,7 +158,7 @@ async function checkNotThroughDlcsImage(tileUrls) {
   const went = paths.filter(p => log.includes(` GET ${p} `));
   const full = paths.filter(p => p.includes('/full/')).length;
   check(paths.length > 0 && went.length === 0,
-    `none of the ${paths.length} tile requests (${full} of them full-region) reached dlcs-image`,
+    `none of the ${paths.length} ${what} (${full} of them full-region) reached dlcs-image`,
     went.slice(0, 10).join('; '));
 }
 
@@ -233,6 +234,8 @@ try {
     bad.slice(0, 10).map(r => `${r.status} acao=${r.acao} ${r.url}`).join('; '));
   check(requestFailures.length === 0, 'no failed image requests', requestFailures.slice(0, 10).join('; '));
   await checkNotThroughDlcsImage(tiles.map(r => r.url));
+  // info.json too: nginx's copy beside the tiles (handlers/asset/info_static.h)
+  await checkNotThroughDlcsImage(info.map(r => r.url), 'info.json requests');
   if (process.env.VERBOSE) for (const r of responses) console.log(`  ${r.status} ${r.acao} ${r.url}`);
 } catch (e) {
   check(false, 'test ran', e.stack || String(e));

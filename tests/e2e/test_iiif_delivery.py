@@ -81,8 +81,9 @@ def test_info_v3(anon, img):
     assert r.headers["Content-Type"] == 'application/ld+json;profile="%s"' % CTX3
     assert r.headers.get("Access-Control-Allow-Origin") == "*"
     assert r.headers.get("Cache-Control") == "public, max-age=3600"
+    # nginx's copy (a weak ETag, its file's) or dlcs-image's (strong)
     etag = r.headers.get("ETag")
-    assert etag and etag.startswith('"'), r.headers
+    assert etag and etag.lstrip("W/").startswith('"'), r.headers
     j = r.json()
     assert list(j)[0] == "@context" and j["@context"] == CTX3
     assert j["id"].endswith(base_of(img)) and j["id"].startswith("http")

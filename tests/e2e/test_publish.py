@@ -13,10 +13,9 @@ with it, 401/404 for restricted or deleted assets)."""
 
 import os
 import shutil
-import subprocess
 import time
 
-from helpers import assert_error, assert_resource, create_space, describe, uniq
+from helpers import admin_command, assert_error, assert_resource, create_space, describe, uniq
 from origin import asset_dir, jpeg
 
 W, H = 600, 400
@@ -260,34 +259,6 @@ def aliases(storage_root, space, asset_id, sub="thumbs"):
     d = os.path.join(asset_dir(storage_root, space, asset_id), sub)
     return sorted("%s>%s" % (n, os.readlink(os.path.join(d, n)))
                   for n in os.listdir(d) if os.path.islink(os.path.join(d, n)))
-
-
-def admin_command(dlcs_var, *args):
-    """Runs the stack's own dlcs-admin (next to its running dlcs-runner or
-    dlcs-api) with its configuration; returns (exit status, output)."""
-    exe = None
-    for pool in ("runner", "api"):
-        try:
-            with open(os.path.join(dlcs_var, "run", pool + ".pid")) as f:
-                pids = [int(p) for p in f.read().split() if p.isdigit()]
-        except FileNotFoundError:
-            continue
-        for pid in pids:
-            try:
-                path = os.readlink("/proc/%d/exe" % pid)
-            except OSError:
-                continue
-            cand = os.path.join(os.path.dirname(path.replace(" (deleted)", "")), "dlcs-admin")
-            if os.access(cand, os.X_OK):
-                exe = cand
-                break
-        if exe:
-            break
-    assert exe, "no dlcs-admin next to the stack's programs (run/runner.pid, run/api.pid)"
-    env = dict(os.environ, DLCS_CONFIG=os.path.join(dlcs_var, "dlcs.conf"))
-    p = subprocess.run([exe] + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
 def assert_static(r, stored):

@@ -83,6 +83,21 @@ static const char *replace(const char *text, const char *from, const char *to)
 	return b.buf;
 }
 
+/* The k-th location (from 0) of text. */
+static const char *nth_location(const char *text, int k)
+{
+	const char *b = text;
+	for (; b && k >= 0; k--) {
+		b = strstr(b, "location ~ ");
+		if (b && k > 0)
+			b++;
+	}
+	if (!b)
+		return "";
+	const char *e = strstr(b, "\n}\n");
+	return e ? arena_printf(A, "%.*s", (int)(e - b) + 3, b) : "";
+}
+
 /* The location of text that follows the comment line `what`. */
 static const char *include_location(const char *text, const char *what)
 {
@@ -177,11 +192,17 @@ static void test_include_is_dlcs_conf_per_customer(void)
 		  "# generation 42 of the custom headers (table change_counters)\n");
 	/* the accel location, customer 5's space 3, customers 5 and 7 (same
 	 * headers: one location; 7's all-digit name is not an alternative) */
-	CHECK(nloc == 1 + 3 + 3);
+	CHECK(nloc == 1 + 2 * (int)FAST_PATHS_N);
+	CHECK(FAST_PATHS_N == 3 + INFO_STATIC__MAX);
 	const char *conf = dlcs_conf();
-	static const char *const names[] = {"tiles", "stored-sizes", "thumbs"};
 	for (size_t i = 0; i < FAST_PATHS_N; i++) {
-		const char *generic = uncommented(conf_block(conf, names[i]));
+		/* its location in its block of dlcs.conf */
+		int k = 0;
+		for (size_t j = 0; j < i; j++)
+			k += strcmp(FAST_PATHS[j].block, FAST_PATHS[i].block) == 0;
+		const char *generic =
+			nth_location(uncommented(conf_block(conf, FAST_PATHS[i].block)), k);
+		CHECK(*generic != '\0');
 		const char *wide = include_location(
 			inc, arena_printf(A, "customer(s) 5|acme\\.lib|7: %s", FAST_PATHS[i].what));
 		const char *space = include_location(
@@ -201,9 +222,11 @@ static void test_include_is_dlcs_conf_per_customer(void)
 				"    add_header X-Served-By \"say \\\"hi\\\" \\\\ bye\" always;\n",
 				"");
 		/* a custom Cache-Control replaces the platform's */
-		space = replace(space,
-				"    add_header Cache-Control \"public, max-age=60\" always;\n",
-				"    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
+		space = replace(
+			space, "    add_header Cache-Control \"public, max-age=60\" always;\n",
+			FAST_PATHS[i].info
+				? "    add_header Cache-Control \"" INFO_CACHE_CONTROL "\";\n"
+				: "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
 		CHECK_STR(space, generic);
 	}
 	/* role-specific values are the application's; their keys come back in

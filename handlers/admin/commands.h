@@ -33,5 +33,10 @@ int admin_nginx_locations(const char *path);
  * and size aliases of every asset (of customer `customer`, an id, when not
  * NULL). */
 int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer);
+/* dlcs-admin status (admin/status.c): the database, the queue, the runners
+ * and their last heartbeat, the last day's ingest errors and storage, on
+ * stdout; 1 when it found a problem (each a line starting "PROBLEM"),
+ * also when the database is unreachable. */
+int admin_status(struct db *db, const struct config *cfg);
 
 #endif

@@ -1,4 +1,6 @@
 /* dlcs-admin: command-line administration.
+ *   dlcs-admin status             the database, queue, runners, recent errors,
+ *                                 storage; exit 1 on a problem
  *   dlcs-admin migrate            apply schema migrations
  *   dlcs-admin bootstrap KEYFILE  create the admin customer (id 1) and, when
  *                                 KEYFILE does not exist, a key for it, written
@@ -61,6 +63,10 @@ struct command {
 	const char *help;
 };
 static const struct command commands[] = {
+	{"status", "", 0, 0, NEEDS_FILES,
+	 "the database, the ingest queue, the runners and their last heartbeat, the\n"
+	 "ingest errors of the last day and storage use; exit 1 on a problem (each a\n"
+	 "line starting PROBLEM), also when the database is unreachable"},
 	{"migrate", "", 0, 0, NEEDS_DB,
 	 "apply the schema migrations of schema_dir the database has not recorded"},
 	{"bootstrap", "KEYFILE", 1, 1, NEEDS_DB,
@@ -68,23 +74,23 @@ static const struct command commands[] = {
 	 "(when KEYFILE does not exist: key:secret, mode 0600)"},
 	{"create-key", "CUSTOMER", 1, 1, NEEDS_DB,
 	 "print a new key:secret of customer CUSTOMER (its id)"},
+	{"portal-login", "CUSTOMER EMAIL", 2, 2, NEEDS_DB,
+	 "check a portal user's login as the access-control flow will (the password\n"
+	 "on one line of standard input): prints \"{id} {roles}\", or exit 1"},
 	{"render-headers", "", 0, 0, NEEDS_DB,
 	 "render the nginx include of the custom headers (nginx_custom_headers) now\n"
 	 "and, when it changed and nginx_test_command passes, install it and reload nginx"},
 	{"publish-names", "", 0, 0, NEEDS_DB,
 	 "the public name links of every customer (storage_root/public/...)"},
 	{"publish-assets", "[CUSTOMER]", 0, 1, NEEDS_DB,
-	 "re-derive the public links and size aliases of every asset (of CUSTOMER);\n"
-	 "a repair, safe to run again at any time"},
+	 "re-derive the public links, size aliases and nginx's info.json copies of\n"
+	 "every asset (of CUSTOMER); a repair, safe to run again at any time"},
 	{"bump-generation", "", 0, 0, NEEDS_FILES,
 	 "move the data generation on, so that the API workers drop their cached answers\n"
 	 "(after editing the database by hand)"},
 	{"config", "[--markdown | --example]", 0, 1, NEEDS_CONFIG,
 	 "the effective settings, secrets masked; --markdown: the table of settings;\n"
 	 "--example: a whole commented configuration file with the settings of -c set"},
-	{"portal-login", "CUSTOMER EMAIL", 2, 2, NEEDS_DB,
-	 "check a portal user's login (the password on standard input): 0 when it\n"
-	 "is right, 1 otherwise"},
 	{"nginx-locations", "FILE", 1, 1, NEEDS_NOTHING,
 	 "rewrite the generated blocks of nginx/dlcs.conf (for developers)"},
 };
@@ -144,7 +150,9 @@ static int run_command(const struct command *c, struct config *cfg, char **args,
 	struct db *db = db_new(cfg);
 	int rc;
 	const char *arg = nargs ? args[0] : NULL;
-	if (strcmp(c->name, "bump-generation") == 0) {
+	if (strcmp(c->name, "status") == 0) { /* says itself what is unreachable */
+		rc = admin_status(db, cfg);
+	} else if (strcmp(c->name, "bump-generation") == 0) {
 		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
 		if (rc)
 			log_err("no usable data generation file: %s (data_generation_file)",

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "config.h"
@@ -12,6 +13,7 @@
 #include "log.h"
 #include "outage.h"
 #include "str.h"
+#include "asset/runners.h"
 #include "asset/store.h"
 #include "asset/work.h"
 #include "ingest/runner.h"
@@ -90,6 +92,7 @@ void runner_loop(struct runner *rn, const char *host)
 	struct arena *a = arena_new(64 * 1024);
 	log_info("runner %s started", rn->owner);
 	struct outage db_down = {0};
+	long long beat_ms = 0; /* 0: not yet */
 	while (!stopping) {
 		arena_reset(a);
 		bool up = db_ensure(rn->db) == DB_OK;
@@ -97,6 +100,15 @@ void runner_loop(struct runner *rn, const char *host)
 		if (!up) {
 			sleep_ms(1000);
 			continue;
+		}
+		/* The runner's row for dlcs-admin status (asset/runners.h),
+		 * between items; the first beat also clears long-dead rows. */
+		long long now = outage_clock_ms();
+		if (!beat_ms || now - beat_ms >= RUNNERS_BEAT_MS) {
+			if (!beat_ms)
+				(void)runners_prune(rn->db);
+			(void)runners_beat(rn->db, rn->owner, host, (int)getpid());
+			beat_ms = now;
 		}
 		struct work_item w;
 		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, &w);
@@ -119,6 +131,8 @@ void runner_loop(struct runner *rn, const char *host)
 		} else
 			sleep_ms(1000);
 	}
+	if (db_ensure(rn->db) == DB_OK)
+		(void)runners_gone(rn->db, rn->owner);
 	log_info("runner %s stopping", rn->owner);
 	arena_free(a);
 }

@@ -194,7 +194,7 @@ def test_ingest_info_json_and_tiles(deployed, ingested):
     assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg", describe(r)
     assert r.content[:2] == b"\xff\xd8"
     r = deployed.anon.get(path + "/10,10,300,200/150,/0/default.png")
-    assert r.status_code == 200 and r.content[:4] == b"\x89PNG", describe(r)
+    assert r.status_code == 200 and r.content[:4] == b"\x89PNG", (r.status_code, dict(r.headers))
     r = deployed.anon.get("/thumbs/%d/%d/one/info.json" % (c.id, space.id))
     assert r.status_code == 200 and r.json()["id"].startswith(BASE + "/thumbs/"), describe(r)
 
@@ -220,9 +220,12 @@ def test_custom_header_reaches_a_tile(deployed, ingested):
                 log = f.read()[-3000:]
             pytest.fail("the header did not reach the tile within 20 s; runner log:\n" + log)
         time.sleep(0.1)
-    # And dlcs-image's answers carry it too.
-    r = deployed.anon.get("/iiif-img/%d/%d/one/10,10,300,200/150,/0/default.png" % (c.id, space.id))
-    assert r.headers.get("X-Deploy") == "yes", describe(r)
+    # And dlcs-image's answers carry it too (on a new session: a connection
+    # kept alive from before the reload may still reach an old nginx worker).
+    fresh = deployed.session(None)
+    r = fresh.get("/iiif-img/%d/%d/one/10,10,300,200/150,/0/default.png" % (c.id, space.id), headers=CLOSE)
+    assert r.status_code == 200 and r.headers.get("X-Deploy") == "yes", (r.status_code, dict(r.headers))
+    fresh.close()
 
 
 def test_help_and_version_touch_nothing(deployed, tmp_path):
@@ -275,3 +278,49 @@ def test_a_runner_without_its_database_says_so(deployed, tmp_path):
     assert p.returncode == 0, out
     assert re.search(r"dlcs-runner\[\d+\] error database unreachable: .*mysqld\.sock", out), out
     assert "died" not in out, out  # retried in the runner, not by restarting it
+
+
+def admin_status(deployed, conf=None):
+    env = dict(os.environ, DLCS_CONFIG=conf or os.path.join(deployed.prefix, "etc", "dlcs", "dlcs.conf"))
+    return subprocess.run(["runuser", "-u", "dlcsdeploy", "--", os.path.join(deployed.prefix, "bin", "dlcs-admin"),
+                           "status"], env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_admin_status(deployed, ingested, origin):
+    """dlcs-admin status: the database and its migrations, the queue, the
+    live runners with their heartbeat, the last day's errors, storage; a
+    problem is a PROBLEM line and exit 1."""
+    c, space = ingested
+    r = c.api.put(space.image("broken"), json={"mediaType": "image/jpeg",
+                                               "origin": origin.add(b"not found", status=404)}, timeout=60)
+    assert r.status_code == 502 and "404" in r.text, describe(r)  # the synchronous ingest failed
+    sock = os.environ["DLCS_DEPLOY_MYSQL_SOCK"]
+    subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "dlcs_deploy", "-e",
+                    "INSERT INTO runners VALUES ('ghost:1', 'ghost', 1, UTC_TIMESTAMP() - INTERVAL 2 HOUR,"
+                    " UTC_TIMESTAMP() - INTERVAL 2 HOUR)"], check=True)
+    p = admin_status(deployed)
+    out = p.stdout
+    assert p.returncode == 0, out + p.stderr
+    assert "PROBLEM" not in out
+    files = [f for f in os.listdir(os.path.join(deployed.prefix, "share", "dlcs", "schema")) if f.endswith(".sql")]
+    n, last = len(files), max(files)[:3]
+    assert re.search(r"^database  ok: MariaDB \S+, %d migrations applied \(the last %s\) of %d in schema_dir$"
+                     % (n, last, n), out, re.M), out
+    assert re.search(r"^queue     \d+ item\(s\), \d+ in a runner's hand", out, re.M), out
+    assert re.search(r"^runners   2 live, 1 stale ", out, re.M), out
+    live = re.findall(r"^  live  (\S+)  last heartbeat (\d+) s ago, started .* ago, \d+ item\(s\) in hand$",
+                      out, re.M)
+    assert len(live) == 2 and all(int(age) <= 10 for _, age in live), out
+    assert re.search(r"^  stale ghost:1  last heartbeat 2 h ago", out, re.M), out
+    assert re.search(r"^errors    [1-9]\d* ingest error\(s\) in the last 24 h; the latest:$", out, re.M), out
+    assert re.search(r"^  \S+Z  %d/%d/broken  origin: " % (c.id, space.id), out, re.M), out
+    assert re.search(r"^storage   [1-9]\d* image\(s\) recorded: ", out, re.M), out
+    assert re.search(r"^          %s: its filesystem .* free \(\d+%%\)$"
+                     % re.escape(os.path.join(deployed.prefix, "var", "lib", "dlcs", "storage")), out, re.M), out
+    # The database unreachable: said, and exit 1.
+    conf = os.path.join(deployed.dir, "unreachable.conf")
+    with open(conf, "w") as f:
+        f.write("db_socket = /nonexistent/mysqld.sock\nstorage_root = %s\n" % deployed.dir)
+    os.chmod(conf, 0o644)
+    p = admin_status(deployed, conf)
+    assert p.returncode == 1 and re.search(r"^PROBLEM database: unreachable: .*mysqld\.sock", p.stdout, re.M), p

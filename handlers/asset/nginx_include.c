@@ -33,6 +33,7 @@
 #include "db.h"
 #include "ids.h"
 #include "log.h"
+#include "req.h"
 #include "str.h"
 #include "asset/custom_header_rules.h"
 #include "asset/nginx_include.h"
@@ -91,27 +92,76 @@ static const struct fast_path FAST_PATHS[] = {
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
 
-/* The errors nginx makes itself, answered as JSON by dlcs.conf's internal
- * locations /dlcs-error/NNN: at server level, and again in each fast path
- * (an error_page in a location replaces the inherited list). */
+/* The errors nginx makes itself, answered as JSON by the internal locations
+ * /dlcs-error/NNN (the generated block error-locations). Where each is
+ * listed:
+ *   EP_SERVER  at server level too: nginx raises it while it reads the
+ *              request line and headers, before it has chosen any location
+ *              (so only a server-level error_page can answer it); its error
+ *              location gives nginx's own page back to a request of a path
+ *              that is not DLCS's (DLCS_PATHS), so that the admin's other
+ *              locations keep nginx's pages;
+ *   EP_DLCS    in every DLCS location (an error_page there replaces the
+ *              inherited list, and the server level has only EP_SERVER's):
+ *              a 502 of the admin's own proxy_pass stays the admin's;
+ *   EP_FILES   in the locations where nginx sends a stored file (the fast
+ *              paths and the X-Accel-Redirect location), so that no error
+ *              carries the file's caching headers;
+ *   EP_STORAGE in the X-Accel-Redirect location only: the file dlcs-image
+ *              named is gone (deleted meanwhile);
+ *   EP_LATE    raised by nginx's range filter, which runs after the
+ *              location's add_header lines have been applied to the response
+ *              (If-Match's 412 comes before them): its error location adds
+ *              only no-store, else CORS and the admin's headers would come
+ *              twice. The location's Cache-Control is on it by then, so
+ *              dlcs-image refuses such ranges before nginx sees them. */
+enum { EP_SERVER = 1, EP_DLCS = 2, EP_FILES = 4, EP_STORAGE = 8, EP_LATE = 16 };
+
 static const struct {
 	int status, as; /* as: the status sent (0: the same) */
-	const char *why;
+	unsigned where;
+	const char *why;         /* a comment above its error_page line */
+	const char *description; /* the JSON error's description */
 } ERROR_PAGES[] = {
-	{400, 0, NULL},
-	{405, 0, NULL},
-	{408, 0, NULL},
-	{411, 0, NULL},
-	{413, 0, NULL},
-	{414, 0, NULL},
-	{494, 431,
-	 "494 is nginx's \"request header too large\", sent as 400; 431 says what it is."},
-	{500, 0, NULL},
-	{501, 0, NULL},
-	{502, 0, NULL},
-	{503, 0, NULL},
-	{504, 0, NULL},
+	{400, 0, EP_SERVER | EP_DLCS, NULL,
+	 "the request could not be parsed (malformed request line or headers)"},
+	{403, 0, EP_FILES, NULL, "the file cannot be read"},
+	{404, 0, EP_STORAGE, NULL, "the file is gone"},
+	{405, 0, EP_SERVER | EP_DLCS, NULL, "this method is not allowed on this path"},
+	{408, 0, EP_SERVER | EP_DLCS, NULL, "the request was not received in time"},
+	{411, 0, EP_SERVER | EP_DLCS, NULL, "the request needs a Content-Length"},
+	{412, 0, EP_FILES, NULL,
+	 "the file does not meet the request precondition (If-Match, If-Unmodified-Since)"},
+	{413, 0, EP_DLCS, NULL, "the request body is larger than the server accepts"},
+	{414, 0, EP_SERVER | EP_DLCS, NULL, "the request URI is longer than the server accepts"},
+	{416, 0, EP_FILES | EP_LATE, NULL, "the range is not within the file"},
+	{494, 431, EP_SERVER | EP_DLCS,
+	 "494 is nginx's \"request header too large\", sent as 400; 431 says what it is.",
+	 "the request headers are larger than the server accepts"},
+	{500, 0, EP_DLCS, NULL, "the web server failed to handle the request"},
+	{501, 0, EP_SERVER | EP_DLCS, NULL,
+	 "the server does not support this request (a Transfer-Encoding other than chunked?)"},
+	{502, 0, EP_DLCS, NULL, "the DLCS application is not running or gave no valid response"},
+	{503, 0, EP_DLCS, NULL, "the service is unavailable, try again later"},
+	{504, 0, EP_DLCS, NULL, "the DLCS application did not answer in time"},
 };
+#define ERROR_PAGES_N (sizeof ERROR_PAGES / sizeof ERROR_PAGES[0])
+
+/* The paths of DLCS's locations, for the error locations of EP_SERVER
+ * errors: a request whose URI is none of these gets nginx's own page.
+ * (An empty or unparsed request URI counts as DLCS's: there is no one
+ * else's location it could be meant for.) */
+#define DLCS_PATHS                                                                                 \
+	"customers|queue|storagePolicies|originStrategies|thumbnailPolicies|"                      \
+	"imageOptimisationPolicies|ping|metrics|openapi\\.json|iiif-img|thumbs|file|"              \
+	"iiif-manifest|iiif-resource|iiif-av|auth"
+
+/* The admin's own headers for every DLCS response: files next to nginx's
+ * main configuration file (a relative include is relative to its
+ * directory), each "add_header ...;" lines; the pattern makes them
+ * optional (an include of a pattern that matches nothing is no error).
+ * Every DLCS location includes them, after its own add_header lines. */
+#define EXTRA_HEADERS_INCLUDE "include dlcs-extra-headers*.conf;"
 
 /* Headers nginx keeps from the application's response when it follows
  * X-Accel-Redirect: no need to add them back. */
@@ -142,9 +192,13 @@ static void comment(struct sbuf *out, const struct style *st, const char *indent
 	}
 }
 
-static void write_error_pages(struct sbuf *out, const struct style *st, const char *indent)
+/* The error_page lines of the errors listed for any of `where`. */
+static void write_error_pages(struct sbuf *out, const struct style *st, const char *indent,
+			      unsigned where)
 {
-	for (size_t i = 0; i < sizeof ERROR_PAGES / sizeof ERROR_PAGES[0]; i++) {
+	for (size_t i = 0; i < ERROR_PAGES_N; i++) {
+		if (!(ERROR_PAGES[i].where & where))
+			continue;
 		if (ERROR_PAGES[i].why)
 			comment(out, st, indent, ERROR_PAGES[i].why);
 		if (ERROR_PAGES[i].as)
@@ -154,6 +208,21 @@ static void write_error_pages(struct sbuf *out, const struct style *st, const ch
 			sbuf_printf(out, "%serror_page %d /dlcs-error/%d;\n", indent,
 				    ERROR_PAGES[i].status, ERROR_PAGES[i].status);
 	}
+}
+
+/* What every DLCS location ends with: its error pages (those of `where`
+ * besides EP_DLCS's) and the admin's extra headers. */
+static void write_location_tail(struct sbuf *out, const struct style *st, const char *indent,
+				unsigned where)
+{
+	comment(out, st, indent,
+		"nginx's own errors here as JSON: an error_page in a location replaces\n"
+		"the inherited list, and the server level lists only the errors raised\n"
+		"before a location is chosen.");
+	struct style plain = {false};
+	write_error_pages(out, &plain, indent, EP_DLCS | where);
+	comment(out, st, indent, "The admin's headers for every DLCS response (see the top).");
+	sbuf_printf(out, "%s" EXTRA_HEADERS_INCLUDE "\n", indent);
 }
 
 /* Appends value as an nginx double-quoted string. */
@@ -184,6 +253,12 @@ static void write_regex(struct sbuf *out, const char *regex, const char *calt, c
 	}
 }
 
+/* Cache-Control and Expires: the headers that make a response cacheable. */
+static bool caching_header(const char *key)
+{
+	return str_ieq(key, "Cache-Control") || str_ieq(key, "Expires");
+}
+
 /* One fast-path location for customers calt and spaces salt, its headers
  * h[0..n) after CORS (a custom Cache-Control replaces the platform's). */
 static void write_fast_path(struct sbuf *out, const struct style *st, const struct fast_path *fp,
@@ -201,16 +276,18 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 		       "        return 405;\n"
 		       "    }\n");
 	comment(out, st, "    ",
+		"A range request goes to dlcs-image, which refuses a range past the\n"
+		"end itself (nginx's 416 would carry this location's Cache-Control)\n"
+		"and hands the others back to nginx.");
+	sbuf_adds(out, "    if ($http_range) {\n"
+		       "        return 404;\n"
+		       "    }\n");
+	comment(out, st, "    ",
 		"Not public (restricted, not ingested, not stored, or a computed\n"
 		"region): dlcs-image decides. A missing file is the common case, not an\n"
 		"error worth a log line.");
 	sbuf_adds(out, "    error_page 404 = @dlcs_image;\n"
 		       "    log_not_found off;\n");
-	comment(out, st, "    ",
-		"The error pages of the server level again: an error_page here replaces\n"
-		"the whole inherited list.");
-	struct style plain = {false};
-	write_error_pages(out, &plain, "    ");
 	sbuf_adds(out, "    add_header Access-Control-Allow-Origin \"*\" always;\n");
 	bool cache_control = false;
 	for (size_t i = 0; i < n; i++)
@@ -220,8 +297,11 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	for (size_t i = 0; i < n; i++) {
 		sbuf_printf(out, "    add_header %s ", h[i].key);
 		nginx_quote(out, h[i].value);
-		sbuf_adds(out, " always;\n");
+		/* a customer's caching headers, as the platform's, on success
+		 * only: an error is never cached */
+		sbuf_adds(out, caching_header(h[i].key) ? ";\n" : " always;\n");
 	}
+	write_location_tail(out, st, "    ", EP_FILES);
 	sbuf_adds(out, "}\n");
 }
 
@@ -236,7 +316,11 @@ static const char *upstream_var(struct arena *a, const char *key)
 
 /* The internal location of X-Accel-Redirect files: the keys[0..n) (.key as
  * spelled, .value its variable name) are taken back from the application's
- * response, after those every file carries (ACCEL_PASSED). */
+ * response, after those every file carries (ACCEL_PASSED). The caching
+ * headers come as X-DLCS-Cache-Control and X-DLCS-Expires (nginx would copy
+ * a Cache-Control or Expires of the application's into any answer of this
+ * location, an error too), and are added back to the file's success
+ * answers only (add_header without "always"). */
 static void write_accel_location(struct sbuf *out, struct arena *a, const struct style *st,
 				 const struct custom_header *keys, size_t n)
 {
@@ -247,6 +331,12 @@ static void write_accel_location(struct sbuf *out, struct arena *a, const struct
 		       "    open_file_cache_valid 5s;\n"
 		       "    add_header Access-Control-Allow-Origin \"*\" always;\n");
 	comment(out, st, "    ",
+		"The file's caching headers, from dlcs-image's response; on success\n"
+		"only, so that an error (the file deleted meanwhile, a range past its\n"
+		"end) keeps its no-store.");
+	sbuf_adds(out, "    add_header Cache-Control $upstream_http_x_dlcs_cache_control;\n"
+		       "    add_header Expires $upstream_http_x_dlcs_expires;\n");
+	comment(out, st, "    ",
 		"Taken back from dlcs-image's response: what it sends with /file\n"
 		"originals (nosniff, a sandbox); an empty variable adds nothing.");
 	for (const char *const *l = ACCEL_PASSED; *l; l++)
@@ -255,16 +345,78 @@ static void write_accel_location(struct sbuf *out, struct arena *a, const struct
 	for (size_t i = 0; i < n; i++)
 		sbuf_printf(out, "    add_header %s $upstream_http_%s always;\n", keys[i].key,
 			    keys[i].value);
+	write_location_tail(out, st, "    ", EP_FILES | EP_STORAGE);
 	sbuf_adds(out, "}\n");
+}
+
+/* The internal locations that answer nginx's own errors in the shape of
+ * the application's (@type Error, statusCode, title, description), with
+ * CORS so that viewers on other origins read them too, and no-store. These
+ * are URI locations, not named (@) ones: nginx cannot redirect to a named
+ * location when the request line itself was bad (414, some 400s), since
+ * there is no URI yet. client_max_body_size 0: an error page must not apply
+ * the body limit again (a chunked body over the limit is refused while it
+ * is read; discarding the rest under the error page's own limit gave
+ * nginx's HTML 413 instead). An EP_SERVER error of another path than
+ * DLCS's gets nginx's own page back (return without a text, inside an
+ * error page, is nginx's page). */
+static void write_error_locations(struct sbuf *out, const struct style *st)
+{
+	(void)st;
+	for (size_t i = 0; i < ERROR_PAGES_N; i++) {
+		int status = ERROR_PAGES[i].as ? ERROR_PAGES[i].as : ERROR_PAGES[i].status;
+		sbuf_printf(out,
+			    "location = /dlcs-error/%d {\n"
+			    "    internal;\n"
+			    "    client_max_body_size 0;\n",
+			    status);
+		if (ERROR_PAGES[i].where & EP_SERVER)
+			sbuf_printf(out,
+				    "    if ($request_uri ~ \"^/(?!(?:|" DLCS_PATHS
+				    ")(?:[/?]|$))\") {\n"
+				    "        return %d;\n"
+				    "    }\n",
+				    ERROR_PAGES[i].status);
+		sbuf_adds(out, "    default_type application/ld+json;\n");
+		if (!(ERROR_PAGES[i].where & EP_LATE))
+			sbuf_adds(out,
+				  "    add_header Access-Control-Allow-Origin \"*\" always;\n");
+		sbuf_adds(out, "    add_header Cache-Control \"no-store\" always;\n");
+		if (!(ERROR_PAGES[i].where & EP_LATE))
+			sbuf_adds(out, "    " EXTRA_HEADERS_INCLUDE "\n");
+		sbuf_printf(out,
+			    "    return %d "
+			    "'{\"@context\":\"http://www.w3.org/ns/hydra/context.jsonld\","
+			    "\"@type\":\"Error\",\"statusCode\":%d,\"title\":\"%s\","
+			    "\"description\":\"%s\"}\\n';\n"
+			    "}\n",
+			    status, status, http_reason(status), ERROR_PAGES[i].description);
+	}
 }
 
 /* ---- nginx/dlcs.conf's generated blocks -------------------------------- */
 
-static void block_error_pages(struct sbuf *out, struct arena *a)
+static void block_error_pages(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
 	struct style st = {true};
-	write_error_pages(out, &st, "");
+	write_error_pages(out, &st, indent, EP_SERVER);
+}
+
+static void block_error_locations(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	(void)indent;
+	struct style st = {true};
+	write_error_locations(out, &st);
+}
+
+/* The end of each DLCS location that dlcs.conf writes by hand. */
+static void block_location_tail(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	struct style st = {true};
+	write_location_tail(out, &st, indent, 0);
 }
 
 static void block_fast_path(struct sbuf *out, const char *name)
@@ -275,51 +427,63 @@ static void block_fast_path(struct sbuf *out, const char *name)
 			write_fast_path(out, &st, &FAST_PATHS[i], ANY_CUSTOMER, ANY_SPACE, NULL, 0);
 }
 
-static void block_tiles(struct sbuf *out, struct arena *a)
+static void block_tiles(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "tiles");
 }
 
-static void block_stored_sizes(struct sbuf *out, struct arena *a)
+static void block_stored_sizes(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "stored-sizes");
 }
 
-static void block_thumbs(struct sbuf *out, struct arena *a)
+static void block_thumbs(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "thumbs");
 }
 
-static void block_storage(struct sbuf *out, struct arena *a)
+static void block_storage(struct sbuf *out, struct arena *a, const char *indent)
 {
+	(void)indent;
 	struct style st = {true};
 	write_accel_location(out, a, &st, NULL, 0);
 }
 
+/* The blocks; a block marked `repeated` may appear any number of times
+ * (once or more), each with its marker's indentation. */
 static const struct {
 	const char *name;
-	void (*write)(struct sbuf *out, struct arena *a);
+	void (*write)(struct sbuf *out, struct arena *a, const char *indent);
+	bool repeated;
 } BLOCKS[] = {
-	{"error-pages", block_error_pages},   {"tiles", block_tiles},
-	{"stored-sizes", block_stored_sizes}, {"thumbs", block_thumbs},
-	{"storage", block_storage},
+	{"error-pages", block_error_pages, false},
+	{"error-locations", block_error_locations, false},
+	{"location-tail", block_location_tail, true},
+	{"tiles", block_tiles, false},
+	{"stored-sizes", block_stored_sizes, false},
+	{"thumbs", block_thumbs, false},
+	{"storage", block_storage, false},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
 
 #define BEGIN_MARK "# BEGIN GENERATED "
 #define END_MARK   "# END GENERATED "
 
-/* The block a marker line (line[0..len)) names, after `mark`: BLOCKS_N
- * for none known, or -1 when the line is no such marker. */
+/* The block a marker line (line[0..len), after blanks) names, after
+ * `mark`: BLOCKS_N for none known, or -1 when the line is no such
+ * marker. */
 static long marker_block(const char *line, size_t len, const char *mark)
 {
-	size_t m = strlen(mark);
-	if (len < m || memcmp(line, mark, m) != 0)
+	size_t m = strlen(mark), blank = strspn(line, " ");
+	if (blank > len || len - blank < m || memcmp(line + blank, mark, m) != 0)
 		return -1;
-	const char *name = line + m;
+	const char *name = line + blank + m;
 	size_t n = strcspn(name, " \n");
 	for (size_t i = 0; i < BLOCKS_N; i++)
 		if (strlen(BLOCKS[i].name) == n && memcmp(BLOCKS[i].name, name, n) == 0)
@@ -343,14 +507,14 @@ const char *nginx_conf_generate(struct arena *a, const char *text, const char **
 			return NULL;
 		}
 		if (open < 0 && begin >= 0) {
-			if (seen[begin]) {
+			if (seen[begin] && !BLOCKS[begin].repeated) {
 				*why = arena_printf(a, "block %s appears twice",
 						    BLOCKS[begin].name);
 				return NULL;
 			}
 			seen[begin] = true;
 			sbuf_add(&out, p, len);
-			BLOCKS[begin].write(&out, a);
+			BLOCKS[begin].write(&out, a, arena_strndup(a, p, strspn(p, " ")));
 			open = begin;
 		} else if (open >= 0 && end == open) {
 			sbuf_add(&out, p, len);

@@ -610,6 +610,13 @@ render_nginx_conf() {
 	CUSTOM_HEADERS=$(config_value nginx_custom_headers "$NGINX_DIR/custom-headers.conf")
 	# nginx refuses to start without the included file; empty is valid.
 	[[ -e $CUSTOM_HEADERS ]] || : >"$CUSTOM_HEADERS"
+	# The admin's extra headers (nginx/dlcs.conf, "Your own headers"), next
+	# to nginx.conf; the tests look for this one on every response.
+	[[ -e $NGINX_DIR/dlcs-extra-headers.conf ]] ||
+		printf '%s\n' '# Headers for every response, DLCS'"'"'s too (nginx/dlcs.conf, "Your own headers").' \
+			'add_header X-Admin-Extra "stack" always;' >"$NGINX_DIR/dlcs-extra-headers.conf"
+	mkdir -p -- "$NGINX_DIR/admin-static"
+	[[ -e $NGINX_DIR/admin-static/hello.txt ]] || echo hello >"$NGINX_DIR/admin-static/hello.txt"
 	sed -e "s|@REPO@|$(esc "$REPO")|g" \
 		-e "s|@DLCS_VAR@|$(esc "$DLCS_VAR")|g" \
 		-e "s|@NGINX_DIR@|$(esc "$NGINX_DIR")|g" \

@@ -86,6 +86,8 @@ enum {
 	S_BASE_URL,
 	S_MAX_BODY_BYTES,
 	S_RESPONSE_CACHE_MB,
+	S_LOG_LEVEL,
+	S_LOG_FILE,
 	S_CORE__MAX
 };
 extern const struct setting config_core_rows[S_CORE__MAX];

@@ -53,4 +53,11 @@ const struct setting config_core_rows[S_CORE__MAX] = {
 	[S_RESPONSE_CACHE_MB] = {"response_cache_mb", SETTING_INT, "16", 0, MiB, 0,
 				 "per-worker cache of whole asset reads of dlcs-api, in MiB "
 				 "(0: off; see Response cache)"},
+	/* Checked by the programs at start (log_level_parse): the table has no
+	 * type for a word out of a list. */
+	[S_LOG_LEVEL] = {"log_level", SETTING_STRING, "info", 0, 0, 0,
+			 "lines below this level are not logged: debug, info, warn or error"},
+	[S_LOG_FILE] = {"log_file", SETTING_PATH, NULL, 0, 0, 0,
+			"the servers' and runners' log, appended to; SIGUSR1 reopens it "
+			"(logrotate; unset: stderr, e.g. the journal)"},
 };

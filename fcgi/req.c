@@ -175,6 +175,8 @@ const char *http_reason(int status)
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
 	case 409:
 		return "Conflict";
 	case 411:
@@ -183,6 +185,8 @@ const char *http_reason(int status)
 		return "Precondition Failed";
 	case 413:
 		return "Payload Too Large";
+	case 414:
+		return "URI Too Long";
 	case 415:
 		return "Unsupported Media Type";
 	case 416:
@@ -191,6 +195,8 @@ const char *http_reason(int status)
 		return "Unprocessable Content";
 	case 429:
 		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
 	case 500:
 		return "Internal Server Error";
 	case 501:

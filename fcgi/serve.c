@@ -303,6 +303,16 @@ static int dispatch(struct req *rq, const struct route *route, bool body_too_lar
 
 /* name as the log may show it: printable ASCII, the rest as \xNN, at most
  * 64 bytes of it. */
+/* An id from nginx: 1 to 64 letters, digits or '-' (nginx's are 32 hex
+ * digits), nothing that could forge a log line or a field. */
+static bool request_id_ok(const char *id)
+{
+	if (!id || !*id)
+		return false;
+	size_t n = strspn(id, "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-");
+	return n <= 64 && id[n] == '\0';
+}
+
 static const char *log_safe(struct arena *a, const char *name)
 {
 	struct sbuf b;
@@ -338,7 +348,14 @@ static void handle_init(struct req *rq, struct app *app, struct arena *a,
 	rq->body_len = body_len;
 	rq->status = 0;
 	app->served++;
-	rq->request_id = arena_printf(a, "%d-%llu", (int)getpid(), app->served);
+	/* nginx's $request_id (dlcs.conf passes it as REQUEST_ID), so that its
+	 * access log and ours name a request alike; our own when absent or
+	 * not the shape nginx gives it. */
+	const char *nginx_id = req_env(rq, "REQUEST_ID");
+	if (request_id_ok(nginx_id))
+		rq->request_id = nginx_id;
+	else
+		rq->request_id = arena_printf(a, "%d-%llu", (int)getpid(), app->served);
 
 	const char *m = req_env(rq, "REQUEST_METHOD");
 	rq->method_name = m ? m : "?";
@@ -556,8 +573,14 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 		[RC_BYPASS] = " cache=bypass",
 		[RC_NOSTORE] = " cache=off",
 	};
-	log_info("%s %s %s %d %zuB %.2fms%s", rq->request_id, rq->method_name, rq->path, status,
-		 out_len, ms_since(&t0), cache_word[rq->cache]);
+	/* The query as received (cut at 1 KiB; log_line masks control
+	 * characters), the client as nginx saw it, and the authenticated
+	 * customer (0: anonymous). */
+	const char *client = req_env(rq, "REMOTE_ADDR");
+	log_info("%s %s %s%s%.1024s %d %zuB %.2fms client=%.64s customer=%d%s", rq->request_id,
+		 rq->method_name, rq->path, rq->query && *rq->query ? "?" : "",
+		 rq->query ? rq->query : "", status, out_len, ms_since(&t0),
+		 client && *client ? client : "-", rq->caller_customer, cache_word[rq->cache]);
 }
 
 static const char *fcgx_getenv(void *ctx, const char *name)

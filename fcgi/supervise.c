@@ -401,6 +401,20 @@ int supervise_program(int argc, char **argv, const char *program,
 	}
 	if (!cfg)
 		cfg = config_empty(settings);
+	enum log_level level;
+	if (!log_level_parse(setting_str(cfg, S_LOG_LEVEL), &level)) {
+		log_err("%s: log_level: '%.40s' is none of debug, info, warn, error",
+			path ? path : "(no configuration)", setting_str(cfg, S_LOG_LEVEL));
+		config_free(cfg);
+		return SUPERVISE_EXIT_CONFIG;
+	}
+	const char *log_file = setting_str(cfg, S_LOG_FILE);
+	if (log_configure(level, log_file) != 0) {
+		log_err("%s: log_file: cannot open %s: %s", path ? path : "(no configuration)",
+			log_file, strerror(errno));
+		config_free(cfg);
+		return 1;
+	}
 	struct program p = {.env = {.cfg = cfg, .config_path = path, .argv0 = argv[0]},
 			    .worker = worker};
 	int rc;

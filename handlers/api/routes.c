@@ -3,6 +3,7 @@
  * and has the path's customer and space looked up (api_path_check) before
  * a handler runs (see fcgi/router.h for the flags). */
 #include "api/handlers.h"
+#include "api/openapi.h"
 #include "api/routes.h"
 #include "banned.h"
 
@@ -21,6 +22,7 @@
 const struct route api_routes[] = {
 	{M_GET, "/", entry_get, R_ANON, 0},
 	{M_GET, "/ping", ping_get, R_ANON, 0},
+	{M_GET, "/openapi.json", openapi_get, R_ANON, 0},
 
 	{M_GET, "/queue", global_queue_get, R_ANON, 0},
 	{M_GET, "/storagePolicies", storage_policies_list, R_ANON, 0},

@@ -33,10 +33,12 @@
 #include "db.h"
 #include "ids.h"
 #include "log.h"
+#include "req.h"
 #include "str.h"
 #include "asset/custom_header_rules.h"
 #include "asset/info.h"
 #include "asset/info_static.h"
+#include "asset/nginx_errors.h"
 #include "asset/nginx_include.h"
 #include "asset/settings.h"
 #include "banned.h"
@@ -114,28 +116,6 @@ static const struct fast_path FAST_PATHS[] = {
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
 
-/* The errors nginx makes itself, answered as JSON by dlcs.conf's internal
- * locations /dlcs-error/NNN: at server level, and again in each fast path
- * (an error_page in a location replaces the inherited list). */
-static const struct {
-	int status, as; /* as: the status sent (0: the same) */
-	const char *why;
-} ERROR_PAGES[] = {
-	{400, 0, NULL},
-	{405, 0, NULL},
-	{408, 0, NULL},
-	{411, 0, NULL},
-	{413, 0, NULL},
-	{414, 0, NULL},
-	{494, 431,
-	 "494 is nginx's \"request header too large\", sent as 400; 431 says what it is."},
-	{500, 0, NULL},
-	{501, 0, NULL},
-	{502, 0, NULL},
-	{503, 0, NULL},
-	{504, 0, NULL},
-};
-
 /* Headers nginx keeps from the application's response when it follows
  * X-Accel-Redirect: no need to add them back. */
 static const char *const ACCEL_KEPT[] = {"Cache-Control", "Content-Disposition", "Expires", NULL};
@@ -165,18 +145,26 @@ static void comment(struct sbuf *out, const struct style *st, const char *indent
 	}
 }
 
-static void write_error_pages(struct sbuf *out, const struct style *st, const char *indent)
+/* The error_page lines of the errors listed for any of `where`. */
+static void write_error_pages(struct sbuf *out, const struct style *st, const char *indent,
+			      unsigned where)
 {
-	for (size_t i = 0; i < sizeof ERROR_PAGES / sizeof ERROR_PAGES[0]; i++) {
-		if (ERROR_PAGES[i].why)
-			comment(out, st, indent, ERROR_PAGES[i].why);
-		if (ERROR_PAGES[i].as)
-			sbuf_printf(out, "%serror_page %d =%d /dlcs-error/%d;\n", indent,
-				    ERROR_PAGES[i].status, ERROR_PAGES[i].as, ERROR_PAGES[i].as);
-		else
-			sbuf_printf(out, "%serror_page %d /dlcs-error/%d;\n", indent,
-				    ERROR_PAGES[i].status, ERROR_PAGES[i].status);
-	}
+	nginx_error_pages_write(out, st->commented, indent, where);
+}
+
+/* What every DLCS location ends with: its error pages (those of `where`
+ * besides EP_DLCS's) and the admin's extra headers. */
+static void write_location_tail(struct sbuf *out, const struct style *st, const char *indent,
+				unsigned where)
+{
+	comment(out, st, indent,
+		"nginx's own errors here as JSON: an error_page in a location replaces\n"
+		"the inherited list, and the server level lists only the errors raised\n"
+		"before a location is chosen.");
+	struct style plain = {false};
+	write_error_pages(out, &plain, indent, EP_DLCS | where);
+	comment(out, st, indent, "The admin's headers for every DLCS response (see the top).");
+	sbuf_printf(out, "%s" EXTRA_HEADERS_INCLUDE "\n", indent);
 }
 
 /* Appends value as an nginx double-quoted string. */
@@ -266,6 +254,12 @@ static void write_info_directives(struct sbuf *out, const struct style *st,
 		    spec->prefix);
 }
 
+/* Cache-Control and Expires: the headers that make a response cacheable. */
+static bool caching_header(const char *key)
+{
+	return str_ieq(key, "Cache-Control") || str_ieq(key, "Expires");
+}
+
 /* One fast-path location for customers calt and spaces salt, its headers
  * h[0..n) after CORS (a custom Cache-Control replaces the platform's). */
 static void write_fast_path(struct sbuf *out, const struct style *st, const struct fast_path *fp,
@@ -283,16 +277,18 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 		       "        return 405;\n"
 		       "    }\n");
 	comment(out, st, "    ",
+		"A range request goes to dlcs-image, which refuses a range past the\n"
+		"end itself (nginx's 416 would carry this location's Cache-Control)\n"
+		"and hands the others back to nginx.");
+	sbuf_adds(out, "    if ($http_range) {\n"
+		       "        return 404;\n"
+		       "    }\n");
+	comment(out, st, "    ",
 		"Not public (restricted, not ingested, not stored, or a computed\n"
 		"region): dlcs-image decides. A missing file is the common case, not an\n"
 		"error worth a log line.");
 	sbuf_adds(out, "    error_page 404 = @dlcs_image;\n"
 		       "    log_not_found off;\n");
-	comment(out, st, "    ",
-		"The error pages of the server level again: an error_page here replaces\n"
-		"the whole inherited list.");
-	struct style plain = {false};
-	write_error_pages(out, &plain, "    ");
 	const struct info_static_spec *info = fp->info ? &INFO_STATIC[fp->info - 1] : NULL;
 	if (info)
 		write_info_directives(out, st, info);
@@ -315,8 +311,11 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	for (size_t i = 0; i < n; i++) {
 		sbuf_printf(out, "    add_header %s ", h[i].key);
 		nginx_quote(out, h[i].value);
-		sbuf_adds(out, " always;\n");
+		/* a customer's caching headers, as the platform's, on success
+		 * only: an error is never cached */
+		sbuf_adds(out, caching_header(h[i].key) ? ";\n" : " always;\n");
 	}
+	write_location_tail(out, st, "    ", EP_FILES);
 	sbuf_adds(out, "}\n");
 }
 
@@ -331,7 +330,11 @@ static const char *upstream_var(struct arena *a, const char *key)
 
 /* The internal location of X-Accel-Redirect files: the keys[0..n) (.key as
  * spelled, .value its variable name) are taken back from the application's
- * response, after those every file carries (ACCEL_PASSED). */
+ * response, after those every file carries (ACCEL_PASSED). The caching
+ * headers come as X-DLCS-Cache-Control and X-DLCS-Expires (nginx would copy
+ * a Cache-Control or Expires of the application's into any answer of this
+ * location, an error too), and are added back to the file's success
+ * answers only (add_header without "always"). */
 static void write_accel_location(struct sbuf *out, struct arena *a, const struct style *st,
 				 const struct custom_header *keys, size_t n)
 {
@@ -342,6 +345,12 @@ static void write_accel_location(struct sbuf *out, struct arena *a, const struct
 		       "    open_file_cache_valid 5s;\n"
 		       "    add_header Access-Control-Allow-Origin \"*\" always;\n");
 	comment(out, st, "    ",
+		"The file's caching headers, from dlcs-image's response; on success\n"
+		"only, so that an error (the file deleted meanwhile, a range past its\n"
+		"end) keeps its no-store.");
+	sbuf_adds(out, "    add_header Cache-Control $upstream_http_x_dlcs_cache_control;\n"
+		       "    add_header Expires $upstream_http_x_dlcs_expires;\n");
+	comment(out, st, "    ",
 		"Taken back from dlcs-image's response: what it sends with /file\n"
 		"originals (nosniff, a sandbox); an empty variable adds nothing.");
 	for (const char *const *l = ACCEL_PASSED; *l; l++)
@@ -350,16 +359,32 @@ static void write_accel_location(struct sbuf *out, struct arena *a, const struct
 	for (size_t i = 0; i < n; i++)
 		sbuf_printf(out, "    add_header %s $upstream_http_%s always;\n", keys[i].key,
 			    keys[i].value);
+	write_location_tail(out, st, "    ", EP_FILES | EP_STORAGE);
 	sbuf_adds(out, "}\n");
 }
 
 /* ---- nginx/dlcs.conf's generated blocks -------------------------------- */
 
-static void block_error_pages(struct sbuf *out, struct arena *a)
+static void block_error_pages(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
 	struct style st = {true};
-	write_error_pages(out, &st, "");
+	write_error_pages(out, &st, indent, EP_SERVER);
+}
+
+static void block_error_locations(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	(void)indent;
+	nginx_error_locations_write(out);
+}
+
+/* The end of each DLCS location that dlcs.conf writes by hand. */
+static void block_location_tail(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	struct style st = {true};
+	write_location_tail(out, &st, indent, 0);
 }
 
 static void block_fast_path(struct sbuf *out, const char *name)
@@ -370,60 +395,71 @@ static void block_fast_path(struct sbuf *out, const char *name)
 			write_fast_path(out, &st, &FAST_PATHS[i], ANY_CUSTOMER, ANY_SPACE, NULL, 0);
 }
 
-static void block_tiles(struct sbuf *out, struct arena *a)
+static void block_tiles(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "tiles");
 }
 
-static void block_stored_sizes(struct sbuf *out, struct arena *a)
+static void block_stored_sizes(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "stored-sizes");
 }
 
-static void block_thumbs(struct sbuf *out, struct arena *a)
+static void block_thumbs(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "thumbs");
 }
 
-static void block_info(struct sbuf *out, struct arena *a)
+static void block_info(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)a;
+	(void)indent;
 	block_fast_path(out, "info");
 }
 
-static void block_storage(struct sbuf *out, struct arena *a)
+static void block_storage(struct sbuf *out, struct arena *a, const char *indent)
 {
+	(void)indent;
 	struct style st = {true};
 	write_accel_location(out, a, &st, NULL, 0);
 }
 
+/* The blocks; a block marked `repeated` may appear any number of times
+ * (once or more), each with its marker's indentation. */
 static const struct {
 	const char *name;
-	void (*write)(struct sbuf *out, struct arena *a);
+	void (*write)(struct sbuf *out, struct arena *a, const char *indent);
+	bool repeated;
 } BLOCKS[] = {
-	{"error-pages", block_error_pages},
-	{"tiles", block_tiles},
-	{"stored-sizes", block_stored_sizes},
-	{"thumbs", block_thumbs},
-	{"info", block_info},
-	{"storage", block_storage},
+	{"error-pages", block_error_pages, false},
+	{"error-locations", block_error_locations, false},
+	{"location-tail", block_location_tail, true},
+	{"tiles", block_tiles, false},
+	{"stored-sizes", block_stored_sizes, false},
+	{"thumbs", block_thumbs, false},
+	{"info", block_info, false},
+	{"storage", block_storage, false},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
 
 #define BEGIN_MARK "# BEGIN GENERATED "
 #define END_MARK   "# END GENERATED "
 
-/* The block a marker line (line[0..len)) names, after `mark`: BLOCKS_N
- * for none known, or -1 when the line is no such marker. */
+/* The block a marker line (line[0..len), after blanks) names, after
+ * `mark`: BLOCKS_N for none known, or -1 when the line is no such
+ * marker. */
 static long marker_block(const char *line, size_t len, const char *mark)
 {
-	size_t m = strlen(mark);
-	if (len < m || memcmp(line, mark, m) != 0)
+	size_t m = strlen(mark), blank = strspn(line, " ");
+	if (blank > len || len - blank < m || memcmp(line + blank, mark, m) != 0)
 		return -1;
-	const char *name = line + m;
+	const char *name = line + blank + m;
 	size_t n = strcspn(name, " \n");
 	for (size_t i = 0; i < BLOCKS_N; i++)
 		if (strlen(BLOCKS[i].name) == n && memcmp(BLOCKS[i].name, name, n) == 0)
@@ -447,14 +483,14 @@ const char *nginx_conf_generate(struct arena *a, const char *text, const char **
 			return NULL;
 		}
 		if (open < 0 && begin >= 0) {
-			if (seen[begin]) {
+			if (seen[begin] && !BLOCKS[begin].repeated) {
 				*why = arena_printf(a, "block %s appears twice",
 						    BLOCKS[begin].name);
 				return NULL;
 			}
 			seen[begin] = true;
 			sbuf_add(&out, p, len);
-			BLOCKS[begin].write(&out, a);
+			BLOCKS[begin].write(&out, a, arena_strndup(a, p, strspn(p, " ")));
 			open = begin;
 		} else if (open >= 0 && end == open) {
 			sbuf_add(&out, p, len);
@@ -698,14 +734,19 @@ static const char *render_text(struct arena *a, long long generation, const stru
 	struct sbuf out;
 	sbuf_init(&out, a);
 	sbuf_adds(&out, nginx_include_first_line(a, generation));
-	sbuf_adds(&out,
-		  "# Custom headers of the DLCS customers, for the responses nginx makes itself.\n"
-		  "# GENERATED from the database (handlers/asset/nginx_include.c) by the runner\n"
-		  "# that renders it after each change to /customers/{c}/customHeaders, and by\n"
-		  "# `dlcs-admin render-headers`; every edit here is lost on the next change.\n"
-		  "# Put headers of your own in your server block instead. Include this file\n"
-		  "# in the server block BEFORE nginx/dlcs.conf: its regex locations must be\n"
-		  "# tried before dlcs.conf's.\n\n");
+	sbuf_adds(&out, "# Custom headers of the DLCS customers, for the responses nginx "
+			"makes itself.\n"
+			"# GENERATED from the database (handlers/asset/nginx_include.c) by "
+			"the runner\n"
+			"# that renders it after each change to "
+			"/customers/{c}/customHeaders, and by\n"
+			"# `dlcs-admin render-headers`; every edit here is lost on the "
+			"next change.\n"
+			"# Put headers of your own in your server block instead. Include "
+			"this file\n"
+			"# in the server block BEFORE nginx/dlcs.conf: its regex locations "
+			"must be\n"
+			"# tried before dlcs.conf's.\n\n");
 	include_accel_location(&out, a, rows, nrows);
 
 	struct rloc *locs = arena_alloc(a, (nrows + 1) * sizeof *locs);

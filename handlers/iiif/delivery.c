@@ -31,6 +31,7 @@
 #include "asset/info.h"
 #include "asset/row.h"
 #include "asset/store.h"
+#include "iiif/byte_range.h"
 #include "iiif/custom_headers_apply.h"
 #include "iiif/delivery.h"
 #include "iiif/render.h"
@@ -108,10 +109,26 @@ static void header_default(struct req *rq, const char *name, const char *value)
 		req_header(rq, name, value);
 }
 
+/* Removes every response header of this name. */
+static void header_drop(struct req *rq, const char *name)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < rq->nresp_headers; i++)
+		if (!str_ieq(rq->resp_headers[i].key, name))
+			rq->resp_headers[k++] = rq->resp_headers[i];
+	rq->nresp_headers = k;
+}
+
+/* An error is never cached: a customer's caching headers (Cache-Control,
+ * Expires), which replace the platform's on its images, give way to
+ * no-store here. */
 static int finish(struct req *rq, int status)
 {
-	if (status >= 400)
-		header_default(rq, "Cache-Control", CC_ERROR);
+	if (status >= 400) {
+		header_drop(rq, "Cache-Control");
+		header_drop(rq, "Expires");
+		req_header(rq, "Cache-Control", CC_ERROR);
+	}
 	return status;
 }
 
@@ -165,7 +182,28 @@ static int send_file(struct req *rq, const char *rel, const char *type, const ch
 	struct stat st;
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		return 0;
+	/* A range nginx would refuse: answered here, since nginx's own 416
+	 * would carry the file's caching headers (iiif/byte_range.h). With
+	 * If-Range nginx may serve the whole file instead: its call. */
+	const char *range = req_header_in(rq, "Range");
+	if (range && !req_header_in(rq, "If-Range") &&
+	    !byte_range_satisfiable(range, (long long)st.st_size)) {
+		req_header(rq, "Content-Range",
+			   arena_printf(rq->arena, "bytes */%lld", (long long)st.st_size));
+		return req_fail(rq, 416, "the range is not within the file (%lld bytes)",
+				(long long)st.st_size);
+	}
 	header_default(rq, "Cache-Control", cache_control);
+	/* nginx copies the application's Cache-Control and Expires into
+	 * whatever its internal location answers, an error too: they travel
+	 * under other names, which that location adds back to the file's
+	 * success answers only (nginx/dlcs.conf, "storage"). */
+	for (size_t i = 0; i < rq->nresp_headers; i++) {
+		if (str_ieq(rq->resp_headers[i].key, "Cache-Control"))
+			rq->resp_headers[i].key = "X-DLCS-Cache-Control";
+		else if (str_ieq(rq->resp_headers[i].key, "Expires"))
+			rq->resp_headers[i].key = "X-DLCS-Expires";
+	}
 	req_header(rq, "X-Accel-Redirect",
 		   arena_printf(rq->arena, "%s/%s", internal_prefix(rq), rel));
 	rq->content_type = type;

@@ -56,9 +56,11 @@ def cache_on(stack_var):
 
 class ApiLog:
     """The API workers' log (log/api.log), read from a mark: one line per
-    request, "<pid>-<n> GET <path> <status> <bytes>B <ms>ms [cache=<word>]"."""
+    request, "<time> dlcs-api[<pid>] info <request id> GET <path>[?query] <status>
+    <bytes>B <ms>ms client=<address> customer=<id> [cache=<word>]"."""
 
-    LINE = re.compile(r" (\d+)-\d+ (GET|HEAD) (\S+) (\d{3}) \d+B [0-9.]+ms(?: cache=(\w+))?$")
+    LINE = re.compile(r"\[(\d+)\] info \S+ (GET|HEAD) (\S+) (\d{3}) \d+B [0-9.]+ms client=\S+ customer=\d+"
+                      r"(?: cache=(\w+))?$")
 
     def __init__(self, var):
         self.path = os.path.join(var, "log", "api.log")

@@ -181,9 +181,11 @@ static void test_render_text(void)
 	/* A customer with only space headers has no customer-wide location. */
 	CHECK(has(t, "(?<dlcs_c>11|only-space)/(?<dlcs_s>2)/"));
 	CHECK(strstr(t, "(?<dlcs_c>11|only-space)/(?<dlcs_s>\\d+)/") == NULL);
-	CHECK(has(t, "alias $dlcs_storage/public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/"
-		     "${dlcs_region}_$dlcs_w.jpg;\n    if ($request_method !~ ^(?:GET|HEAD)$) {\n"
-		     "        return 405;\n    }\n    error_page 404 = @dlcs_image;\n"));
+	CHECK(has(t,
+		  "alias $dlcs_storage/public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/"
+		  "${dlcs_region}_$dlcs_w.jpg;\n    if ($request_method !~ ^(?:GET|HEAD)$) {\n"
+		  "        return 405;\n    }\n    if ($http_range) {\n        return 404;\n    }\n"
+		  "    error_page 404 = @dlcs_image;\n"));
 	/* an error_page in a location replaces the inherited list */
 	CHECK(has(t, "    error_page 405 /dlcs-error/405;\n"));
 	/* only the X-Accel-Redirect location keeps files open: a restriction

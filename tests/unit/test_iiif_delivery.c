@@ -57,6 +57,46 @@ static void test_not_modified(struct app *app, struct arena *a)
 	CHECK(!not_modified(&rq, "\"abc\""));
 }
 
+/* nginx's verdict on a Range header (its range filter's parser): 416 or
+ * served (200/206), on a 1000-byte file. */
+static void test_byte_range(void)
+{
+	static const struct {
+		const char *range;
+		bool ok;
+	} t[] = {
+		{"bytes=0-99", true},
+		{"bytes=999-", true},
+		{"bytes=1000-", false},
+		{"bytes=9999999-", false},
+		{"bytes=-1", true},
+		{"bytes=-5000", true},
+		{"bytes=0-0", true},
+		{"bytes=0-99999", true},
+		{"bytes=5-2", false},
+		{"bytes=1000-2000, 0-1", true},
+		{"bytes=1000-2000,2000-", false},
+		{"bytes= 1 - 2 ", true},
+		{"bytes=a-b", false},
+		{"bytes=1-2;", false},
+		{"bytes=1-2,", false},
+		{"bytes=--1", false},
+		{"bytes=99999999999999999999-", false},
+		{"bytes=0-99999999999999999999", false},
+		{"BYTES=0-1", true},
+		{"bytes=", true},    /* nginx ignores it */
+		{"items=5-9", true}, /* another unit: ignored */
+		{"", true},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof *t; i++) {
+		bool ok = byte_range_satisfiable(t[i].range, 1000) == t[i].ok;
+		CHECK(ok);
+		if (!ok)
+			fprintf(stderr, "  range: %s\n", t[i].range);
+	}
+	CHECK(!byte_range_satisfiable("bytes=0-", 0));
+}
+
 static void test_access(void)
 {
 	struct delivery_asset open = {.restricted = false, .max_unauthorised = -1};
@@ -97,16 +137,58 @@ static void test_send_file(struct app *app, struct arena *a)
 	CHECK(send_file(&rq, "2/1/a/tiles/0,0,256,256_256.jpg", "image/jpeg", CC_IMAGE) == 200);
 	CHECK_STR(header_of(&rq, "X-Accel-Redirect"),
 		  "/dlcs-storage/2/1/a/tiles/0,0,256,256_256.jpg");
-	CHECK_STR(header_of(&rq, "Cache-Control"), CC_IMAGE);
+	/* the caching headers travel under other names, which nginx adds back
+	 * to the file's success answers only (not to a 404 or a 416 of its
+	 * own, into which it would copy a Cache-Control) */
+	CHECK_STR(header_of(&rq, "X-DLCS-Cache-Control"), CC_IMAGE);
+	CHECK(header_of(&rq, "Cache-Control") == NULL);
 	CHECK_STR(rq.content_type, "image/jpeg");
 	CHECK(rq.out.len == 0 && header_of(&rq, "ETag") == NULL);
 
 	/* a customer's Cache-Control wins over ours */
 	fake_req(&rq, a, app, M_GET, "/", NULL);
 	req_header(&rq, "Cache-Control", "max-age=5");
+	req_header(&rq, "Expires", "Thu, 01 Jan 2037 00:00:00 GMT");
 	CHECK(send_file(&rq, "2/1/a/tiles/0,0,256,256_256.jpg", "image/jpeg", CC_IMAGE) == 200);
-	CHECK_STR(header_of(&rq, "Cache-Control"), "max-age=5");
+	CHECK_STR(header_of(&rq, "X-DLCS-Cache-Control"), "max-age=5");
+	CHECK_STR(header_of(&rq, "X-DLCS-Expires"), "Thu, 01 Jan 2037 00:00:00 GMT");
 	size_t n = 0;
+	for (size_t i = 0; i < rq.nresp_headers; i++)
+		n += str_ieq(rq.resp_headers[i].key, "X-DLCS-Cache-Control") ||
+		     str_ieq(rq.resp_headers[i].key, "Cache-Control") ||
+		     str_ieq(rq.resp_headers[i].key, "Expires");
+	CHECK(n == 1);
+	CHECK(header_of(&rq, "Cache-Control") == NULL && header_of(&rq, "Expires") == NULL);
+
+	/* a range nginx would refuse is refused here, without caching headers
+	 * (nginx's own 416 would carry them) */
+	const char *range_env[] = {"HTTP_RANGE=bytes=9999-", NULL};
+	fake_req(&rq, a, app, M_GET, "/", range_env);
+	req_header(&rq, "Cache-Control", "public, max-age=86400");
+	CHECK(finish(&rq, send_file(&rq, "2/1/a/tiles/0,0,256,256_256.jpg", "image/jpeg",
+				    CC_IMAGE)) == 416);
+	CHECK_STR(header_of(&rq, "Content-Range"), "bytes */1000");
+	CHECK_STR(header_of(&rq, "Cache-Control"), CC_ERROR);
+	CHECK(header_of(&rq, "X-Accel-Redirect") == NULL &&
+	      header_of(&rq, "X-DLCS-Cache-Control") == NULL);
+	/* one it serves goes to nginx; If-Range is nginx's to judge */
+	const char *ok_env[] = {"HTTP_RANGE=bytes=10-", NULL};
+	const char *if_range_env[] = {"HTTP_RANGE=bytes=9999-", "HTTP_IF_RANGE=\"x\"", NULL};
+	fake_req(&rq, a, app, M_GET, "/", ok_env);
+	CHECK(send_file(&rq, "2/1/a/tiles/0,0,256,256_256.jpg", "image/jpeg", CC_IMAGE) == 200);
+	fake_req(&rq, a, app, M_GET, "/", if_range_env);
+	CHECK(send_file(&rq, "2/1/a/tiles/0,0,256,256_256.jpg", "image/jpeg", CC_IMAGE) == 200);
+
+	/* an error never keeps a customer's caching headers */
+	fake_req(&rq, a, app, M_GET, "/", NULL);
+	req_header(&rq, "Cache-Control", "public, max-age=86400");
+	req_header(&rq, "Expires", "Thu, 01 Jan 2037 00:00:00 GMT");
+	req_header(&rq, "X-Custom", "kept");
+	CHECK(finish(&rq, req_fail(&rq, 404, "gone")) == 404);
+	CHECK_STR(header_of(&rq, "Cache-Control"), CC_ERROR);
+	CHECK(header_of(&rq, "Expires") == NULL);
+	CHECK_STR(header_of(&rq, "X-Custom"), "kept");
+	n = 0;
 	for (size_t i = 0; i < rq.nresp_headers; i++)
 		n += str_ieq(rq.resp_headers[i].key, "Cache-Control");
 	CHECK(n == 1);
@@ -337,6 +419,7 @@ int main(int argc, char **argv)
 
 	test_not_modified(&app, a);
 	test_access();
+	test_byte_range();
 	test_send_file(&app, a);
 	test_cache_evict(a);
 	test_handlers_without_db(&app, a);

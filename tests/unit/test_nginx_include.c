@@ -137,7 +137,26 @@ static void test_dlcs_conf_is_generated(void)
 	/* every block is there, with a location or error pages in it */
 	for (size_t i = 0; i < BLOCKS_N; i++)
 		CHECK(strstr(conf_block(text, BLOCKS[i].name), "error_page 494 =431") ||
-		      strstr(conf_block(text, BLOCKS[i].name), "location ~ "));
+		      strstr(conf_block(text, BLOCKS[i].name), "location ~ ") ||
+		      strstr(conf_block(text, BLOCKS[i].name), "location = /dlcs-error/431"));
+	/* every DLCS location ends with the admin's extra headers, and the
+	 * server level lists only the errors raised before a location is
+	 * chosen (a 502 of the admin's own proxy_pass stays the admin's) */
+	size_t locations = 0, extras = 0;
+	for (const char *p = text; (p = strstr(p, "\nlocation ")) != NULL; p++)
+		locations++;
+	for (const char *p = text;
+	     (p = strstr(p, "\n    include dlcs-extra-headers*.conf;\n")) != NULL; p++)
+		extras++;
+	size_t late = 0; /* their error locations add only no-store (EP_LATE) */
+	for (size_t i = 0; i < NGINX_ERROR_PAGES_N; i++) {
+		late += (NGINX_ERROR_PAGES[i].where & EP_LATE) != 0;
+		/* the description goes into a single-quoted nginx string */
+		CHECK(strpbrk(NGINX_ERROR_PAGES[i].description, "'\\\"") == NULL);
+	}
+	CHECK(locations > 10 && extras + late == locations);
+	CHECK(strstr(conf_block(text, "error-pages"), "error_page 502") == NULL);
+	CHECK(strstr(conf_block(text, "error-pages"), "error_page 400 /dlcs-error/400;") != NULL);
 	/* and none of the three copies of the old layout is left */
 	CHECK(strstr(text, "Keep this location in step") == NULL);
 }
@@ -223,7 +242,7 @@ static void test_include_is_dlcs_conf_per_customer(void)
 				"");
 		/* a custom Cache-Control replaces the platform's */
 		space = replace(
-			space, "    add_header Cache-Control \"public, max-age=60\" always;\n",
+			space, "    add_header Cache-Control \"public, max-age=60\";\n",
 			FAST_PATHS[i].info
 				? "    add_header Cache-Control \"" INFO_CACHE_CONTROL "\";\n"
 				: "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");

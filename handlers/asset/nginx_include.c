@@ -10,8 +10,9 @@
  *     back from the application's response ($upstream_http_<key>; an empty
  *     variable adds nothing). This is why keys are limited to letters,
  *     digits and '-': each must map to an nginx variable name;
- *   - the three fast-path locations (tiles, the stored sizes of /iiif-img
- *     and those of /thumbs) of each customer (and of each space) that has
+ *   - the fast-path locations (tiles, the stored sizes of /iiif-img
+ *     and those of /thumbs, the transcodes of /iiif-av) of each customer
+ *     (and of each space) that has
  *     headers, placed before dlcs.conf's generic ones (the first matching
  *     regex location wins): the same locations with the customer's (and
  *     space's) alternatives in place of any customer and space, plus that
@@ -69,6 +70,8 @@ struct fast_path {
 	const char *what;  /* in the include's comments */
 	const char *regex;
 	const char *file; /* under $dlcs_storage/ */
+	/* the media types by the URI's extension, when not mime.types' (NULL) */
+	const char *types;
 };
 
 static const struct fast_path FAST_PATHS[] = {
@@ -76,18 +79,25 @@ static const struct fast_path FAST_PATHS[] = {
 	{"tiles", "tiles",
 	 "^/iiif-img/(?:v[23]/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
 	 "(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", NULL},
 	/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in
 	 * full/ ("full" for 2.1 only), */
 	{"stored-sizes", "stored sizes",
 	 "^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/"
 	 "(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg"},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", NULL},
 	/* and /thumbs's in thumbs/. */
 	{"thumbs", "thumbnails",
 	 "^/thumbs/(?:v2/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/full/"
 	 "(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$",
-	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg"},
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", NULL},
+	/* Transcodes of audio and video (asset/av_presets.h): at their public
+	 * path under av/, with their presets' media types. */
+	{"av", "audio and video",
+	 "^/iiif-av/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
+	 "(?<dlcs_path>full/max/default\\.(?:mp3|m4a)|full/full/max/max/0/default\\.(?:mp4|webm))$",
+	 "public/iiif-av/$dlcs_c/$dlcs_s/$dlcs_id/av/$dlcs_path",
+	 "audio/mpeg mp3; audio/mp4 m4a; video/mp4 mp4; video/webm webm;"},
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
 
@@ -193,6 +203,8 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	sbuf_adds(out, "location ~ \"");
 	write_regex(out, fp->regex, calt, salt);
 	sbuf_printf(out, "\" {\n    alias $dlcs_storage/%s;\n", fp->file);
+	if (fp->types)
+		sbuf_printf(out, "    types { %s }\n", fp->types);
 	comment(out, st, "    ",
 		"A file answers GET and HEAD; the 404 fallback below would turn any\n"
 		"other method into a GET. (This \"if\" runs a regular expression, which\n"
@@ -293,6 +305,12 @@ static void block_thumbs(struct sbuf *out, struct arena *a)
 	block_fast_path(out, "thumbs");
 }
 
+static void block_av(struct sbuf *out, struct arena *a)
+{
+	(void)a;
+	block_fast_path(out, "av");
+}
+
 static void block_storage(struct sbuf *out, struct arena *a)
 {
 	struct style st = {true};
@@ -303,8 +321,11 @@ static const struct {
 	const char *name;
 	void (*write)(struct sbuf *out, struct arena *a);
 } BLOCKS[] = {
-	{"error-pages", block_error_pages},   {"tiles", block_tiles},
-	{"stored-sizes", block_stored_sizes}, {"thumbs", block_thumbs},
+	{"error-pages", block_error_pages},
+	{"tiles", block_tiles},
+	{"stored-sizes", block_stored_sizes},
+	{"thumbs", block_thumbs},
+	{"av", block_av},
 	{"storage", block_storage},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
@@ -488,7 +509,7 @@ static void include_accel_location(struct sbuf *out, struct arena *a, const stru
 	sbuf_addc(out, '\n');
 }
 
-/* The three fast-path locations of customers calt, spaces salt. */
+/* The fast-path locations of customers calt, spaces salt. */
 static int include_fast_paths(struct sbuf *out, const char *what, const struct rloc *l,
 			      const char *calt)
 {

@@ -177,9 +177,9 @@ static void test_include_is_dlcs_conf_per_customer(void)
 		  "# generation 42 of the custom headers (table change_counters)\n");
 	/* the accel location, customer 5's space 3, customers 5 and 7 (same
 	 * headers: one location; 7's all-digit name is not an alternative) */
-	CHECK(nloc == 1 + 3 + 3);
+	CHECK(nloc == 1 + 4 + 4);
 	const char *conf = dlcs_conf();
-	static const char *const names[] = {"tiles", "stored-sizes", "thumbs"};
+	static const char *const names[] = {"tiles", "stored-sizes", "thumbs", "av"};
 	for (size_t i = 0; i < FAST_PATHS_N; i++) {
 		const char *generic = uncommented(conf_block(conf, names[i]));
 		const char *wide = include_location(

@@ -74,6 +74,22 @@ int custom_header_get(struct req *rq);
 int custom_header_put(struct req *rq);
 int custom_header_delete(struct req *rq);
 
+/* named_queries.c: a customer's named queries */
+int named_queries_list(struct req *rq);
+int named_queries_create(struct req *rq);
+int named_query_get(struct req *rq);
+int named_query_put(struct req *rq);
+int named_query_delete(struct req *rq);
+
+/* manifests.c: IIIF manifests and named-query results (delivery) */
+int iiif_resource_get(struct req *rq);
+int iiif_resource_v2(struct req *rq);
+int iiif_resource_v3(struct req *rq);
+int iiif_manifest_get(struct req *rq);
+int iiif_manifest_v2(struct req *rq);
+int iiif_manifest_v3(struct req *rq);
+int raw_resource_get(struct req *rq);
+
 /* queue.c */
 int global_queue_get(struct req *rq);
 int queue_get(struct req *rq);

@@ -32,6 +32,17 @@ const struct route api_routes[] = {
 	{M_GET, "/originStrategies", origin_strategy_types_list, R_ANON, 0},
 	{M_GET, "/originStrategies/%s", origin_strategy_type_get, R_ANON, 0},
 
+	/* Delivery that the API workers answer (nginx/dlcs.conf sends these
+	 * prefixes here): anonymous. The literal /v2/ and /v3/ rows come first,
+	 * so that they win over a customer in that place. */
+	{M_GET, "/iiif-resource/v2/%s/%s/%*", iiif_resource_v2, R_ANON, 0},
+	{M_GET, "/iiif-resource/v3/%s/%s/%*", iiif_resource_v3, R_ANON, 0},
+	{M_GET, "/iiif-resource/%s/%s/%*", iiif_resource_get, R_ANON, 0},
+	{M_GET, "/iiif-manifest/v2/%s/%d/%s", iiif_manifest_v2, R_ANON, 0},
+	{M_GET, "/iiif-manifest/v3/%s/%d/%s", iiif_manifest_v3, R_ANON, 0},
+	{M_GET, "/iiif-manifest/%s/%d/%s", iiif_manifest_get, R_ANON, 0},
+	{M_GET, "/raw-resource/%s/%s/%*", raw_resource_get, R_ANON, 0},
+
 	{M_GET, "/customers", customers_list, R_ADMIN, 0},
 	{M_POST, "/customers", customers_create, R_ADMIN | R_JSON, 0},
 	{M_GET, C_, customer_get, CUST, 0},
@@ -88,6 +99,12 @@ const struct route api_routes[] = {
 	{M_GET, C_ "/queue/batches/%d/completedImages", batch_completed_images, CUST_CACHE, 0},
 	{M_GET, C_ "/queue/batches/%d/errorImages", batch_error_images, CUST_CACHE, 0},
 	{M_POST, C_ "/queue/batches/%d/test", batch_test, R_CUSTOMER | R_JSON_OPT, 0},
+
+	{M_GET, C_ "/namedQueries", named_queries_list, CUST, 0},
+	{M_POST, C_ "/namedQueries", named_queries_create, CUST_JSON, 0},
+	{M_GET, C_ "/namedQueries/%s", named_query_get, CUST, 0},
+	{M_PUT, C_ "/namedQueries/%s", named_query_put, CUST_JSON, 0},
+	{M_DELETE, C_ "/namedQueries/%s", named_query_delete, CUST, 0},
 
 	{M_GET, C_ "/deliveryChannelPolicies", dc_policy_collections, CUST, 0},
 	{M_GET, C_ "/deliveryChannelPolicies/%s", dc_policies_list, CUST, 0},

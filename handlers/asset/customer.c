@@ -6,6 +6,7 @@
 #include "db.h"
 #include "ids.h"
 #include "asset/customer.h"
+#include "asset/named_query.h"
 #include "banned.h"
 
 enum { SQL_NEXT_ID, SQL_INSERT, SQL_POLICY_INSERT, SQL_DDC_INSERT, SQL__MAX };
@@ -86,6 +87,8 @@ int customer_insert(struct db *db, struct arena *a, int id, const char *name,
 	if (db_exec(db, SQL[SQL_INSERT], "issi", id, name, display_name, admin ? 1 : 0) < 0)
 		return db_last_err(db);
 	int rc = seed_channels(db, id);
+	if (rc == DB_OK)
+		rc = nq_seed(db, id, admin);
 	if (rc != DB_OK)
 		return rc;
 	*out_id = id;

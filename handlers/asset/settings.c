@@ -25,6 +25,10 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 					      "still ingesting)"},
 	ROW(S_QUEUE_MAX_BATCH) = {"queue_max_batch", SETTING_INT, "1000", 1, 1000000, 0,
 				  "most assets in one batch"},
+	ROW(S_NAMED_QUERY_MAX_ASSETS) = {"named_query_max_assets", SETTING_INT, "10000", 1, 1000000,
+					 0,
+					 "most assets one manifest, raw-resource or projection "
+					 "of a named query lists"},
 
 	ROW(S_RUNNER_LEASE_SECONDS) = {"runner_lease_seconds", SETTING_INT, "120", 3, SECONDS, 0,
 				       "a runner's claim on an item, renewed every third of it; "

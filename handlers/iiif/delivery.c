@@ -342,11 +342,9 @@ static int img_info(struct req *rq, int version)
 	if (st || (st = delivery_access(rq, &as, 0, 0)))
 		return st;
 	long long area = max_area(rq);
-	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
-	size_t n = 0;
-	for (size_t i = 0; i < as.st.nsizes; i++)
-		if (area <= 0 || (long long)as.st.sizes[i].w * as.st.sizes[i].h <= area)
-			sizes[n++] = as.st.sizes[i];
+	struct stored_size *sizes =
+		arena_alloc(rq->arena, (STORED_MAX_SIZES + STORED_MAX_LEVELS) * sizeof *sizes);
+	size_t n = stored_info_sizes(&as.st, area, sizes);
 	struct info_doc d = {
 		.version = version,
 		.id = service_id(rq, "iiif-img", version, &as),

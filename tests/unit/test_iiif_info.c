@@ -405,6 +405,101 @@ static void test_sizes_match(void)
 	CHECK(stored_match_size(s, 4, 1000, 700, &r) == -1);
 }
 
+/* OpenSeadragon 5.0.1's IIIFTileSource (Mirador 4), as it reads sizes:
+ * maxLevel = round(log2(largest scale factor)); a list of maxLevel or
+ * maxLevel + 1 sizes, sorted by width (+ the full size when maxLevel),
+ * becomes the level sizes. True when the levels it then uses are the real
+ * ones (ceil(W / 2^(maxLevel - k))), or it does not use the list. */
+static bool osd5_reads_right(int W, int H, const int *sf, int nsf, const struct stored_size *sizes,
+			     size_t n)
+{
+	int m = (int)lround(log2(sf[nsf - 1]));
+	if (n != (size_t)m && n != (size_t)m + 1)
+		return true;
+	struct stored_size l[40];
+	memcpy(l, sizes, n * sizeof *l);
+	for (size_t i = 1; i < n; i++) /* insertion sort by width, stable like JS */
+		for (size_t j = i; j > 0 && l[j - 1].w > l[j].w; j--) {
+			struct stored_size t = l[j];
+			l[j] = l[j - 1];
+			l[j - 1] = t;
+		}
+	if (n == (size_t)m)
+		l[n++] = (struct stored_size){W, H, true};
+	for (int k = 0; k <= m; k++) {
+		double scale = pow(0.5, m - k);
+		if (l[k].w != (int)ceil(W * scale) || l[k].h != (int)ceil(H * scale))
+			return false;
+	}
+	return true;
+}
+
+/* The sizes of info.json: the thumbnails, made safe for OpenSeadragon 5. */
+static void test_info_sizes(void)
+{
+	static const int widths[] = {300, 600, 1024, 1600, 2048, 2400, 4000, 9000, 20000};
+	static const long long areas[] = {16777216, 0, 1000000};
+	for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+		for (size_t ai = 0; ai < sizeof areas / sizeof areas[0]; ai++) {
+			struct stored st;
+			memset(&st, 0, sizeof st);
+			st.W = widths[wi];
+			st.H = widths[wi] * 3 / 4;
+			st.tile = 256;
+			st.has_tiles = st.has_sizes = true;
+			for (int f = 1;; f *= 2) {
+				st.sf[st.nsf++] = f;
+				if ((st.W + f - 1) / f <= 256 && (st.H + f - 1) / f <= 256)
+					break;
+			}
+			static const int edges[] = {100, 200, 400, 1024};
+			for (size_t e = 0; e < 4; e++)
+				if (edges[e] < st.W)
+					st.sizes[st.nsizes++] = (struct stored_size){
+						edges[e], (int)lround(edges[e] * 0.75), true};
+			struct stored_size out[STORED_MAX_SIZES + STORED_MAX_LEVELS];
+			size_t n = stored_info_sizes(&st, areas[ai], out);
+			CHECK(osd5_reads_right(st.W, st.H, st.sf, st.nsf, out, n));
+			bool sorted = true, within = true;
+			for (size_t i = 0; i < n; i++) {
+				sorted &= i == 0 || out[i - 1].w <= out[i].w;
+				within &= areas[ai] <= 0 ||
+					  (long long)out[i].w * out[i].h <= areas[ai];
+			}
+			CHECK(sorted && within);
+			/* every thumbnail within the area is still there, unless
+			 * dropping it was the only way */
+			size_t kept = 0;
+			for (size_t i = 0; i < st.nsizes; i++)
+				for (size_t j = 0; j < n; j++)
+					kept += out[j].w == st.sizes[i].w &&
+						out[j].h == st.sizes[i].h;
+			if (areas[ai] <= 0 || areas[ai] >= (long long)st.W * st.H)
+				CHECK(kept == st.nsizes);
+		}
+	}
+	/* 1600 x 1200: the four thumbnails beside factors 1..8 are what
+	 * Mirador misread. Its levels 200 x 150 and 400 x 300 are thumbnails
+	 * already, so the next one, 800 x 600, joins them: five sizes. */
+	struct stored st = {
+		.W = 1600,
+		.H = 1200,
+		.tile = 256,
+		.has_tiles = true,
+		.nsf = 4,
+		.sf = {1, 2, 4, 8},
+		.nsizes = 4,
+		.sizes = {{100, 75, true}, {200, 150, true}, {400, 300, true}, {1024, 768, true}}};
+	struct stored_size out[STORED_MAX_SIZES + STORED_MAX_LEVELS];
+	size_t n = stored_info_sizes(&st, 16777216, out);
+	CHECK(n == 5 && out[0].w == 100 && out[4].w == 1024);
+	CHECK(osd5_reads_right(1600, 1200, st.sf, st.nsf, out, n));
+	/* an image whose thumbnails are not read as levels keeps them as they are */
+	st.nsizes = 2;
+	n = stored_info_sizes(&st, 16777216, out);
+	CHECK(n == 2 && out[0].w == 100 && out[1].w == 200);
+}
+
 int main(void)
 {
 	A = arena_new(1 << 16);
@@ -414,6 +509,7 @@ int main(void)
 	test_content_type();
 	test_tiles_match();
 	test_sizes_match();
+	test_info_sizes();
 	arena_free(A);
 	return check_done();
 }

@@ -1,0 +1,57 @@
+/* IIIF Presentation manifests (3.0, and 2.1) of a list of assets, as
+ * CONTRACT section 10 and the reference (dlcs-remaining.md 1.6) shape them:
+ * one canvas per asset in the given order, the canvas the asset's size, a
+ * painting body that is the largest open stored thumbnail with the asset's
+ * image services (ImageService2 on /iiif-img/v2/ and ImageService3 in 3.0;
+ * ImageService2 only in 2.1), a canvas thumbnail from /thumbs with its
+ * level 0 services, metadata with string1..3, number1..3, tags and roles,
+ * and the file channel as a rendering. Pure: everything it writes is in
+ * struct mf_doc, so the writer is tested without a database
+ * (tests/unit/test_manifest_write.c). */
+#ifndef DLCS_MANIFEST_WRITE_H
+#define DLCS_MANIFEST_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "asset/stored.h"
+
+struct arena;
+struct jw;
+
+/* One asset, as the manifest needs it. */
+struct mf_asset {
+	int space;
+	const char *id;
+	int width, height;  /* 0 when not measured */
+	long long duration; /* ms, 0 when none */
+	const char *media_type;
+	bool iiif_img, thumbs, file, av; /* its delivery channels */
+	bool restricted;                 /* asset/access.h: roles or maxUnauthorised >= 0 */
+	const char *strings[3];
+	long long numbers[3];
+	const char *tags_json, *roles_json; /* stored JSON arrays of strings */
+	/* the stored thumbnails (asset/stored.h: open ones flagged), any order */
+	const struct stored_size *sizes;
+	size_t nsizes;
+};
+
+struct mf_doc {
+	int version;       /* 3 or 2 */
+	const char *id;    /* the manifest's id: the request URL without its query */
+	const char *base;  /* base URL of the delivery links, no trailing slash */
+	const char *cpart; /* the customer as the request named it (id or name) */
+	const char *label; /* the manifest's label */
+	bool single;       /* a single-asset manifest (its 2.1 sequence id) */
+	const struct mf_asset *assets;
+	size_t n;
+};
+
+/* True when the asset gets a canvas: an image (iiif-img or thumbs) of known
+ * size, or audio/video with a duration. */
+bool mf_asset_shown(const struct mf_asset *as);
+
+/* Writes the manifest of d's shown assets (errors latch in w). */
+void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d);
+
+#endif

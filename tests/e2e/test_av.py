@@ -218,6 +218,13 @@ def test_tone_becomes_mp3(space, origin, anon, storage_root, tmp_path, media):
     s = assert_resource(space.customer.api.get(space.image("tone") + "/storage"), 200, "vocab:ImageStorage")
     assert len(body) <= s["size"] <= len(body) + 4096, (s, len(body))
 
+    r = anon.get("/iiif-manifest/%d/%d/tone" % (space.customer.id, space.id))
+    assert r.status_code == 200, describe(r)
+    canvas = r.json()["items"][0]
+    assert "width" not in canvas and abs(canvas["duration"] - 20.0) <= 0.1, canvas
+    b = canvas["items"][0]["items"][0]["body"]
+    assert b["type"] == "Sound" and b["format"] == "audio/mpeg" and b["id"].endswith(url), b
+
 
 def test_video_with_sound_becomes_mp4_with_poster(space, origin, anon, storage_root, tmp_path, media):
     put_av(space, origin, "clip", media["clip.mp4"], "video/mp4")
@@ -252,6 +259,17 @@ def test_video_with_sound_becomes_mp4_with_poster(space, origin, anon, storage_r
     st = assert_resource(space.customer.api.get(space.image("clip") + "/storage"), 200, "vocab:ImageStorage")
     assert st["thumbnailSize"] > 0 and st["size"] >= len(body)
 
+    # its manifest: a Video canvas with its duration and the poster
+    r = anon.get("/iiif-manifest/%d/%d/clip" % (space.customer.id, space.id))
+    assert r.status_code == 200, describe(r)
+    canvas = r.json()["items"][0]
+    assert (canvas["width"], canvas["height"], canvas["duration"]) == (1280, 720, 10.0), canvas
+    b = canvas["items"][0]["items"][0]["body"]
+    assert b["type"] == "Video" and b["format"] == "video/mp4" and abs(b["duration"] - 10.0) <= 0.1, b
+    assert b["id"].endswith(url), b
+    assert canvas["thumbnail"][0]["id"].startswith(r.url.split("/iiif-manifest/")[0] + th + "/full/")
+    assert anon.get("/iiif-manifest/v2/%d/%d/clip" % (space.customer.id, space.id)).status_code == 404
+
 
 def test_silent_video_in_two_formats(customer, space, origin, anon, tmp_path, media):
     iiif_av_policy(customer, "web", ["video-mp4-720p", "video-webm-720p"])
@@ -266,6 +284,11 @@ def test_silent_video_in_two_formats(customer, space, origin, anon, tmp_path, me
         info = probe(r.content, tmp_path, ext)
         assert codecs(info) == want, info
         assert abs(float(info["format"]["duration"]) - 3.0) <= 0.1, info
+    # its manifest: a Choice of the two, in the policy's order
+    r = anon.get("/iiif-manifest/%d/%d/silent" % (space.customer.id, space.id))
+    assert r.status_code == 200, describe(r)
+    b = r.json()["items"][0]["items"][0]["items"][0]["body"]
+    assert b["type"] == "Choice" and [i["format"] for i in b["items"]] == ["video/mp4", "video/webm"], b
 
 
 @pytest.mark.parametrize("name,media_type,mentions", [

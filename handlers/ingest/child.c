@@ -96,13 +96,21 @@ static int open_for_child(const char *path, bool write_it)
 	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 }
 
+static long long cpu_ms(const struct rusage *ru)
+{
+	return (long long)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+	       (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+}
+
 /* Waits for pid, asking keep_going between naps, killing it on time out or
  * when told to stop. Fills r->end and r->status. */
 static void child_wait(const struct child_spec *s, pid_t pid, long long t0, struct child_result *r)
 {
 	int nap_ms = 2, st = 0;
+	struct rusage ru;
+	memset(&ru, 0, sizeof ru);
 	for (;;) {
-		pid_t got = waitpid(pid, &st, WNOHANG);
+		pid_t got = wait4(pid, &st, WNOHANG, &ru);
 		if (got == pid)
 			break;
 		if (got < 0 && errno != EINTR) {
@@ -117,8 +125,9 @@ static void child_wait(const struct child_spec *s, pid_t pid, long long t0, stru
 			end = CHILD_STOPPED;
 		if (end != CHILD_EXITED) {
 			kill(pid, SIGKILL);
-			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			while (wait4(pid, &st, 0, &ru) < 0 && errno == EINTR)
 				;
+			r->cpu_ms = cpu_ms(&ru);
 			r->end = end;
 			r->status = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
 			return;
@@ -130,6 +139,7 @@ static void child_wait(const struct child_spec *s, pid_t pid, long long t0, stru
 	}
 	r->end = CHILD_EXITED;
 	r->status = WIFSIGNALED(st) ? -WTERMSIG(st) : WEXITSTATUS(st);
+	r->cpu_ms = cpu_ms(&ru);
 }
 
 void child_run(const struct child_spec *s, struct child_result *r)

@@ -37,6 +37,7 @@ struct child_result {
 	enum child_end end;
 	int status; /* exit status (0 success); -N killed by signal N */
 	long long ms;
+	long long cpu_ms; /* its user + system CPU time (and its children's) */
 };
 
 /* The program named by `name`: itself when it holds a '/', else the first

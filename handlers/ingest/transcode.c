@@ -136,6 +136,8 @@ static enum transcode_end run(struct tc *t, const char *what, const char *name, 
 	};
 	struct child_result r;
 	child_run(&s, &r);
+	log_info("item %lld: %s of %s: %lld ms, %lld ms of CPU", t->w->id, argv[0], what, r.ms,
+		 r.cpu_ms);
 	if (r.end == CHILD_STOPPED)
 		return t->why;
 	if (r.end == CHILD_NO_START)

@@ -171,6 +171,13 @@ static void test_child(void)
 	CHECK(fd >= 0 && read(fd, buf, sizeof buf - 1) == 5 && strcmp(buf, "oops\n") == 0);
 	close(fd);
 
+	/* its CPU time is measured */
+	const char *const busy[] = {"sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done",
+				    NULL};
+	s.argv = busy;
+	child_run(&s, &r);
+	CHECK(r.end == CHILD_EXITED && r.status == 0 && r.cpu_ms > 0 && r.cpu_ms <= r.ms + 50);
+
 	/* the time limit, and a stop asked for: killed, reaped, in time */
 	const char *const slow[] = {"sh", "-c", "sleep 30", NULL};
 	s.argv = slow;

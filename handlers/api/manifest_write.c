@@ -6,6 +6,8 @@
 #include "json.h"
 #include "str.h"
 #include "api/manifest_write.h"
+#include "asset/av_presets.h"
+#include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "banned.h"
 
@@ -31,13 +33,28 @@ struct box {
 	int w, h;
 };
 
+/* A video: a canvas with a size (its transcodes include a video). */
+static bool av_is_video(const struct mf_asset *as)
+{
+	for (size_t i = 0; i < as->n_av; i++)
+		if (as->av_out[i].preset->kind == AV_VIDEO)
+			return true;
+	return false;
+}
+
 bool mf_asset_shown(const struct mf_asset *as)
 {
+	if (as->av)
+		return as->duration > 0 && as->n_av > 0 &&
+		       (!av_is_video(as) || (as->width > 0 && as->height > 0));
 	if (as->iiif_img || as->thumbs)
 		return as->width > 0 && as->height > 0 && (as->iiif_img || as->nsizes > 0);
-	return as->av && as->duration > 0 &&
-	       (media_is(as->media_type, "audio") ||
-		(media_is(as->media_type, "video") && as->width > 0 && as->height > 0));
+	return false;
+}
+
+bool mf_asset_in_version(const struct mf_asset *as, int version)
+{
+	return mf_asset_shown(as) && (version == 3 || !as->av);
 }
 
 static int longest(int w, int h)
@@ -257,24 +274,43 @@ static void image_body(struct jw *w, struct arena *a, const struct mf_urls *u,
 		image_services(w, u, as, version);
 }
 
-/* Audio and video (3.0 only): the iiif-av channel's default output. */
+/* One transcode of audio or video (3.0 only), its own duration and size. */
+static void av_item(struct jw *w, struct arena *a, const struct mf_asset *as,
+		    const struct mf_doc *d, const struct av_output *o)
+{
+	bool video = o->preset->kind == AV_VIDEO;
+	jw_obj(w);
+	jw_kstr(w, "id",
+		arena_printf(a, "%s/iiif-av/%s/%d/%s/%s", d->base, d->cpart, as->space, as->id,
+			     o->preset->path));
+	jw_kstr(w, "type", video ? "Video" : "Sound");
+	jw_kstr(w, "format", o->preset->media_type);
+	if (video) {
+		jw_kint(w, "width", o->width ? o->width : as->width);
+		jw_kint(w, "height", o->height ? o->height : as->height);
+	}
+	jw_key(w, "duration");
+	jw_double(w, (double)(o->duration ? o->duration : as->duration) / 1000.0);
+	jw_obj_end(w);
+}
+
+/* The painting body of audio or video: its transcode, or a Choice of them
+ * in the policy's order when there are several. */
 static void av_body(struct jw *w, struct arena *a, const struct mf_asset *as,
 		    const struct mf_doc *d)
 {
-	bool video = media_is(as->media_type, "video");
-	jw_kstr(w, "id",
-		arena_printf(a,
-			     video ? "%s/iiif-av/%s/%d/%s/full/full/max/max/0/default.mp4"
-				   : "%s/iiif-av/%s/%d/%s/full/max/default.mp3",
-			     d->base, d->cpart, as->space, as->id));
-	jw_kstr(w, "type", video ? "Video" : "Sound");
-	jw_kstr(w, "format", video ? "video/mp4" : "audio/mpeg");
-	if (video) {
-		jw_kint(w, "width", as->width);
-		jw_kint(w, "height", as->height);
+	if (as->n_av == 1) {
+		av_item(w, a, as, d, &as->av_out[0]);
+		return;
 	}
-	jw_key(w, "duration");
-	jw_double(w, (double)as->duration / 1000.0);
+	jw_obj(w);
+	jw_kstr(w, "type", "Choice");
+	jw_key(w, "items");
+	jw_arr(w);
+	for (size_t i = 0; i < as->n_av; i++)
+		av_item(w, a, as, d, &as->av_out[i]);
+	jw_arr_end(w);
+	jw_obj_end(w);
 }
 
 /* The file channel's original, as a rendering of the canvas (3.0). */
@@ -300,12 +336,12 @@ static void rendering3(struct jw *w, struct arena *a, const struct mf_asset *as,
 static void canvas3(struct jw *w, struct arena *a, const struct mf_doc *d,
 		    const struct mf_asset *as, const struct mf_urls *u, int n)
 {
-	bool image = as->iiif_img || as->thumbs;
+	bool image = !as->av;
 	jw_obj(w);
 	jw_kstr(w, "id", u->canvas);
 	jw_kstr(w, "type", "Canvas");
 	lang_map(w, "label", "en", arena_printf(a, "Canvas %d", n));
-	if (image || media_is(as->media_type, "video")) {
+	if (image || av_is_video(as)) {
 		jw_kint(w, "width", as->width);
 		jw_kint(w, "height", as->height);
 	}
@@ -332,12 +368,13 @@ static void canvas3(struct jw *w, struct arena *a, const struct mf_doc *d,
 	jw_kstr(w, "motivation", "painting");
 	jw_kstr(w, "target", u->canvas);
 	jw_key(w, "body");
-	jw_obj(w);
-	if (image)
+	if (image) {
+		jw_obj(w);
 		image_body(w, a, u, as, 3);
-	else
+		jw_obj_end(w);
+	} else {
 		av_body(w, a, as, d);
-	jw_obj_end(w);
+	}
 	jw_obj_end(w);
 	jw_arr_end(w);
 	jw_obj_end(w);
@@ -397,19 +434,13 @@ static void urls_make(struct arena *a, const struct mf_doc *d, const struct mf_a
 	u->canvas = arena_printf(a, "%s/canvas/c/%d", u->img, n);
 }
 
-/* Whether a shown asset has a canvas in this version: 2.1 has images only. */
-static bool in_version(const struct mf_asset *as, int version)
-{
-	return mf_asset_shown(as) && (version == 3 || as->iiif_img || as->thumbs);
-}
-
 /* The manifest's thumbnail: the first canvas's (3.0: the same object). */
 static void manifest_thumbnail(struct jw *w, struct arena *a, const struct mf_doc *d)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		const struct mf_asset *as = &d->assets[i];
 		struct box t;
-		if (!in_version(as, d->version))
+		if (!mf_asset_in_version(as, d->version))
 			continue;
 		if (!as->thumbs || !thumb_box(as, &t))
 			return;
@@ -464,7 +495,7 @@ void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d)
 	int n = 0;
 	for (size_t i = 0; i < d->n; i++) {
 		const struct mf_asset *as = &d->assets[i];
-		if (!in_version(as, v))
+		if (!mf_asset_in_version(as, v))
 			continue;
 		struct mf_urls u;
 		urls_make(a, d, as, ++n, &u);

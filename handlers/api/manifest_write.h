@@ -5,7 +5,9 @@
  * image services (ImageService2 on /iiif-img/v2/ and ImageService3 in 3.0;
  * ImageService2 only in 2.1), a canvas thumbnail from /thumbs with its
  * level 0 services, metadata with string1..3, number1..3, tags and roles,
- * and the file channel as a rendering. Pure: everything it writes is in
+ * and the file channel as a rendering. Audio and video (3.0 only):
+ * Sound/Video bodies of their transcodes with a duration (a Choice when
+ * there are several), a video's poster as the thumbnail. Pure: everything it writes is in
  * struct mf_doc, so the writer is tested without a database
  * (tests/unit/test_manifest_write.c). */
 #ifndef DLCS_MANIFEST_WRITE_H
@@ -17,6 +19,7 @@
 #include "asset/stored.h"
 
 struct arena;
+struct av_output;
 struct jw;
 
 /* One asset, as the manifest needs it. */
@@ -34,6 +37,9 @@ struct mf_asset {
 	/* the stored thumbnails (asset/stored.h: open ones flagged), any order */
 	const struct stored_size *sizes;
 	size_t nsizes;
+	/* av: its transcodes, as av.json lists them (asset/av_stored.h) */
+	const struct av_output *av_out;
+	size_t n_av;
 };
 
 struct mf_doc {
@@ -47,9 +53,14 @@ struct mf_doc {
 	size_t n;
 };
 
-/* True when the asset gets a canvas: an image (iiif-img or thumbs) of known
- * size, or audio/video with a duration. */
+/* True when the asset gets a canvas: audio or video (iiif-av) with a
+ * duration and its transcodes (a video's size too); otherwise an image
+ * (iiif-img or thumbs) of known size. A video's thumbs channel is its
+ * poster, the canvas's thumbnail. */
 bool mf_asset_shown(const struct mf_asset *as);
+/* mf_asset_shown, and in 2.1 (version 2) an image: 2.1 has no time-based
+ * canvases (the reference's P2 manifests skip AV assets). */
+bool mf_asset_in_version(const struct mf_asset *as, int version);
 
 /* Writes the manifest of d's shown assets (errors latch in w). */
 void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d);

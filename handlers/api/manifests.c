@@ -24,6 +24,7 @@
 #include "api/handlers.h"
 #include "api/manifest_write.h"
 #include "asset/access.h"
+#include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "asset/named_query.h"
 #include "asset/row.h"
@@ -171,13 +172,22 @@ static void asset_from_row(struct req *rq, const char *root, const struct db_row
 	as->tags_json = db_str(r, i, ACOL_TAGS);
 	as->roles_json = db_str(r, i, ACOL_ROLES);
 	const char *error = db_str(r, i, ACOL_ERROR);
-	if (!as->thumbs || (error && *error))
+	if (error && *error)
+		return;
+	const char *dir =
+		store_asset_dir(a, root, (int)db_int(r, i, ACOL_CUSTOMER), as->space, as->id);
+	if (as->av) {
+		struct av_stored *av = arena_alloc(a, sizeof *av);
+		if (av_stored_load(a, dir, av) == 0) {
+			as->av_out = av->out;
+			as->n_av = av->n;
+		}
+	}
+	if (!as->thumbs)
 		return;
 	struct stored *st = arena_alloc(a, sizeof *st);
 	memset(st, 0, sizeof *st);
-	stored_load_sizes(
-		a, store_asset_dir(a, root, (int)db_int(r, i, ACOL_CUSTOMER), as->space, as->id),
-		st);
+	stored_load_sizes(a, dir, st);
 	/* s.json marks sizes open by maxUnauthorised alone; roles close them all */
 	for (size_t k = 0; k < st->nsizes; k++)
 		st->sizes[k].open = asset_size_is_open(!as->restricted,
@@ -197,8 +207,7 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 	bool restricted = false;
 	for (size_t i = 0; i < r->n; i++) {
 		asset_from_row(rq, root, r, i, &assets[i]);
-		if (mf_asset_shown(&assets[i]) &&
-		    (version == 3 || assets[i].iiif_img || assets[i].thumbs)) {
+		if (mf_asset_in_version(&assets[i], version)) {
 			shown++;
 			restricted |= assets[i].restricted;
 		}

@@ -41,8 +41,12 @@ static const struct {
 static const struct {
 	const char *media_type, *channel, *policy;
 } seed_defaults[] = {
-	{"image/*", "iiif-img", "default"},      {"image/*", "thumbs", "default"},
-	{"audio/*", "iiif-av", "default-audio"}, {"video/*", "iiif-av", "default-video"},
+	{"image/*", "iiif-img", "default"},
+	{"image/*", "thumbs", "default"},
+	{"audio/*", "iiif-av", "default-audio"},
+	{"video/*", "iiif-av", "default-video"},
+	/* a video's poster frame, as thumbnails */
+	{"video/*", "thumbs", "default"},
 	{"application/*", "file", "none"},
 };
 

@@ -11,7 +11,8 @@
  *     variable adds nothing). This is why keys are limited to letters,
  *     digits and '-': each must map to an nginx variable name;
  *   - the fast-path locations (tiles, the stored sizes of /iiif-img and
- *     those of /thumbs, and the four info.json) of each customer (and of each space) that has
+ *     those of /thumbs, the four info.json, the transcodes of /iiif-av) of
+ *     each customer (and of each space) that has
  *     headers, placed before dlcs.conf's generic ones (the first matching
  *     regex location wins): the same locations with the customer's (and
  *     space's) alternatives in place of any customer and space, plus that
@@ -76,6 +77,10 @@ struct fast_path {
 	/* info.json (asset/info_static.h): 1 + its enum info_static_doc; 0 for
 	 * the images, sent as they are stored */
 	int info;
+	/* the media types by the URI's extension, when not mime.types' (NULL);
+	 * such a path (audio and video) also answers byte ranges itself:
+	 * players seek with them, and a transcode is sent as it is stored */
+	const char *types;
 };
 
 static const struct fast_path FAST_PATHS[] = {
@@ -83,36 +88,43 @@ static const struct fast_path FAST_PATHS[] = {
 	{"tiles", "tiles",
 	 "^/iiif-img/(?:v[23]/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
 	 "(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", 0},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", 0, NULL},
 	/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in
 	 * full/ ("full" for 2.1 only), */
 	{"stored-sizes", "stored sizes",
 	 "^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/"
 	 "(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", 0},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", 0, NULL},
 	/* and /thumbs's in thumbs/. */
 	{"thumbs", "thumbnails",
 	 "^/thumbs/(?:v2/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/full/"
 	 "(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$",
-	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", 0},
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", 0, NULL},
 	/* info.json of open assets: nginx's copies (asset/info_static.h), their
 	 * "id" filled in per request; /iiif-img/v3/ is a redirect (dlcs-image). */
 	{"info", "info.json 3.0",
 	 "^/iiif-img/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V3,
-	 1 + INFO_IMG_V3},
+	 1 + INFO_IMG_V3, NULL},
 	{"info", "info.json 2.1",
 	 "^/iiif-img/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V2,
-	 1 + INFO_IMG_V2},
+	 1 + INFO_IMG_V2, NULL},
 	{"info", "thumbnails' info.json 3.0",
 	 "^/thumbs/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V3,
-	 1 + INFO_THUMBS_V3},
+	 1 + INFO_THUMBS_V3, NULL},
 	{"info", "thumbnails' info.json 2.1",
 	 "^/thumbs/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V2,
-	 1 + INFO_THUMBS_V2},
+	 1 + INFO_THUMBS_V2, NULL},
+	/* Transcodes of audio and video (asset/av_presets.h): at their public
+	 * path under av/, with their presets' media types. */
+	{"av", "audio and video",
+	 "^/iiif-av/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
+	 "(?<dlcs_path>full/max/default\\.(?:mp3|m4a)|full/full/max/max/0/default\\.(?:mp4|webm))$",
+	 "public/iiif-av/$dlcs_c/$dlcs_s/$dlcs_id/av/$dlcs_path", 0,
+	 "audio/mpeg mp3; audio/mp4 m4a; video/mp4 mp4; video/webm webm;"},
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
 
@@ -269,6 +281,8 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	sbuf_adds(out, "location ~ \"");
 	write_regex(out, fp->regex, calt, salt);
 	sbuf_printf(out, "\" {\n    alias $dlcs_storage/%s;\n", fp->file);
+	if (fp->types)
+		sbuf_printf(out, "    types { %s }\n", fp->types);
 	comment(out, st, "    ",
 		"A file answers GET and HEAD; the 404 fallback below would turn any\n"
 		"other method into a GET. (This \"if\" runs a regular expression, which\n"
@@ -276,13 +290,15 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	sbuf_adds(out, "    if ($request_method !~ ^(?:GET|HEAD)$) {\n"
 		       "        return 405;\n"
 		       "    }\n");
-	comment(out, st, "    ",
-		"A range request goes to dlcs-image, which refuses a range past the\n"
-		"end itself (nginx's 416 would carry this location's Cache-Control)\n"
-		"and hands the others back to nginx.");
-	sbuf_adds(out, "    if ($http_range) {\n"
-		       "        return 404;\n"
-		       "    }\n");
+	if (!fp->types) {
+		comment(out, st, "    ",
+			"A range request goes to dlcs-image, which refuses a range past the\n"
+			"end itself (nginx's 416 would carry this location's Cache-Control)\n"
+			"and hands the others back to nginx.");
+		sbuf_adds(out, "    if ($http_range) {\n"
+			       "        return 404;\n"
+			       "    }\n");
+	}
 	comment(out, st, "    ",
 		"Not public (restricted, not ingested, not stored, or a computed\n"
 		"region): dlcs-image decides. A missing file is the common case, not an\n"
@@ -423,6 +439,13 @@ static void block_info(struct sbuf *out, struct arena *a, const char *indent)
 	block_fast_path(out, "info");
 }
 
+static void block_av(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	(void)indent;
+	block_fast_path(out, "av");
+}
+
 static void block_storage(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)indent;
@@ -444,6 +467,7 @@ static const struct {
 	{"stored-sizes", block_stored_sizes, false},
 	{"thumbs", block_thumbs, false},
 	{"info", block_info, false},
+	{"av", block_av, false},
 	{"storage", block_storage, false},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])

@@ -68,6 +68,20 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 	ROW(S_JPEG_QUALITY) = {"jpeg_quality", SETTING_INT, "85", 1, 100, 0,
 			       "JPEG quality of the stored tiles and thumbnails"},
 
+	ROW(S_AV_MAX_TRANSCODES) = {"av_max_transcodes", SETTING_INT, "1", 0, 256, 0,
+				    "audio and video transcodes running at once on this host, "
+				    "across its runners (0: they take none)"},
+	ROW(S_AV_TRANSCODE_TIMEOUT) = {"av_transcode_timeout", SETTING_INT, "7200", 1, SECONDS, 0,
+				       "seconds one run of ffmpeg may take before the item ends "
+				       "in an error"},
+	ROW(S_AV_NICE) = {"av_nice", SETTING_INT, "10", 0, 19, 0,
+			  "the niceness ffmpeg runs at, so that the host's image ingest goes "
+			  "first"},
+	ROW(S_AV_FFMPEG) = {"av_ffmpeg", SETTING_PATH, "ffmpeg", 0, 0, 0,
+			    "the ffmpeg program (a bare name is looked up in PATH)"},
+	ROW(S_AV_FFPROBE) = {"av_ffprobe", SETTING_PATH, "ffprobe", 0, 0, 0,
+			     "the ffprobe program (a bare name is looked up in PATH)"},
+
 	/* 4 GiB, the README's and the runner's: the runner decodes whole
 	 * origins (up to max_image_pixels), dlcs-image (which took 2 GiB)
 	 * only pyramid levels cut to image_max_area, far below either. */

@@ -34,6 +34,12 @@ enum {
 	S_ORIGIN_ALLOW_NETWORKS,
 	S_MAX_IMAGE_PIXELS,
 	S_JPEG_QUALITY,
+	/* audio and video (dlcs-runner) */
+	S_AV_MAX_TRANSCODES,
+	S_AV_TRANSCODE_TIMEOUT,
+	S_AV_NICE,
+	S_AV_FFMPEG,
+	S_AV_FFPROBE,
 	/* GraphicsMagick (dlcs-runner, dlcs-image) */
 	S_IMAGE_MEMORY_LIMIT,
 	/* delivery (dlcs-image), and the size aliases the runner and

@@ -26,6 +26,8 @@
 #include "sha256.h"
 #include "str.h"
 #include "asset/access.h"
+#include "asset/av_presets.h"
+#include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "asset/iiif_parse.h"
 #include "asset/info.h"
@@ -68,7 +70,7 @@ struct delivery_asset {
 	struct stored st;
 };
 
-enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL };
+enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL, NEED_AV };
 
 /* --- configuration --- */
 
@@ -242,7 +244,16 @@ static int customer_resolve(struct req *rq, const char *cpart, int *c)
 
 static const char *need_channel(enum need need)
 {
-	return need == NEED_TILES ? "iiif-img" : need == NEED_SIZES ? "thumbs" : "file";
+	switch (need) {
+	case NEED_TILES:
+		return "iiif-img";
+	case NEED_SIZES:
+		return "thumbs";
+	case NEED_AV:
+		return "iiif-av";
+	default:
+		return "file";
+	}
 }
 
 /* Loads the path's asset and what it needs on disk, applying the custom
@@ -291,6 +302,8 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	bool have;
 	if (need == NEED_ORIGINAL) {
 		have = store_file_exists(rq->arena, as->dir, "original");
+	} else if (need == NEED_AV) {
+		have = store_file_exists(rq->arena, as->dir, AV_STORED_FILE);
 	} else {
 		stored_load(rq->arena, as->dir, &as->st);
 		have = need == NEED_TILES ? as->st.has_tiles : as->st.has_sizes;
@@ -798,4 +811,50 @@ int file_get(struct req *rq)
 	header_force(rq, "X-Content-Type-Options", "nosniff");
 	header_force(rq, "Content-Security-Policy", "sandbox");
 	return st;
+}
+
+/* --- iiif-av --- */
+
+/* The transcode at `path` (a preset's output path, asset/av_presets.h) of
+ * an asset whose iiif-av files are installed, when its av.json lists it. */
+static const struct av_preset *av_output(struct req *rq, const struct delivery_asset *as,
+					 const char *path)
+{
+	const struct av_preset *p = av_preset_by_path(path);
+	struct av_stored st;
+	if (!p || av_stored_load(rq->arena, as->dir, &st) != 0)
+		return NULL;
+	for (size_t i = 0; i < st.n; i++)
+		if (st.out[i].preset == p)
+			return p;
+	return NULL;
+}
+
+/* nginx answers open assets itself from the public link (the "av" fast
+ * path of nginx/dlcs.conf); what reaches here is restricted, not ingested,
+ * or not there at all. */
+static int av_get_v(struct req *rq, const char *prefix)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_AV, &as);
+	if (st || (st = delivery_access(rq, &as, 0, 0)))
+		return st;
+	const char *path = arena_printf(rq->arena, "%s%s", prefix, rq->strs[2]);
+	const struct av_preset *p = av_output(rq, &as, path);
+	if (!p)
+		return req_fail(rq, 404, "asset %d/%d/%s has no transcode at %s", as.c, as.s, as.id,
+				path);
+	st = send_file(rq, arena_printf(rq->arena, "%s/" AV_STORED_DIR "/%s", as.rel, p->path),
+		       p->media_type, CC_IMAGE);
+	return st ? st : req_fail(rq, 500, "the stored transcode is missing");
+}
+
+int av_audio_get(struct req *rq)
+{
+	return finish(rq, av_get_v(rq, "full/max/"));
+}
+
+int av_video_get(struct req *rq)
+{
+	return finish(rq, av_get_v(rq, "full/full/max/max/0/"));
 }

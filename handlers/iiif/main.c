@@ -1,4 +1,4 @@
-/* dlcs-image: the FastCGI responder for delivery (/iiif-img, /thumbs,
+/* dlcs-image: the FastCGI responder for delivery (/iiif-img, /thumbs, /iiif-av,
  * /file), on its own unix socket; the only FastCGI program that links
  * GraphicsMagick. spawn-fcgi starts one process, which keeps -w N workers
  * running (fcgi/supervise.h). Reads its configuration from -c FILE or

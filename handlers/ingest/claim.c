@@ -16,6 +16,7 @@
 #include "asset/runners.h"
 #include "asset/store.h"
 #include "asset/work.h"
+#include "ingest/av_slot.h"
 #include "ingest/runner.h"
 #include "asset/settings.h"
 #include "banned.h"
@@ -89,6 +90,7 @@ void runner_loop(struct runner *rn, const char *host)
 {
 	clean_stale(rn, host);
 	int poll_ms = (int)setting_int(rn->cfg, S_RUNNER_POLL_MS);
+	int av_slots = (int)setting_int(rn->cfg, S_AV_MAX_TRANSCODES);
 	struct arena *a = arena_new(64 * 1024);
 	log_info("runner %s started", rn->owner);
 	struct outage db_down = {0};
@@ -110,10 +112,18 @@ void runner_loop(struct runner *rn, const char *host)
 			(void)runners_beat(rn->db, rn->owner, host, (int)getpid());
 			beat_ms = now;
 		}
+		/* Items that transcode are claimed only with one of the host's
+		 * transcode slots in hand, kept while the item is worked on. */
+		int slot = av_slot_take(a, rn->storage_root, host, av_slots);
 		struct work_item w;
-		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, &w);
+		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, slot >= 0, &w);
+		if (rc != 1 || !w.av) {
+			av_slot_give(slot);
+			slot = -1;
+		}
 		if (rc == 1) {
 			pipeline_process(rn, a, &w);
+			av_slot_give(slot);
 			/* An ingest's pixel buffers are tens of megabytes, freed
 			 * when it ends; glibc keeps such memory in its heaps (and
 			 * raises its mmap threshold after freeing one), so give it

@@ -1,13 +1,17 @@
 /* The manifest writer (handlers/api/manifest_write.c): the Presentation 3
  * and 2.1 shapes of a few assets, which assets get a canvas, the body and
  * thumbnail sizes chosen, the image services of each version, metadata,
- * the file channel's rendering, and text that needs escaping. */
+ * the file channel's rendering, text that needs escaping, and audio and
+ * video canvases (a transcode, a Choice of several, the poster). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "json.h"
+#include "str.h"
 #include "api/manifest_write.h"
+#include "asset/av_presets.h"
+#include "asset/av_stored.h"
 #include "check.h"
 
 static struct arena *A;
@@ -159,12 +163,16 @@ static void test_p3(void)
 static void test_p2(void)
 {
 	struct mf_asset as[2];
+	static struct av_output mp3[1];
+	mp3[0] = (struct av_output){av_preset_find("audio-mp3-128"), 0, 0, 61020};
 	as[0] = image("p1", 4);
 	as[1] = (struct mf_asset){.space = 4,
 				  .id = "song",
 				  .media_type = "audio/mpeg",
 				  .av = true,
-				  .duration = 61000};
+				  .duration = 61000,
+				  .av_out = mp3,
+				  .n_av = 1};
 	struct mf_doc d = {.version = 2,
 			   .id = "https://h/iiif-manifest/v2/7/4/p1",
 			   .base = "https://h",
@@ -199,6 +207,77 @@ static void test_p2(void)
 	yajl_val song = AT(v, "items", "1");
 	CHECK(AT(song, "width") == NULL && YAJL_IS_DOUBLE(AT(song, "duration")));
 	CHECK_STR(str(AT(song, "items", "0", "items", "0", "body", "type")), "Sound");
+	yajl_val body = AT(song, "items", "0", "items", "0", "body");
+	CHECK_STR(str(AT(body, "id")), "https://h/iiif-av/7/4/song/full/max/default.mp3");
+	CHECK_STR(str(AT(body, "format")), "audio/mpeg");
+	CHECK(AT(body, "duration") && YAJL_GET_DOUBLE(AT(body, "duration")) == 61.02);
+	CHECK(YAJL_GET_DOUBLE(AT(song, "duration")) == 61.0);
+	/* without its transcodes (none listed) no canvas */
+	as[1].n_av = 0;
+	v = write_doc(&d);
+	CHECK(len(AT(v, "items")) == 1);
+}
+
+/* A video in two formats with its poster and the file channel: a Choice,
+ * the poster's thumbnail, the original as a rendering; 2.1 has none of it. */
+static void test_av(void)
+{
+	static struct av_output out[2];
+	out[0] = (struct av_output){av_preset_find("video-mp4-720p"), 1280, 720, 10010};
+	out[1] = (struct av_output){av_preset_find("video-webm-720p"), 1280, 720, 10000};
+	struct mf_asset as = {.space = 2,
+			      .id = "film",
+			      .media_type = "video/mp4",
+			      .width = 1920,
+			      .height = 1080,
+			      .duration = 10000,
+			      .av = true,
+			      .thumbs = true,
+			      .file = true,
+			      .sizes = sizes,
+			      .nsizes = sizeof sizes / sizeof sizes[0],
+			      .av_out = out,
+			      .n_av = 2};
+	struct mf_doc d = {.version = 3,
+			   .id = "https://h/iiif-manifest/3/2/film",
+			   .base = "https://h",
+			   .cpart = "3",
+			   .label = "Film",
+			   .single = true,
+			   .assets = &as,
+			   .n = 1};
+	yajl_val v = write_doc(&d);
+	yajl_val canvas = AT(v, "items", "0");
+	CHECK(num(AT(canvas, "width")) == 1920 && num(AT(canvas, "height")) == 1080);
+	CHECK(YAJL_GET_DOUBLE(AT(canvas, "duration")) == 10.0);
+	yajl_val body = AT(canvas, "items", "0", "items", "0", "body");
+	CHECK_STR(str(AT(body, "type")), "Choice");
+	CHECK(len(AT(body, "items")) == 2);
+	CHECK_STR(str(AT(body, "items", "0", "id")),
+		  "https://h/iiif-av/3/2/film/full/full/max/max/0/default.mp4");
+	CHECK_STR(str(AT(body, "items", "0", "type")), "Video");
+	CHECK_STR(str(AT(body, "items", "0", "format")), "video/mp4");
+	CHECK(num(AT(body, "items", "0", "width")) == 1280);
+	CHECK_STR(str(AT(body, "items", "1", "id")),
+		  "https://h/iiif-av/3/2/film/full/full/max/max/0/default.webm");
+	CHECK_STR(str(AT(body, "items", "1", "format")), "video/webm");
+	/* the poster: a thumbnail from /thumbs, on the canvas and the manifest */
+	CHECK(str_starts(str(AT(canvas, "thumbnail", "0", "id")),
+			 "https://h/thumbs/3/2/film/full/"));
+	CHECK_STR(str(AT(v, "thumbnail", "0", "id")), str(AT(canvas, "thumbnail", "0", "id")));
+	CHECK_STR(str(AT(canvas, "rendering", "0", "id")), "https://h/file/3/2/film");
+	CHECK_STR(str(AT(canvas, "rendering", "0", "type")), "Video");
+	/* one transcode: the body is that Video */
+	as.n_av = 1;
+	v = write_doc(&d);
+	body = AT(v, "items", "0", "items", "0", "items", "0", "body");
+	CHECK_STR(str(AT(body, "type")), "Video");
+	CHECK(YAJL_GET_DOUBLE(AT(body, "duration")) == 10.01);
+	/* 2.1: no canvas */
+	d.version = 2;
+	CHECK(!mf_asset_in_version(&as, 2) && mf_asset_in_version(&as, 3));
+	v = write_doc(&d);
+	CHECK(len(AT(v, "sequences", "0", "canvases")) == 0);
 }
 
 int main(void)
@@ -206,6 +285,7 @@ int main(void)
 	A = arena_new(1 << 16);
 	test_p3();
 	test_p2();
+	test_av();
 	arena_free(A);
 	return check_done();
 }

@@ -212,7 +212,7 @@ static void test_include_is_dlcs_conf_per_customer(void)
 	/* the accel location, customer 5's space 3, customers 5 and 7 (same
 	 * headers: one location; 7's all-digit name is not an alternative) */
 	CHECK(nloc == 1 + 2 * (int)FAST_PATHS_N);
-	CHECK(FAST_PATHS_N == 3 + INFO_STATIC__MAX);
+	CHECK(FAST_PATHS_N == 4 + INFO_STATIC__MAX);
 	const char *conf = dlcs_conf();
 	for (size_t i = 0; i < FAST_PATHS_N; i++) {
 		/* its location in its block of dlcs.conf */

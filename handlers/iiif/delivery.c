@@ -26,6 +26,8 @@
 #include "sha256.h"
 #include "str.h"
 #include "asset/access.h"
+#include "asset/auth_doc.h"
+#include "asset/auth_session.h"
 #include "asset/channel_rules.h"
 #include "asset/iiif_parse.h"
 #include "asset/info.h"
@@ -278,10 +280,37 @@ static bool access_allows(const struct delivery_asset *as, int w, int h)
 	return asset_size_is_open(!as->restricted, as->max_unauthorised, w, h);
 }
 
+/* The access flow's decision (asset/auth_session.h) for the session whose
+ * cookie the request carries: 200, 401 (none, or not live) or 403. */
+static int session_decision(struct req *rq, const struct delivery_asset *as)
+{
+	const char *cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"),
+					       arena_printf(rq->arena, "dlcs-auth2-%d", as->c));
+	struct auth_session s;
+	int found =
+		cookie ? auth_session_find(rq->app->db, rq->arena, as->c, cookie, false, &s) : 0;
+	if (found < 0)
+		return -1;
+	return auth_session_decide(rq->arena, as->c, as->roles, found ? &s : NULL);
+}
+
 int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h)
 {
 	if (access_allows(as, w, h))
 		return 0;
+	int d = session_decision(rq, as);
+	if (d < 0)
+		return req_db_fail(rq, "reading the session");
+	if (d == 200) {
+		/* one viewer's: no shared cache keeps it, and the browser asks
+		 * again (a logout ends it at once) */
+		header_default(rq, "Cache-Control", "private, no-cache");
+		req_header(rq, "Vary", "Cookie");
+		return 0;
+	}
+	if (d == 403)
+		return req_fail(rq, 403, "asset %d/%d/%s: the session does not hold its roles",
+				as->c, as->s, as->id);
 	if (w > 0 && h > 0 && as->max_unauthorised >= 0)
 		return req_fail(rq, 401,
 				"asset %d/%d/%s is restricted: images larger than %d pixels need "
@@ -319,15 +348,53 @@ static const char *service_id(struct req *rq, const char *prefix, int version,
 		       as->id);
 }
 
+/* A restricted asset's info.json answers 200 (CONTRACT section 9): with
+ * its auth services, and for a caller without access only the open sizes
+ * and maxWidth/maxHeight of maxUnauthorised; the answer depends on the
+ * caller, so no shared cache keeps it. */
+static int restricted_info(struct req *rq, const struct delivery_asset *as, struct info_doc *d)
+{
+	struct jw *w = jw_new(rq->arena);
+	if (auth_doc_probe_service(w, rq->app->db, rq->arena, rq->base_url, as->cpart, as->c, as->s,
+				   as->id, as->roles) < 0)
+		return req_db_fail(rq, "reading the auth services");
+	if (!(d->auth_service = jw_text(w, NULL)))
+		return req_fail(rq, 500, "could not write the auth services");
+	req_header(rq, "Cache-Control", "private, no-cache");
+	req_header(rq, "Vary", "Cookie");
+	int decision = session_decision(rq, as);
+	if (decision < 0)
+		return req_db_fail(rq, "reading the session");
+	if (decision == 200)
+		return 0;
+	struct stored_size *open = arena_alloc(rq->arena, (d->nsizes + 1) * sizeof *open);
+	size_t n = 0;
+	for (size_t i = 0; i < d->nsizes; i++)
+		if (access_allows(as, d->sizes[i].w, d->sizes[i].h))
+			open[n++] = d->sizes[i];
+	d->sizes = open;
+	d->nsizes = n;
+	if (as->max_unauthorised > 0) {
+		bool wide = d->W >= d->H;
+		d->max_width = wide ? as->max_unauthorised
+				    : (int)((long long)d->W * as->max_unauthorised / d->H);
+		d->max_height = wide ? (int)((long long)d->H * as->max_unauthorised / d->W)
+				     : as->max_unauthorised;
+	}
+	return 0;
+}
+
 static int img_info(struct req *rq, int version)
 {
 	struct delivery_asset as;
 	int st = asset_load(rq, NEED_TILES, &as);
-	if (st || (st = delivery_access(rq, &as, 0, 0)))
+	if (st)
 		return st;
 	struct info_doc d;
 	info_doc_image(&d, rq->arena, &as.st, version, service_id(rq, "iiif-img", version, &as),
 		       max_area(rq), render_format_available(IIIF_F_WEBP));
+	if (as.restricted && (st = restricted_info(rq, &as, &d)))
+		return st;
 	return send_info(rq, version, &d);
 }
 

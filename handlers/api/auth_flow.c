@@ -33,6 +33,7 @@
 #include "asset/auth_doc.h"
 #include "asset/auth_session.h"
 #include "asset/role_uri.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define NO_STORE "no-store"
@@ -352,6 +353,8 @@ int auth_logout(struct req *rq)
 	const char *cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"), name);
 	if (auth_session_end(rq->app->db, c, cookie) != DB_OK)
 		return req_db_fail(rq, "ending the session");
+	if (cookie) /* dlcs-image's workers forget their cached sessions */
+		auth_revocations_touch(setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE));
 	req_header(rq, "Set-Cookie", auth_cookie_header(rq, c, NULL));
 	return auth_page(rq, 200, "Logged out",
 			 "<p>You are logged out.</p><script>window.close()</script>");

@@ -17,7 +17,9 @@
 #include "api/common.h"
 #include "api/handlers.h"
 #include "api/roles.h"
+#include "asset/auth_session.h"
 #include "asset/role_uri.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 #define TEXT_MAX_CHARS 1000
@@ -274,5 +276,7 @@ int role_delete(struct req *rq)
 		return req_fail(rq, 404, "role %s not found", name);
 	if (db_exec(db, SQL[SQL_ROLE_REVOKE], "is", c, arena_printf(rq->arena, "\"%s\"", name)) < 0)
 		return req_db_fail(rq, "ending the role's sessions");
+	/* dlcs-image's workers forget their cached sessions */
+	auth_revocations_touch(setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE));
 	return 204;
 }

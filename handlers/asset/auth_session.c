@@ -1,11 +1,17 @@
 /* Sessions of the access flow (asset/auth_session.h). */
+#include <fcntl.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "arena.h"
+#include "cache.h"
 #include "db.h"
 #include "ids.h"
 #include "json.h"
+#include "log.h"
+#include "str.h"
 #include "sha256.h"
 #include "asset/auth_session.h"
 #include "asset/role_uri.h"
@@ -158,4 +164,56 @@ const char *auth_cookie_value(struct arena *a, const char *header, const char *n
 		p = end ? end + 1 : NULL;
 	}
 	return NULL;
+}
+
+#define CACHE_SECONDS 30
+
+/* Empties cache when the revocation file changed since it was last seen. */
+static void cache_check_revocations(struct cache *cache, const char *path)
+{
+	struct stat st;
+	char stamp[64] = "none";
+	if (stat(path, &st) == 0)
+		xsnprintf(stamp, sizeof stamp, "%lld.%09ld", (long long)st.st_mtim.tv_sec,
+			  st.st_mtim.tv_nsec);
+	const char *seen = cache_get(cache, "@revocations");
+	if (!seen || strcmp(seen, stamp) != 0) {
+		cache_clear(cache);
+		cache_put(cache, "@revocations", stamp, 1e9);
+	}
+}
+
+int auth_session_find_cached(struct db *db, struct cache *cache, const char *revocation_file,
+			     struct arena *a, int c, const char *cookie, struct auth_session *out)
+{
+	if (!cookie || !secret_valid(cookie))
+		return 0;
+	if (!cache || !revocation_file)
+		return auth_session_find(db, a, c, cookie, false, out);
+	cache_check_revocations(cache, revocation_file);
+	char key[96];
+	xsnprintf(key, sizeof key, "s%d:%s", c, cookie);
+	const char *roles = cache_get(cache, key);
+	if (roles) {
+		*out = (struct auth_session){
+			.roles = arena_strdup(a, roles), .origin = "", .expires_in = CACHE_SECONDS};
+		return 1;
+	}
+	int found = auth_session_find(db, a, c, cookie, false, out);
+	if (found == 1 && out->expires_in > 1)
+		cache_put(cache, key, out->roles,
+			  out->expires_in < CACHE_SECONDS ? (double)out->expires_in - 1
+							  : CACHE_SECONDS);
+	return found;
+}
+
+void auth_revocations_touch(const char *path)
+{
+	if (!path)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || futimens(fd, NULL) != 0)
+		log_err("cannot touch %s: cached sessions stay valid up to 30 seconds", path);
+	if (fd >= 0)
+		close(fd);
 }

@@ -41,6 +41,22 @@ int auth_session_create(struct db *db, int c, const char *roles, int ttl, const 
 int auth_session_find(struct db *db, struct arena *a, int c, const char *secret, bool by_token,
 		      struct auth_session *out);
 
+/* auth_session_find by cookie, through a per-worker cache (cache: NULL,
+ * none) of the live sessions' roles, so that a viewer's tiles cost no
+ * database round trip each: an entry lives at most 30 seconds and never
+ * past the session's expiry, and the whole cache is emptied when the
+ * revocation file (auth_revocation_file, the same as API keys use) has
+ * changed, which a logout and a role's deletion touch (one stat() per
+ * call). A hit does not move the expiry on: a miss, at least every 30
+ * seconds of use, does. */
+struct cache;
+int auth_session_find_cached(struct db *db, struct cache *cache, const char *revocation_file,
+			     struct arena *a, int c, const char *cookie, struct auth_session *out);
+
+/* Touches the revocation file, so that every worker's cache of sessions
+ * (and of API keys) is emptied at its next request. */
+void auth_revocations_touch(const char *revocation_file);
+
 /* Ends the session whose cookie value is cookie (none: nothing happens).
  * DB_OK or the error. */
 int auth_session_end(struct db *db, int c, const char *cookie);

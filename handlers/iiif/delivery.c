@@ -287,8 +287,9 @@ static int session_decision(struct req *rq, const struct delivery_asset *as)
 	const char *cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"),
 					       arena_printf(rq->arena, "dlcs-auth2-%d", as->c));
 	struct auth_session s;
-	int found =
-		cookie ? auth_session_find(rq->app->db, rq->arena, as->c, cookie, false, &s) : 0;
+	int found = auth_session_find_cached(rq->app->db, rq->app->auth_cache,
+					     setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE),
+					     rq->arena, as->c, cookie, &s);
 	if (found < 0)
 		return -1;
 	return auth_session_decide(rq->arena, as->c, as->roles, found ? &s : NULL);

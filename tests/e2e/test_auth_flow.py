@@ -182,8 +182,8 @@ def test_token_errors_and_escaping(site, anon):
     c = site.customer
     s, cookie, _ = fresh_session(anon, c)
     assert token_message(anon, c, None)[0]["profile"] == "missingAspect"
-    assert token_message(s, c, "f" * 64)[0]["profile"] == "invalidAspect"
-    assert token_message(s, c, "not a cookie")[0]["profile"] == "invalidAspect"
+    assert token_message(anon, c, "f" * 64)[0]["profile"] == "invalidAspect"
+    assert token_message(anon, c, "not a cookie")[0]["profile"] == "invalidAspect"
     msg, _, _ = token_message(s, c, cookie, origin="https://other.example")
     assert msg["profile"] == "invalidOrigin" and msg["type"] == "AuthAccessTokenError2"
     msg, target, _ = token_message(s, c, cookie, origin='https://x.org"</script><script>alert(1)//')
@@ -273,3 +273,42 @@ def test_probe_preflight(site, anon):
     assert r.status_code == 204, describe(r)
     assert r.headers.get("Access-Control-Allow-Origin") == "*"
     assert "Authorization" in r.headers.get("Access-Control-Allow-Headers", "")
+
+
+def raw_get(base, path, headers=None):
+    """GET of path exactly as written (no client normalises .. or //)."""
+    import http.client
+    from urllib.parse import urlsplit
+    u = urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.read()
+    finally:
+        conn.close()
+
+
+def test_no_url_trick_reaches_a_restricted_file(site, anon):
+    c, s = site.customer, site.id
+    paths = []
+    for cpart in (str(c.id), c.name):
+        for prefix in ("iiif-img", "iiif-img/v2", "iiif-img/v3", "thumbs", "thumbs/v2"):
+            paths += ["/%s/%s/%d/click/%s" % (prefix, cpart, s, rest) for rest in (
+                TILE, "full/!100,100/0/default.jpg", "full/100,/0/default.jpg", "full/max/0/default.jpg",
+                "full/full/0/default.jpg")]
+        paths += ["/file/%s/%d/click" % (cpart, s)]
+    paths += ["//iiif-img/%d/%d/click/%s" % (c.id, s, TILE),
+              "/iiif-img//%d/%d/click/%s" % (c.id, s, TILE),
+              "/iiif-img/%d/%d/open/../click/%s" % (c.id, s, TILE),
+              "/iiif-img/%d/%d/open/%%2E%%2E/click/%s" % (c.id, s, TILE),
+              "/iiif-img/%d/%d/click%%2F%s" % (c.id, s, TILE.replace("/", "%2F")),
+              "/iiif-img/%d/%d/%%63lick/%s" % (c.id, s, TILE),
+              "/iiif-img/%d/%d/click/%s?x=1" % (c.id, s, TILE),
+              "/dlcs-storage/%d/%d/click/tiles/0,0,256,256_256.jpg" % (c.id, s),
+              "/dlcs-storage/%d/%d/click/original" % (c.id, s),
+              "/public/iiif-img/%d/%d/click/tiles/0,0,256,256_256.jpg" % (c.id, s)]
+    for p in paths:
+        for headers in ({}, {"Cookie": "dlcs-auth2-%d=%s" % (c.id, "0" * 64)}):
+            status, body = raw_get(anon.base, p, headers)
+            assert status != 200 and body[:2] != b"\xff\xd8", (p, headers, status)

@@ -566,5 +566,8 @@ def test_custom_headers(make_customer, origin, anon):
     r = wait_headers(anon, "/iiif-img/%d/%d/r/full/100,/0/default.jpg" % (cust.id, space.id),
                      {"X-Test-Level": "role"})
     assert r.status_code == 200 and r.headers.get("X-Test-Level") == "role", dict(r.headers)
+    # a restricted info.json answers 200 with its auth services (CONTRACT section 9)
     r = anon.get("/iiif-img/%d/%d/r/info.json" % (cust.id, space.id))
+    assert r.status_code == 200 and r.headers.get("X-Test-Level") == "role", describe(r)
+    r = anon.get("/iiif-img/%d/%d/r/full/max/0/default.jpg" % (cust.id, space.id))
     assert r.status_code == 401 and r.headers.get("X-Test-Level") == "role", describe(r)

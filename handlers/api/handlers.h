@@ -74,6 +74,31 @@ int custom_header_get(struct req *rq);
 int custom_header_put(struct req *rq);
 int custom_header_delete(struct req *rq);
 
+/* roles.c, auth_services.c, role_providers.c: access control's resources */
+int roles_list(struct req *rq);
+int roles_create(struct req *rq);
+int role_get(struct req *rq);
+int role_put(struct req *rq);
+int role_delete(struct req *rq);
+int auth_services_list(struct req *rq);
+int auth_services_create(struct req *rq);
+int auth_service_get(struct req *rq);
+int auth_service_put(struct req *rq);
+int auth_service_patch(struct req *rq);
+int auth_service_delete(struct req *rq);
+int role_providers_list(struct req *rq);
+int role_providers_create(struct req *rq);
+int role_provider_get(struct req *rq);
+int role_provider_put(struct req *rq);
+int role_provider_delete(struct req *rq);
+
+/* auth_flow.c, auth_access.c: the IIIF Authorization Flow 2.0 (delivery) */
+int auth_probe(struct req *rq);
+int auth_token(struct req *rq);
+int auth_logout(struct req *rq);
+int auth_access_get(struct req *rq);
+int auth_access_post(struct req *rq);
+
 /* portal_users.c: a customer's portal users */
 int portal_users_list(struct req *rq);
 int portal_users_create(struct req *rq);

@@ -15,6 +15,7 @@
 #include "req.h"
 #include "str.h"
 #include "api/common.h"
+#include "api/roles.h"
 #include "api/handlers.h"
 #include "asset/portal_user.h"
 #include "banned.h"
@@ -100,6 +101,11 @@ static int read_roles(struct req *rq, struct pu_input *in)
 			return req_fail(rq, 400, "'roles': each value must be 1 to %d characters",
 					ROLE_MAX_CHARS);
 	}
+	const char **uris = arena_alloc(rq->arena, roles->u.array.len * sizeof *uris + 1);
+	for (size_t i = 0; i < roles->u.array.len; i++)
+		uris[i] = roles->u.array.values[i]->u.string;
+	if ((st = roles_check(rq, (int)rq->ints[0], "roles", uris, roles->u.array.len, NULL)))
+		return st;
 	in->roles = json_to_text(rq->arena, roles);
 	if (strlen(in->roles) > ROLES_MAX_TEXT)
 		return req_fail(rq, 400, "'roles' is too long");

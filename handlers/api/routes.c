@@ -37,6 +37,13 @@ const struct route api_routes[] = {
 	/* Delivery that the API workers answer (nginx/dlcs.conf sends these
 	 * prefixes here): anonymous. The literal /v2/ and /v3/ rows come first,
 	 * so that they win over a customer in that place. */
+	/* the access flow: "token" is no service's name (auth_services.c) */
+	{M_GET, "/auth/v2/probe/%s/%d/%s", auth_probe, R_ANON, 0},
+	{M_GET, "/auth/v2/access/%s/token", auth_token, R_ANON, 0},
+	{M_GET, "/auth/v2/access/%s/%s", auth_access_get, R_ANON, 0},
+	{M_POST, "/auth/v2/access/%s/%s", auth_access_post, R_ANON, 0},
+	{M_GET, "/auth/v2/access/%s/%s/logout", auth_logout, R_ANON, 0},
+
 	{M_GET, "/iiif-resource/v2/%s/%s/%*", iiif_resource_v2, R_ANON, 0},
 	{M_GET, "/iiif-resource/v3/%s/%s/%*", iiif_resource_v3, R_ANON, 0},
 	{M_GET, "/iiif-resource/%s/%s/%*", iiif_resource_get, R_ANON, 0},
@@ -92,6 +99,23 @@ const struct route api_routes[] = {
 	{M_GET, C_ "/customHeaders/%s", custom_header_get, CUST, 0},
 	{M_PUT, C_ "/customHeaders/%s", custom_header_put, CUST_JSON, 0},
 	{M_DELETE, C_ "/customHeaders/%s", custom_header_delete, CUST, 0},
+
+	{M_GET, C_ "/roles", roles_list, CUST, 0},
+	{M_POST, C_ "/roles", roles_create, CUST_JSON, 0},
+	{M_GET, C_ "/roles/%s", role_get, CUST, 0},
+	{M_PUT, C_ "/roles/%s", role_put, CUST_JSON, 0},
+	{M_DELETE, C_ "/roles/%s", role_delete, CUST, 0},
+	{M_GET, C_ "/authServices", auth_services_list, CUST, 0},
+	{M_POST, C_ "/authServices", auth_services_create, CUST_JSON, 0},
+	{M_GET, C_ "/authServices/%s", auth_service_get, CUST, 0},
+	{M_PUT, C_ "/authServices/%s", auth_service_put, CUST_JSON, 0},
+	{M_PATCH, C_ "/authServices/%s", auth_service_patch, CUST_JSON, 0},
+	{M_DELETE, C_ "/authServices/%s", auth_service_delete, CUST, 0},
+	{M_GET, C_ "/roleProviders", role_providers_list, CUST, 0},
+	{M_POST, C_ "/roleProviders", role_providers_create, CUST_JSON, 0},
+	{M_GET, C_ "/roleProviders/%s", role_provider_get, CUST, 0},
+	{M_PUT, C_ "/roleProviders/%s", role_provider_put, CUST_JSON, 0},
+	{M_DELETE, C_ "/roleProviders/%s", role_provider_delete, CUST, 0},
 
 	{M_GET, C_ "/portalUsers", portal_users_list, CUST, 0},
 	{M_POST, C_ "/portalUsers", portal_users_create, CUST_JSON, 0},

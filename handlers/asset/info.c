@@ -7,6 +7,7 @@
 #include "json.h"
 #include "str.h"
 #include "asset/info.h"
+#include "asset/auth_doc.h"
 #include "asset/stored.h"
 #include "banned.h"
 
@@ -73,8 +74,16 @@ static const char *const supports_2[] = {"mirroring", "regionSquare", "rotationA
 void info_write(struct jw *w, const struct info_doc *d)
 {
 	jw_obj(w);
+	if (d->version == 3 && d->auth_service) {
+		jw_key(w, "@context");
+		jw_arr(w);
+		jw_str(w, AUTH2_CONTEXT);
+		jw_str(w, CONTEXT_3);
+		jw_arr_end(w);
+	}
 	if (d->version == 3) {
-		jw_kstr(w, "@context", CONTEXT_3);
+		if (!d->auth_service)
+			jw_kstr(w, "@context", CONTEXT_3);
 		jw_kstr(w, "id", d->id);
 		jw_kstr(w, "type", "ImageService3");
 		jw_kstr(w, "protocol", PROTOCOL);
@@ -88,6 +97,10 @@ void info_write(struct jw *w, const struct info_doc *d)
 	jw_kint(w, "height", d->H);
 	if (d->version == 3 && d->max_area > 0 && !d->level0)
 		jw_kint(w, "maxArea", d->max_area);
+	if (d->version == 3 && d->max_width > 0) {
+		jw_kint(w, "maxWidth", d->max_width);
+		jw_kint(w, "maxHeight", d->max_height);
+	}
 	if (d->nsizes || d->level0)
 		write_sizes(w, d);
 	if (d->nsf > 0 && !d->level0)
@@ -113,6 +126,12 @@ void info_write(struct jw *w, const struct info_doc *d)
 				jw_kint(w, "maxArea", d->max_area);
 			jw_obj_end(w);
 		}
+		jw_arr_end(w);
+	}
+	if (d->auth_service) {
+		jw_key(w, "service");
+		jw_arr(w);
+		jw_json_text(w, d->auth_service);
 		jw_arr_end(w);
 	}
 	jw_obj_end(w);

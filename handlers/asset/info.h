@@ -30,6 +30,11 @@ struct info_doc {
 	int nsf, tile;
 	long long max_area; /* 0: not published */
 	bool webp;          /* this build encodes webp */
+	/* a restricted asset's (iiif/delivery.c): the AuthProbeService2 as JSON
+	 * text, listed in "service" with the auth context first (NULL: none),
+	 * and the largest open size for the caller (0: no limit published) */
+	const char *auth_service;
+	int max_width, max_height;
 };
 
 /* The documents of an asset's services, from what its files say (st,

@@ -243,6 +243,12 @@ def create_space(customer, name=None, **fields):
     return Space(customer, j["id"], j["name"], j)
 
 
+def role_uri(customer, name="clickthrough"):
+    """The URI of customer's role `name` (CONTRACT section 9); clickthrough
+    is every customer's."""
+    return "%s%s/roles/%s" % (base_url(), customer.path, name)
+
+
 def put_asset(where, asset_id, status=201, media="image/jpeg", **fields):
     """PUTs an asset into Space `where` (no origin unless given) and checks
     the status (201 new, 200 replaced); returns the body."""

@@ -12,12 +12,11 @@ from urllib.parse import quote
 
 import pytest
 
-from helpers import assert_created, assert_error, create_space, describe, put_asset
+from helpers import role_uri, assert_created, assert_error, create_space, describe, put_asset
 from origin import jpeg, member, submit, wait_batch
 
 P3 = "http://iiif.io/api/presentation/3/context.json"
 P2 = "http://iiif.io/api/presentation/2/context.json"
-ROLE = "https://example.org/role/staff"
 
 
 def nq(customer, name, template):
@@ -69,7 +68,7 @@ def book(make_customer, origin):
     for aid, n1, n2 in (("p-c", 3, 1), ("p-a", 1, 2), ("p-d", 4, 1), ("p-b", 2, 2)):
         put_asset(space, aid, origin=url, string1="book-7", string2="vol-%d" % n2, number1=n1,
                   number2=n2, tags=["t1", "t2"], manifests=["https://example.org/m/book-7"])
-    put_asset(space, "p-r", origin=url, string1="book-7", number1=5, roles=[ROLE])
+    put_asset(space, "p-r", origin=url, string1="book-7", number1=5, roles=[role_uri(cust)])
     put_asset(space, "other", origin=url, string1="book-8", number1=1)
     put_asset(space, "pottery", origin=url, string1="pottery", number1=1)
     put_asset(space, "hidden", origin=url, string1="book-7", number1=6, deliveryChannels=["none"])

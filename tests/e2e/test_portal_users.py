@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from helpers import (admin_command, allow_set, assert_collection, assert_created, assert_error,
+from helpers import (role_uri, admin_command, allow_set, assert_collection, assert_created, assert_error,
                      assert_resource, describe, uniq)
 
 TYPE = "vocab:PortalUser"
@@ -61,8 +61,8 @@ def mariadb(dlcs_var, sql):
 # ---------------------------------------------------------------- the routes
 
 def test_create_get_list_patch_delete(customer):
-    j, body = create(customer, roles=["https://example.org/roles/reader"])
-    assert_user(j, customer, body["email"], roles=["https://example.org/roles/reader"])
+    j, body = create(customer, roles=[role_uri(customer)])
+    assert_user(j, customer, body["email"], roles=[role_uri(customer)])
     assert body["password"] not in str(j)
 
     got = assert_resource(customer.api.get(j["@id"]), 200, TYPE)
@@ -77,8 +77,8 @@ def test_create_get_list_patch_delete(customer):
     assert_user(p, customer, new_email, enabled=False)
     assert p["id"] == j["id"] and p["created"] == j["created"]
     # Omitted fields are kept; an empty PATCH changes nothing.
-    p2 = assert_resource(customer.api.patch(j["@id"], json={"roles": ["a", "b"]}), 200, TYPE)
-    assert_user(p2, customer, new_email, enabled=False, roles=["a", "b"])
+    p2 = assert_resource(customer.api.patch(j["@id"], json={"roles": [role_uri(customer)]}), 200, TYPE)
+    assert_user(p2, customer, new_email, enabled=False, roles=[role_uri(customer)])
     assert assert_resource(customer.api.patch(j["@id"], json={}), 200, TYPE) == p2
     # @context, @id, @type and id may come along when they agree
     same = {k: p2[k] for k in ("@context", "@id", "@type", "id")}
@@ -171,6 +171,9 @@ def test_bad_bodies(customer):
     assert_error(customer.api.post(url, json=dict(base, roles=[1])), 400, "roles")
     assert_error(customer.api.post(url, json=dict(base, roles=[""])), 400, "roles")
     assert_error(customer.api.post(url, json=dict(base, roles=["r" * 501])), 400, "roles")
+    # role URIs of the customer's roles only (CONTRACT section 9)
+    for bad in ("staff", role_uri(customer, "nobody"), role_uri(customer).replace("/%d/" % customer.id, "/1/")):
+        assert_error(customer.api.post(url, json=dict(base, roles=[bad])), 400, "roles")
     assert_error(customer.api.post(url, json=dict(base, roles=["r%d" % i for i in range(101)])), 400, "roles")
     assert_error(customer.api.post(url, json=dict(base, passwordHash="$y$x")), 400, "passwordHash")
     assert_error(customer.api.post(url, json=dict(base, created="2020-01-01T00:00:00Z")), 400, "created")
@@ -276,9 +279,9 @@ def test_passwords_are_yescrypt_hashes_never_returned_or_logged(customer, dlcs_v
 def test_login_check(customer, make_customer, dlcs_var):
     """portal_user_verify, as the access-control flow will call it."""
     pw = password()
-    j, body = create(customer, password=pw, roles=["https://example.org/roles/staff"])
+    j, body = create(customer, password=pw, roles=[role_uri(customer)])
     rc, out = login(dlcs_var, customer.id, body["email"], pw)
-    assert rc == 0 and out.split() == [j["id"], '["https://example.org/roles/staff"]'], out
+    assert rc == 0 and out.split() == [j["id"], '["%s"]' % role_uri(customer)], out
     assert pw not in out
     # the e-mail in any case
     assert login(dlcs_var, customer.id, body["email"].upper(), pw)[0] == 0

@@ -17,7 +17,7 @@ import time
 import pytest
 
 import pools
-from helpers import assert_created, assert_error, assert_resource, describe, put_asset
+from helpers import assert_created, assert_error, assert_resource, describe, put_asset, role_uri
 from origin import jpeg
 
 FFMPEG = "/usr/bin/ffmpeg"
@@ -314,7 +314,7 @@ def test_audio_only_file_for_a_video_preset_is_an_error(space, origin, media):
 
 
 def test_restricted_av_is_not_served(space, origin, anon, storage_root, media):
-    put_av(space, origin, "locked", media["tone.flac"], "audio/flac", roles=["https://example.org/roles/staff"])
+    put_av(space, origin, "locked", media["tone.flac"], "audio/flac", roles=[role_uri(space.customer)])
     j = wait_ingested(space, "locked")
     assert "error" not in j, j
     assert "av/full/max/default.mp3" in asset_files(storage_root, space, "locked")

@@ -22,10 +22,9 @@ import zipfile
 
 import pytest
 
-from helpers import assert_created, create_space, describe, put_asset
+from helpers import assert_created, create_space, describe, put_asset, role_uri
 from origin import jpeg
 
-ROLE = "https://example.org/role/staff"
 POPPLER = shutil.which("pdfinfo") and shutil.which("pdfimages") and shutil.which("pdftotext")
 
 
@@ -78,7 +77,7 @@ def book(make_customer, origin):
     big, small = origin.add(jpeg(1600, 1200)), origin.add(jpeg(640, 480))
     put_asset(space, "p1", origin=big, string1="bk", number1=1)
     put_asset(space, "p2", origin=small, string1="bk", number1=2)
-    put_asset(space, "p3", origin=big, string1="bk", number1=3, roles=[ROLE])
+    put_asset(space, "p3", origin=big, string1="bk", number1=3, roles=[role_uri(cust)])
     put_asset(space, "p4", origin=big, string1="bk", number1=4, maxUnauthorised=200)
     put_asset(space, "x1", origin=small, string1="other", number1=1)
     nq(cust, "book", "s1=p1&canvas=n1&objectname=my-book&redactedmessage=Restricted (ask us)")
@@ -142,7 +141,7 @@ def test_pdf_control(anon, book, book_pdf):
     j = r.json()
     assert j["exists"] is True and j["inProcess"] is False, j
     assert j["itemCount"] == 4 and j["sizeBytes"] == len(book_pdf.content), j
-    assert j["roles"] == [ROLE], j
+    assert j["roles"] == [role_uri(c)], j
     assert j["created"].endswith("Z") and j["key"].startswith("%d/pdf/book/" % c.id), j
 
 
@@ -183,12 +182,12 @@ def test_remade_when_the_result_changes(anon, book, storage_root):
     second, _ = made(anon, path)
     assert b"/Count 2 " in second.content and second.content != first.content
     # a restriction added to an asset: made again, its page redacted
-    put_asset(space, "b", status=200, origin=book.urls[1], string1="rm", number1=2, roles=[ROLE])
+    put_asset(space, "b", status=200, origin=book.urls[1], string1="rm", number1=2, roles=[role_uri(c)])
     third, seen_202 = made(anon, path)
     assert seen_202 >= 1 and b"(Restricted \\(ask us\\)) Tj" in third.content
     assert third.content.count(b"/Subtype /Image") == 1
     j = anon.get("/pdf-control/%d/book/rm" % c.id).json()
-    assert j["itemCount"] == 2 and j["roles"] == [ROLE], j
+    assert j["itemCount"] == 2 and j["roles"] == [role_uri(c)], j
     # the replaced files are removed: one PDF of this query in storage, no
     # temporary file left (its name: the key of the query and its arguments)
     key = hashlib.sha256(b"book\0rm\0").hexdigest()

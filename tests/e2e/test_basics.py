@@ -24,6 +24,9 @@ def test_ping_is_anonymous_and_ok(anon):
     r = anon.get("/ping")
     j = json_body(r, 200)
     assert j.get("status") == "ok", describe(r)
+    # each check by name (a failed one: 503, "failed" with its reason)
+    assert j.get("checks") == {"database": {"status": "ok"}, "storage": {"status": "ok"}}, describe(r)
+    assert r.headers.get("Cache-Control") == "no-store"
 
 
 def test_ping_with_wrong_method_is_405_with_allow(admin):

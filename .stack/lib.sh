@@ -30,7 +30,7 @@
 #
 # Knobs (environment): DLCS_VAR, DLCS_PORT (8080), DLCS_BUILD (build; relative
 # names are under the repository), DLCS_WORKERS (4), DLCS_IMAGE_WORKERS (2),
-# DLCS_RUNNERS (2), DLCS_SKIP_BUILD=1,
+# DLCS_RUNNERS (2), DLCS_TLS (0; 1: https with a self-signed certificate), DLCS_SKIP_BUILD=1,
 # DLCS_SKIP_DEPS=1, DLCS_CONFIGURE_FLAGS (--enable-werror), DLCS_JOBS (2).
 
 STACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -67,6 +67,12 @@ stack_env() {
 	[[ $build == /* ]] || build=$REPO/$build
 	BUILD_DIR=$(realpath -m -- "$build")
 
+	# DLCS_TLS=1: nginx listens with TLS (a self-signed certificate in
+	# nginx/tls/), so links, Locations and redirects are https://.
+	DLCS_TLS=${DLCS_TLS:-0}
+	[[ $DLCS_TLS == 0 || $DLCS_TLS == 1 ]] || die "DLCS_TLS must be 0 or 1, not '$DLCS_TLS'"
+	SCHEME=http
+	[[ $DLCS_TLS == 1 ]] && SCHEME=https
 	[[ $DLCS_PORT =~ ^[0-9]+$ ]] || die "DLCS_PORT must be a number, not '$DLCS_PORT'"
 	[[ $DLCS_WORKERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_WORKERS must be a positive number"
 
@@ -82,9 +88,11 @@ stack_env() {
 	NGINX_PID=$NGINX_DIR/nginx.pid
 	NGINX_CONF=$NGINX_DIR/nginx.conf
 	CUSTOM_HEADERS=$NGINX_DIR/custom-headers.conf
+	TLS_CERT=$NGINX_DIR/tls/cert.pem
+	TLS_KEY=$NGINX_DIR/tls/key.pem
 	[[ $DLCS_RUNNERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_RUNNERS must be a positive number"
 	[[ $DLCS_IMAGE_WORKERS =~ ^[1-9][0-9]*$ ]] || die "DLCS_IMAGE_WORKERS must be a positive number"
-	export DLCS_VAR DLCS_PORT DLCS_WORKERS DLCS_RUNNERS DLCS_IMAGE_WORKERS
+	export DLCS_VAR DLCS_PORT DLCS_WORKERS DLCS_RUNNERS DLCS_IMAGE_WORKERS DLCS_TLS
 	export DLCS_CONFIG=$CONF_FILE
 }
 
@@ -572,10 +580,30 @@ keepalive_line() {
 	fi
 }
 
+# A self-signed certificate for localhost and 127.0.0.1 (DLCS_TLS=1), made
+# once; clients trust it with curl --cacert nginx/tls/cert.pem.
+make_tls_cert() {
+	[[ -s $TLS_CERT && -s $TLS_KEY ]] && return 0
+	mkdir -p -- "$(dirname -- "$TLS_CERT")"
+	say "nginx: a self-signed certificate in $TLS_CERT"
+	(
+		umask 077
+		openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj /CN=localhost \
+			-addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
+			-keyout "$TLS_KEY" -out "$TLS_CERT" 2>/dev/null
+	) || die "openssl could not make $TLS_CERT"
+	chmod 0644 -- "$TLS_CERT"
+}
+
 # Renders nginx/dev.conf.in into $NGINX_CONF (to a temporary file first).
 render_nginx_conf() {
 	local out=$1
-	local ka_line image_ka_line storage
+	local ka_line image_ka_line storage listen_ssl="" ssl_lines="# plain HTTP (DLCS_TLS=0)"
+	if [[ $DLCS_TLS == 1 ]]; then
+		make_tls_cert
+		listen_ssl="ssl "
+		ssl_lines="ssl_certificate \"$TLS_CERT\"; ssl_certificate_key \"$TLS_KEY\";"
+	fi
 	ka_line=$(keepalive_line "$DLCS_WORKERS")
 	image_ka_line=$(keepalive_line "$DLCS_IMAGE_WORKERS")
 	storage=$(config_value storage_root "$STORAGE_DIR")
@@ -600,6 +628,8 @@ render_nginx_conf() {
 		-e "s|@CUSTOM_HEADERS@|$(esc "$CUSTOM_HEADERS")|g" \
 		-e "s|@PORT@|$(esc "$DLCS_PORT")|g" \
 		-e "s|@NGINX_WORKERS@|$NGINX_WORKERS|g" \
+		-e "s|@LISTEN_SSL@|$listen_ssl|g" \
+		-e "s|@SSL_LINES@|$(esc "$ssl_lines")|g" \
 		-e "s|@KEEPALIVE@|$(esc "$ka_line")|g" \
 		"$REPO/nginx/dev.conf.in" >"$out"
 	if grep -n '@[A-Z_]*@' -- "$out" >&2; then
@@ -662,6 +692,7 @@ stop_nginx() {
 
 # Waits up to timeout seconds for GET /ping to answer 200.
 wait_for_ping() {
-	local timeout=$1 url="http://127.0.0.1:$DLCS_PORT/ping"
-	retry_for "$timeout" curl -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null
+	local timeout=$1 url="$SCHEME://127.0.0.1:$DLCS_PORT/ping" tls=()
+	[[ $DLCS_TLS == 1 ]] && tls=(--cacert "$TLS_CERT")
+	retry_for "$timeout" curl -fsS -o /dev/null --max-time 5 "${tls[@]}" "$url" 2>/dev/null
 }

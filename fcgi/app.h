@@ -4,6 +4,7 @@
 #ifndef DLCS_APP_H
 #define DLCS_APP_H
 
+#include "outage.h"
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -39,7 +40,8 @@ struct app {
 	/* whole responses of R_CACHE routes (respcache.h), NULL: none */
 	struct respcache *response_cache;
 	unsigned long long served;
-	volatile int stopping; /* set by SIGTERM: finish the request in hand, then exit */
+	struct outage db_outage; /* the database unreachable: logged now and then */
+	volatile int stopping;   /* set by SIGTERM: finish the request in hand, then exit */
 };
 
 /* Runs the FastCGI accept loop on stdin (spawn-fcgi's socket) until SIGTERM.

@@ -45,6 +45,10 @@ enum setting_type {
 
 /* Flags of a row. */
 #define SETTING_SECRET 1u /* never printed: dlcs-admin config masks it */
+/* The default is a path of the installation, which ./configure fixes (e.g.
+ * the installed schema): the README's table, one for every build, says so
+ * instead of showing this build's path. */
+#define SETTING_CONFIGURED 2u
 
 /* One row of the table. */
 struct setting {
@@ -136,5 +140,10 @@ void config_show(const struct config *c, FILE *out);
 /* The table as the README's Markdown table (key, type, default,
  * meaning): README.md holds exactly this, and a unit test says so. */
 void config_show_markdown(const struct config *c, FILE *out);
+/* A whole configuration file: each setting's meaning and type as comments,
+ * then "key = value" for those c's file set (a secret is not shown) and
+ * "#key = value" with the effective default for the others; `make`
+ * writes the installed dlcs.conf.example with it. */
+void config_show_example(const struct config *c, FILE *out);
 
 #endif

@@ -5,6 +5,14 @@
 #include "config.h"
 #include "banned.h"
 
+/* Where `make install` puts the migrations: Makefile.am passes
+ * $(pkgdatadir)/schema, so that an installed dlcs-admin migrate finds them
+ * from any working directory. (The development and test stacks name the
+ * source tree's schema/ in their configuration.) */
+#ifndef DLCS_SCHEMA_DIR
+#define DLCS_SCHEMA_DIR "schema"
+#endif
+
 #define MiB (1LL << 20)
 #define GiB (1LL << 30)
 
@@ -25,8 +33,9 @@ const struct setting config_core_rows[S_CORE__MAX] = {
 				  "seconds to wait for a connection to MariaDB"},
 	[S_DB_RW_TIMEOUT] = {"db_rw_timeout", SETTING_INT, "60", 1, 86400, 0,
 			     "seconds to wait for one read or write of MariaDB's"},
-	[S_SCHEMA_DIR] = {"schema_dir", SETTING_PATH, "schema", 0, 0, 0,
-			  "the migrations `dlcs-admin migrate` applies (NNN-*.sql)"},
+	[S_SCHEMA_DIR] = {"schema_dir", SETTING_PATH, DLCS_SCHEMA_DIR, 0, 0, SETTING_CONFIGURED,
+			  "the migrations `dlcs-admin migrate` applies (NNN-*.sql; by "
+			  "default those `make install` installed, in $(pkgdatadir)/schema)"},
 	/* var/storage, what the README documents and dlcs-image and the runner
 	 * took when unset: the API and dlcs-admin took none then, so that a
 	 * deleted or restricted asset kept the public links the runner had

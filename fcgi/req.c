@@ -42,6 +42,29 @@ const char *req_query(struct req *rq, const char *name)
 	return NULL;
 }
 
+bool req_not_modified(struct req *rq, const char *etag)
+{
+	const char *inm = req_header_in(rq, "If-None-Match");
+	if (!inm)
+		return false;
+	size_t elen = strlen(etag);
+	for (const char *p = inm; *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return true;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		size_t n = strcspn(p, ",");
+		while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == elen && strncmp(p, etag, n) == 0)
+			return true;
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
 void req_header(struct req *rq, const char *name, const char *value)
 {
 	if (rq->nresp_headers == rq->resp_headers_cap) {

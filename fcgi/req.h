@@ -46,6 +46,8 @@ struct req {
 	const char *strs[REQ_MAX_ARGS];
 	size_t nints, nstrs;
 	int route_arg; /* the matched row's arg (router.h) */
+	const char **rest; /* a trailing %* capture: the remaining segments, decoded */
+	size_t nrest;
 
 	/* caller, once authenticated */
 	int caller_customer; /* 0 when anonymous */
@@ -85,6 +87,10 @@ const char *req_env(struct req *rq, const char *name);
 const char *req_header_in(struct req *rq, const char *name);
 /* The first decoded query parameter with this name, or NULL. */
 const char *req_query(struct req *rq, const char *name);
+
+/* True when the request's If-None-Match names etag (a strong tag, "..."),
+ * compared weakly as RFC 9110 asks for GET, or is "*". */
+bool req_not_modified(struct req *rq, const char *etag);
 
 /* Adds a response header (name and value are copied into the arena). */
 void req_header(struct req *rq, const char *name, const char *value);

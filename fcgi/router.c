@@ -76,11 +76,16 @@ static enum match match(const char *pattern, const struct segs *path, struct req
 			size_t *bad)
 {
 	struct segs pat;
-	if (!split(pattern, &pat) || pat.n != path->n)
+	if (!split(pattern, &pat))
+		return MATCH_NO;
+	/* A trailing %* takes whatever segments are left, none included. */
+	bool rest = pat.n && pat.len[pat.n - 1] == 2 && memcmp(pat.s[pat.n - 1], "%*", 2) == 0;
+	size_t fixed = rest ? pat.n - 1 : pat.n;
+	if (rest ? path->n < fixed : path->n != fixed)
 		return MATCH_NO;
 	size_t ni = 0, ns = 0;
 	bool bad_id = false;
-	for (size_t i = 0; i < pat.n; i++) {
+	for (size_t i = 0; i < fixed; i++) {
 		if (pat.len[i] == 2 && pat.s[i][0] == '%' && pat.s[i][1] == 'd') {
 			long long v = 0;
 			enum int_seg k = int_segment(path->s[i], path->len[i], &v);
@@ -110,6 +115,14 @@ static enum match match(const char *pattern, const struct segs *path, struct req
 	if (capture) {
 		rq->nints = ni;
 		rq->nstrs = ns;
+		rq->nrest = rest ? path->n - fixed : 0;
+		rq->rest = NULL;
+		if (rq->nrest) {
+			rq->rest = arena_alloc(rq->arena, rq->nrest * sizeof *rq->rest);
+			for (size_t i = 0; i < rq->nrest; i++)
+				rq->rest[i] = url_decode(rq->arena, path->s[fixed + i],
+							 path->len[fixed + i], false);
+		}
 	}
 	return MATCH_YES;
 }

@@ -5,6 +5,8 @@
  *       ids start at 1, and 0 stands for "the customer level" in tables such
  *       as default_delivery_channels and customer_storage)
  *   %s  any non-empty segment, percent-decoded (goes to rq->strs[])
+ *   %*  only last: zero or more further segments, each percent-decoded
+ *       (so "%2F" in one is a '/' inside it), in order in rq->rest[]
  * Every segment must decode (no malformed escape, no %00) to UTF-8, else the
  * path is ROUTE_BAD_PATH (400).
  * A path matching no pattern is 404; a path matching only other methods'

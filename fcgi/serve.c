@@ -372,6 +372,31 @@ static void handle_init(struct req *rq, struct app *app, struct arena *a,
 	rq->base_url = derive_base_url(rq);
 }
 
+/* The connection, made if needed: each request that finds the database
+ * unreachable answers 503, and the worker says so in its log when that
+ * begins, every 30 s while it lasts and when it ends (outage.h), not on
+ * every request nor never. */
+static bool db_up(struct app *app)
+{
+	bool up = db_ensure(app->db) == DB_OK;
+	long long lasted;
+	switch (outage_note(&app->db_outage, up, outage_clock_ms(), 30000, &lasted)) {
+	case OUTAGE_DOWN:
+		log_err("database unreachable: %s", db_last_msg(app->db));
+		break;
+	case OUTAGE_STILL_DOWN:
+		log_err("database still unreachable after %lld s: %s", lasted / 1000,
+			db_last_msg(app->db));
+		break;
+	case OUTAGE_BACK:
+		log_info("database reachable again after %lld s", lasted / 1000);
+		break;
+	case OUTAGE_QUIET:
+		break;
+	}
+	return up;
+}
+
 /* Routes the request and runs its handler, or answers what the core
  * answers itself (400 query or path, 404, 405 with Allow, the CORS
  * preflight, 503 without a database). The status. */
@@ -401,7 +426,7 @@ static int handle_route(struct req *rq, bool body_too_large)
 	case ROUTE_FOUND:
 		if (!route) {
 			status = rq->status = 204;
-		} else if (db_ensure(app->db) != 0 && !(route->flags & R_ANON)) {
+		} else if (!db_up(app) && !(route->flags & R_ANON)) {
 			status = req_fail(rq, 503, "database unavailable, try again");
 		} else {
 			status = dispatch(rq, route, body_too_large);

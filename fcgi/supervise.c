@@ -340,11 +340,40 @@ static int parse_count(const char *s)
 	return n;
 }
 
+/* --help and --version, wherever they are among the options (the operands
+ * of -c and -w excepted): answered on stdout before anything is read, so
+ * that they work without a configuration or a database. Returns 0 when
+ * one was answered, -1 otherwise. */
+static int program_info(int argc, char **argv, const char *program)
+{
+	for (int i = 1; i < argc; i++) {
+		if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-w") == 0) && i + 1 < argc) {
+			i++;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", program, PACKAGE_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			printf("usage: %s [-c CONFIG] [-w WORKERS]\n"
+			       "       %s --help | --version\n"
+			       "  -c CONFIG   the configuration file (default: $DLCS_CONFIG;\n"
+			       "              dlcs.conf(5), dlcs-admin config)\n"
+			       "  -w WORKERS  processes the supervisor keeps running, 0..%d\n"
+			       "              (default 1; 0: one, in this process, unsupervised)\n"
+			       "See %s(8).\n",
+			       program, program, SUPERVISE_MAX_WORKERS, program);
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int supervise_program(int argc, char **argv, const char *program,
 		      const struct settings_table *settings,
 		      int (*worker)(const struct worker_env *env))
 {
 	log_set_program(program);
+	if (program_info(argc, argv, program) == 0)
+		return fflush(stdout) == 0 ? 0 : 1;
 	const char *path = getenv("DLCS_CONFIG");
 	int workers = 1;
 	for (int i = 1; i < argc; i++) {

@@ -63,7 +63,8 @@ struct worker_env {
  * of workers, default 1; -w 0 runs one worker in this process, without a
  * supervisor, e.g. under a debugger), loads the configuration against the
  * framework's settings and the program's (settings, NULL: none), and runs
- * worker(env) in each of N supervised children. Returns main()'s status (2
+ * worker(env) in each of N supervised children. --help and --version are
+ * answered on stdout first, touching nothing (status 0). Returns main()'s status (2
  * on a bad command line, 1 when the configuration cannot be read,
  * SUPERVISE_EXIT_CONFIG when it is refused: an unknown key, a bad value,
  * logged with its line, before any worker is forked). */

@@ -14,8 +14,11 @@
 #include "admin/commands.h"
 #include "asset/api_key.h"
 #include "asset/customer.h"
+#include "asset/gm.h"
+#include "asset/info_static.h"
 #include "asset/nginx_include.h"
 #include "asset/nginx_reload.h"
+#include "asset/portal_user.h"
 #include "asset/publish.h"
 #include "asset/store.h"
 #include "asset/thumb_alias.h"
@@ -106,6 +109,35 @@ int admin_create_key(struct db *db, const struct config *cfg, const char *custom
 	return rc;
 }
 
+int admin_portal_login(struct db *db, const char *customer, const char *email)
+{
+	long long c;
+	if (!str_to_ll(customer, 1, 2147483647, &c))
+		return ADMIN_USAGE;
+	/* One line of standard input, never an argument (which ps shows). */
+	char line[PORTAL_PASSWORD_MAX_BYTES + 3];
+	if (!fgets(line, sizeof line, stdin)) {
+		log_err("portal-login: no password on standard input");
+		return 1;
+	}
+	line[strcspn(line, "\r\n")] = '\0';
+	struct arena *a = arena_new(64 * 1024);
+	struct portal_user u;
+	enum portal_verdict v = portal_user_verify(db, a, (int)c, email, line, &u);
+	explicit_bzero(line, sizeof line);
+	int rc = 1;
+	if (v == PORTAL_OK) {
+		printf("%s %s\n", u.id, u.roles);
+		rc = 0;
+	} else if (v == PORTAL_REFUSED) {
+		log_err("portal-login: refused (unknown e-mail, wrong password, or disabled)");
+	} else {
+		log_err("database error: %s", db_last_msg(db));
+	}
+	arena_free(a);
+	return rc;
+}
+
 /* Delivery (custom headers, public links): each command calls the function
  * that the API and the runner use. */
 int admin_render_headers(struct db *db, const struct config *cfg)
@@ -161,12 +193,15 @@ int admin_nginx_locations(const char *path)
 }
 
 struct alias_repair {
-	long long max_area; /* delivery's image_max_area */
-	long long made;     /* links made or replaced */
+	long long max_area;           /* delivery's image_max_area */
+	struct info_static_opts info; /* nginx's copies of info.json */
+	long long made;               /* links made or replaced */
+	long long info_made;          /* info.json copies written or removed */
 };
 
 /* publish_assets_all's repair: the size aliases of one asset (full/ and
- * thumbs/), stale ones of either removed. */
+ * thumbs/), stale ones of either removed, and nginx's copies of its
+ * info.json (info/), written again when they differ. */
 static int alias_repair(struct arena *unused, const char *dir, int w, int h, void *ctx)
 {
 	(void)unused;
@@ -178,8 +213,13 @@ static int alias_repair(struct arena *unused, const char *dir, int w, int h, voi
 		log_err("%s: size aliases: %s", dir, err);
 	else
 		ar->made += made;
+	int written = info_static_sync(a, dir, w, h, &ar->info, err, sizeof err);
+	if (written < 0)
+		log_err("%s: info.json: %s", dir, err);
+	else
+		ar->info_made += written;
 	arena_free(a);
-	return made < 0 ? -1 : 0;
+	return made < 0 || written < 0 ? -1 : 0;
 }
 
 int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer)
@@ -189,13 +229,26 @@ int admin_publish(struct db *db, const struct config *cfg, bool names, const cha
 	if (customer && !str_to_ll(customer, 1, 2147483647, &c))
 		return ADMIN_USAGE;
 	struct arena *a = arena_new(64 * 1024);
-	/* the limit dlcs-image answers with (delivery.c) */
-	struct alias_repair ar = {setting_int(cfg, S_IMAGE_MAX_AREA), 0};
+	/* the same limit and default as dlcs-image's (delivery.c), and the
+	 * same GraphicsMagick (for webp in info.json) */
+	struct alias_repair ar = {
+		.max_area = setting_int(cfg, S_IMAGE_MAX_AREA),
+	};
+	if (!names) {
+		gm_init("dlcs-admin", 0);
+		ar.info = (struct info_static_opts){
+			.base_url = setting_str(cfg, S_BASE_URL),
+			.max_area = ar.max_area,
+			.webp = gm_can_encode("WEBP"),
+		};
+	}
 	int failed = names ? publish_names_all(db, a, root)
 			   : publish_assets_all(db, root, (int)c, alias_repair, &ar);
 	arena_free(a);
 	if (!names && failed >= 0)
-		log_info("size aliases: %lld link(s) made or replaced", ar.made);
+		log_info("size aliases: %lld link(s) made or replaced; info.json: %lld cop%s "
+			 "written or removed",
+			 ar.made, ar.info_made, ar.info_made == 1 ? "y" : "ies");
 	if (failed < 0)
 		log_err("database error: %s", db_last_msg(db));
 	else if (failed > 0)

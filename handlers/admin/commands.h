@@ -17,6 +17,11 @@ struct db;
 int admin_bootstrap(struct db *db, const struct config *cfg, const char *keyfile);
 /* Prints a new "key:secret" for customer `customer` (its id). */
 int admin_create_key(struct db *db, const struct config *cfg, const char *customer);
+/* The login check of the access-control flow (portal_user_verify) for
+ * customer `customer`'s portal user `email`, the password read from one
+ * line of standard input: prints "{id} {roles}" and returns 0 when it
+ * would log in, else 1. */
+int admin_portal_login(struct db *db, const char *customer, const char *email);
 /* Renders the nginx include of the custom headers now, and installs it
  * (tested with nginx_test_command, then nginx reloaded) when it changed;
  * 1 when the test refused it (the previous include stays). */
@@ -28,5 +33,10 @@ int admin_nginx_locations(const char *path);
  * and size aliases of every asset (of customer `customer`, an id, when not
  * NULL). */
 int admin_publish(struct db *db, const struct config *cfg, bool names, const char *customer);
+/* dlcs-admin status (admin/status.c): the database, the queue, the runners
+ * and their last heartbeat, the last day's ingest errors and storage, on
+ * stdout; 1 when it found a problem (each a line starting "PROBLEM"),
+ * also when the database is unreachable. */
+int admin_status(struct db *db, const struct config *cfg);
 
 #endif

@@ -1,4 +1,6 @@
 /* dlcs-admin: command-line administration.
+ *   dlcs-admin status             the database, queue, runners, recent errors,
+ *                                 storage; exit 1 on a problem
  *   dlcs-admin migrate            apply schema migrations
  *   dlcs-admin bootstrap KEYFILE  create the admin customer (id 1) and, when
  *                                 KEYFILE does not exist, a key for it, written
@@ -22,11 +24,18 @@
  *   dlcs-admin bump-generation    move the data generation on (fcgi/generation.h):
  *                                 after editing the database with a SQL client,
  *                                 so the API workers drop their cached responses
- *   dlcs-admin config [--markdown] the effective settings, secrets masked (with
- *                                 --markdown: the table of settings, as README.md
- *                                 holds it)
+ *   dlcs-admin portal-login C EMAIL  check a portal user's login, the password
+ *                                 on standard input (exit 0 when right)
+ *   dlcs-admin config [--markdown | --example] the effective settings, secrets
+ *                                 masked (with --markdown: the table of settings,
+ *                                 as README.md holds it; with --example: a whole
+ *                                 commented configuration file, with the
+ *                                 settings of -c FILE set and the others at their
+ *                                 defaults, as make writes dlcs.conf.example)
  * Like every program, it refuses a configuration with an unknown key or a
- * bad value (exit 78, SUPERVISE_EXIT_CONFIG), naming the line. */
+ * bad value (exit 78, SUPERVISE_EXIT_CONFIG), naming the line. --help,
+ * --version, COMMAND --help and a wrong command line touch neither the
+ * configuration nor the database (the table of commands below). */
 #include <mysql.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,13 +50,136 @@
 #include "asset/settings.h"
 #include "banned.h"
 
+/* The commands: their arguments, what each needs, one line of help. The
+ * command line is checked against this table before the configuration or
+ * the database is touched, so --help, --version, a command's --help and an
+ * unknown command or a wrong count of arguments answer at once. */
+enum needs { NEEDS_NOTHING, NEEDS_CONFIG, NEEDS_FILES, NEEDS_DB };
+struct command {
+	const char *name;
+	const char *args; /* for the usage line */
+	int min_args, max_args;
+	enum needs needs;
+	const char *help;
+};
+static const struct command commands[] = {
+	{"status", "", 0, 0, NEEDS_FILES,
+	 "the database, the ingest queue, the runners and their last heartbeat, the\n"
+	 "ingest errors of the last day and storage use; exit 1 on a problem (each a\n"
+	 "line starting PROBLEM), also when the database is unreachable"},
+	{"migrate", "", 0, 0, NEEDS_DB,
+	 "apply the schema migrations of schema_dir the database has not recorded"},
+	{"bootstrap", "KEYFILE", 1, 1, NEEDS_DB,
+	 "create the admin customer (1), and a key for it in KEYFILE\n"
+	 "(when KEYFILE does not exist: key:secret, mode 0600)"},
+	{"create-key", "CUSTOMER", 1, 1, NEEDS_DB,
+	 "print a new key:secret of customer CUSTOMER (its id)"},
+	{"portal-login", "CUSTOMER EMAIL", 2, 2, NEEDS_DB,
+	 "check a portal user's login as the access-control flow will (the password\n"
+	 "on one line of standard input): prints \"{id} {roles}\", or exit 1"},
+	{"render-headers", "", 0, 0, NEEDS_DB,
+	 "render the nginx include of the custom headers (nginx_custom_headers) now\n"
+	 "and, when it changed and nginx_test_command passes, install it and reload nginx"},
+	{"publish-names", "", 0, 0, NEEDS_DB,
+	 "the public name links of every customer (storage_root/public/...)"},
+	{"publish-assets", "[CUSTOMER]", 0, 1, NEEDS_DB,
+	 "re-derive the public links, size aliases and nginx's info.json copies of\n"
+	 "every asset (of CUSTOMER); a repair, safe to run again at any time"},
+	{"bump-generation", "", 0, 0, NEEDS_FILES,
+	 "move the data generation on, so that the API workers drop their cached answers\n"
+	 "(after editing the database by hand)"},
+	{"config", "[--markdown | --example]", 0, 1, NEEDS_CONFIG,
+	 "the effective settings, secrets masked; --markdown: the table of settings;\n"
+	 "--example: a whole commented configuration file with the settings of -c set"},
+	{"nginx-locations", "FILE", 1, 1, NEEDS_NOTHING,
+	 "rewrite the generated blocks of nginx/dlcs.conf (for developers)"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const struct command *command_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static void usage_to(FILE *f)
+{
+	fputs("usage: dlcs-admin [-c CONFIG] COMMAND [ARGUMENT...]\n"
+	      "       dlcs-admin --help | --version | COMMAND --help\n"
+	      "commands:\n",
+	      f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %s%s%s\n      %.*s\n", commands[i].name, *commands[i].args ? " " : "",
+			commands[i].args, (int)strcspn(commands[i].help, "\n"), commands[i].help);
+	fputs("The configuration is -c CONFIG or $DLCS_CONFIG (dlcs.conf(5)). See dlcs-admin(8).\n",
+	      f);
+}
+
 static int usage(void)
 {
-	fputs("usage: dlcs-admin [-c CONFIG] migrate | bootstrap KEYFILE | create-key CUSTOMER\n"
-	      "       | render-headers | publish-names | publish-assets [CUSTOMER]\n"
-	      "       | bump-generation | nginx-locations FILE | config [--markdown]\n",
-	      stderr);
-	return 2;
+	usage_to(stderr);
+	return ADMIN_USAGE;
+}
+
+static void command_help(const struct command *c)
+{
+	printf("usage: dlcs-admin [-c CONFIG] %s%s%s\n%s\n", c->name, *c->args ? " " : "", c->args,
+	       c->help);
+}
+
+static int config_command(struct config *cfg, const char *option)
+{
+	if (!option)
+		config_show(cfg, stdout);
+	else if (strcmp(option, "--markdown") == 0)
+		config_show_markdown(cfg, stdout);
+	else if (strcmp(option, "--example") == 0)
+		config_show_example(cfg, stdout);
+	else
+		return usage();
+	return 0;
+}
+
+/* A command that needs the files of the configuration (and the database,
+ * when its row says so). */
+static int run_command(const struct command *c, struct config *cfg, char **args, int nargs)
+{
+	mysql_library_init(0, NULL, NULL);
+	struct db *db = db_new(cfg);
+	int rc;
+	const char *arg = nargs ? args[0] : NULL;
+	if (strcmp(c->name, "status") == 0) { /* says itself what is unreachable */
+		rc = admin_status(db, cfg);
+	} else if (strcmp(c->name, "bump-generation") == 0) {
+		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
+		if (rc)
+			log_err("no usable data generation file: %s (data_generation_file)",
+				setting_str(cfg, S_DATA_GENERATION_FILE));
+	} else if (db_ensure(db) != DB_OK) {
+		log_err("database unavailable: %s", db_last_msg(db));
+		rc = 1;
+	} else if (strcmp(c->name, "migrate") == 0) {
+		rc = migrate_apply(db, setting_str(cfg, S_SCHEMA_DIR)) == 0 ? 0 : 1;
+	} else if (strcmp(c->name, "bootstrap") == 0) {
+		rc = admin_bootstrap(db, cfg, arg);
+	} else if (strcmp(c->name, "create-key") == 0) {
+		rc = admin_create_key(db, cfg, arg);
+	} else if (strcmp(c->name, "portal-login") == 0) {
+		rc = admin_portal_login(db, args[0], args[1]);
+	} else if (strcmp(c->name, "render-headers") == 0) {
+		rc = admin_render_headers(db, cfg);
+	} else if (strcmp(c->name, "publish-names") == 0) {
+		rc = admin_publish(db, cfg, true, NULL);
+	} else {
+		rc = admin_publish(db, cfg, false, arg);
+	}
+	if (rc == ADMIN_USAGE)
+		rc = usage();
+	db_free(db);
+	mysql_library_end();
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -60,7 +192,31 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
+	if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		usage_to(stdout);
+		return 0;
+	}
+	if (strcmp(argv[i], "--version") == 0) {
+		printf("dlcs-admin %s\n", PACKAGE_VERSION);
+		return 0;
+	}
 	log_set_program("dlcs-admin");
+	const struct command *c = command_find(argv[i]);
+	if (!c) {
+		log_err("unknown command '%.100s'", argv[i]);
+		return usage();
+	}
+	char **args = argv + i + 1;
+	int nargs = argc - i - 1;
+	for (int k = 0; k < nargs; k++)
+		if (strcmp(args[k], "--help") == 0 || strcmp(args[k], "-h") == 0) {
+			command_help(c);
+			return 0;
+		}
+	if (nargs < c->min_args || nargs > c->max_args)
+		return usage();
+	if (c->needs == NEEDS_NOTHING)
+		return admin_nginx_locations(args[0]);
 	char err[300];
 	struct config *cfg = NULL;
 	int crc = path ? config_load(path, &dlcs_settings, &cfg, err, sizeof err) : 0;
@@ -70,53 +226,8 @@ int main(int argc, char **argv)
 	}
 	if (!cfg)
 		cfg = config_empty(&dlcs_settings);
-	if (strcmp(argv[i], "config") == 0) { /* needs neither the database nor its files */
-		int rc = ADMIN_USAGE;
-		if (i + 1 == argc) {
-			config_show(cfg, stdout);
-			rc = 0;
-		} else if (i + 2 == argc && strcmp(argv[i + 1], "--markdown") == 0) {
-			config_show_markdown(cfg, stdout);
-			rc = 0;
-		}
-		config_free(cfg);
-		return rc == ADMIN_USAGE ? usage() : rc;
-	}
-	mysql_library_init(0, NULL, NULL);
-	struct db *db = db_new(cfg);
-	int rc;
-	if (strcmp(argv[i], "nginx-locations") == 0 && i + 2 == argc) {
-		/* Needs neither the database nor the configuration's settings. */
-		rc = admin_nginx_locations(argv[i + 1]);
-	} else if (strcmp(argv[i], "bump-generation") == 0 && i + 1 == argc) {
-		/* Needs the file only, not the database. */
-		rc = db_generation_bump(db) == DB_OK ? 0 : 1;
-		if (rc)
-			log_err("no usable data generation file: %s (data_generation_file)",
-				setting_str(cfg, S_DATA_GENERATION_FILE));
-	} else if (db_ensure(db) != DB_OK) {
-		log_err("database unavailable: %s", db_last_msg(db));
-		rc = 1;
-	} else if (strcmp(argv[i], "migrate") == 0 && i + 1 == argc) {
-		const char *dir = setting_str(cfg, S_SCHEMA_DIR);
-		rc = migrate_apply(db, dir) == 0 ? 0 : 1;
-	} else if (strcmp(argv[i], "bootstrap") == 0 && i + 2 == argc) {
-		rc = admin_bootstrap(db, cfg, argv[i + 1]);
-	} else if (strcmp(argv[i], "create-key") == 0 && i + 2 == argc) {
-		rc = admin_create_key(db, cfg, argv[i + 1]);
-	} else if (strcmp(argv[i], "render-headers") == 0 && i + 1 == argc) {
-		rc = admin_render_headers(db, cfg);
-	} else if (strcmp(argv[i], "publish-names") == 0 && i + 1 == argc) {
-		rc = admin_publish(db, cfg, true, NULL);
-	} else if (strcmp(argv[i], "publish-assets") == 0 && i + 2 >= argc) {
-		rc = admin_publish(db, cfg, false, i + 1 < argc ? argv[i + 1] : NULL);
-	} else {
-		rc = ADMIN_USAGE;
-	}
-	if (rc == ADMIN_USAGE)
-		rc = usage();
-	db_free(db);
-	mysql_library_end();
+	int rc = c->needs == NEEDS_CONFIG ? config_command(cfg, nargs ? args[0] : NULL)
+					  : run_command(c, cfg, args, nargs);
 	config_free(cfg);
 	return rc;
 }

@@ -273,9 +273,11 @@ int all_images_patch(struct req *rq)
 	if ((st = jin_only_keys(rq, rq->json, patch_keys)))
 		return st;
 
-	enum manifest_op op;
-	const char **val;
-	size_t nval;
+	/* Set by patch_read when it returns 0; initialised because gcc -O2
+	 * cannot see that (-Werror=maybe-uninitialized). */
+	enum manifest_op op = OP_ADD;
+	const char **val = NULL;
+	size_t nval = 0;
 	if ((st = patch_read(rq, &op, &val, &nval)))
 		return st;
 

@@ -25,6 +25,7 @@
 #include "api/assets.h"
 #include "api/channels.h"
 #include "api/common.h"
+#include "api/roles.h"
 #include "asset/row.h"
 #include "banned.h"
 
@@ -184,6 +185,10 @@ static int read_list(struct req *rq, yajl_val body, enum asset_list which, struc
 	in->list_json[which] = asset_list_json(rq->arena, in->list[which], in->nlist[which]);
 	if (strlen(in->list_json[which]) > TEXT_MAX_BYTES)
 		return req_fail(rq, 400, "'%s' is too long", key);
+	/* every asset route is under /customers/{c}/: its roles are c's */
+	if (which == ALIST_ROLES)
+		return roles_check(rq, (int)rq->ints[0], key, in->list[which], in->nlist[which],
+				   NULL);
 	return 0;
 }
 

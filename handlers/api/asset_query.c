@@ -1,53 +1,16 @@
 /* The asset query syntax: ?q={json}, the shortcut parameters and ordering,
- * parsed into a struct asset_query and turned into SQL made only of fixed
- * fragments and whitelisted column names; every value is a bound parameter
- * and is matched exactly (never LIKE). */
+ * read from a request into a struct asset_query (asset/query.h, which
+ * turns it into SQL). */
 #include <limits.h>
 #include <string.h>
 
 #include "arena.h"
-#include "db.h"
 #include "ids.h"
 #include "json.h"
 #include "req.h"
 #include "str.h"
 #include "api/asset_query.h"
 #include "banned.h"
-
-/* utf8mb4_unicode_ci, the collation of string1..3, folds case and ignores
- * trailing spaces; a second test under this collation makes the match exact
- * while the first, under the column's own collation, keeps the index usable. */
-#define EXACT_COLLATION "utf8mb4_nopad_bin"
-
-enum aq_kind {
-	AQK_STRING, /* string values compared with a scalar column */
-	AQK_NUMBER, /* non-negative integers */
-	AQK_SPACE,  /* a space id */
-	AQK_LIST,   /* strings matched against an indexed list table */
-	AQK_ID,     /* asset ids */
-};
-
-struct aq_def {
-	const char *name; /* key in q, and the shortcut parameter when shortcut */
-	enum aq_kind kind;
-	bool shortcut;
-	const char *column; /* scalar column of alias a, or the list table's value column */
-	const char *table;  /* list table (AQK_LIST) */
-};
-
-static const struct aq_def aq_defs[AQ__MAX] = {
-	[AQ_STRING1] = {"string1", AQK_STRING, true, "a.string1", NULL},
-	[AQ_STRING2] = {"string2", AQK_STRING, true, "a.string2", NULL},
-	[AQ_STRING3] = {"string3", AQK_STRING, true, "a.string3", NULL},
-	[AQ_NUMBER1] = {"number1", AQK_NUMBER, true, "a.number1", NULL},
-	[AQ_NUMBER2] = {"number2", AQK_NUMBER, true, "a.number2", NULL},
-	[AQ_NUMBER3] = {"number3", AQK_NUMBER, true, "a.number3", NULL},
-	[AQ_TAGS] = {"tags", AQK_LIST, false, "t.tag", "asset_tags"},
-	[AQ_ROLES] = {"roles", AQK_LIST, false, "t.role", "asset_roles"},
-	[AQ_ID] = {"id", AQK_ID, false, "a.id", NULL},
-	[AQ_SPACE] = {"space", AQK_SPACE, true, "a.space_id", NULL},
-	[AQ_MANIFESTS] = {"manifests", AQK_LIST, false, "t.manifest", "asset_manifests"},
-};
 
 /* orderBy / orderByDescending: API field -> column. Nothing else is ever
  * placed into ORDER BY. */
@@ -74,10 +37,11 @@ static const struct {
 	{"ingesting", "a.ingesting"},
 };
 
+/* A field of the API's syntax by name, -1 for any other. */
 static int field_by_name(const char *name)
 {
 	for (int f = 0; f < AQ__MAX; f++)
-		if (strcmp(aq_defs[f].name, name) == 0)
+		if (aq_defs[f].api && strcmp(aq_defs[f].name, name) == 0)
 			return f;
 	return -1;
 }
@@ -260,118 +224,4 @@ int asset_query_parse(struct req *rq, bool customer_wide, struct asset_query *q)
 	if ((st = parse_shortcuts(rq, customer_wide, q, from_q)))
 		return st;
 	return parse_order(rq, q);
-}
-
-/* "=?" for one value, " IN (?,?,...)" for several. */
-static void sql_in(struct sbuf *b, size_t n)
-{
-	if (n == 1) {
-		sbuf_adds(b, "=?");
-		return;
-	}
-	sbuf_adds(b, " IN (");
-	for (size_t i = 0; i < n; i++)
-		sbuf_adds(b, i ? ",?" : "?");
-	sbuf_addc(b, ')');
-}
-
-static void bind_int(struct db_param *p, size_t *n, long long v)
-{
-	p[*n] = (struct db_param){.type = 'l', .i = v};
-	(*n)++;
-}
-
-static void bind_str(struct db_param *p, size_t *n, const char *s)
-{
-	p[*n] = (struct db_param){.type = 'S', .s = s, .len = strlen(s)};
-	(*n)++;
-}
-
-void asset_query_sql(const struct asset_query *q, struct arena *a, int customer, int space,
-		     const char **where, const char **order, struct db_param **params,
-		     size_t *nparams)
-{
-	size_t cap = 2;
-	for (int f = 0; f < AQ__MAX; f++)
-		cap += 2 * q->v[f].n; /* strings are bound twice (see EXACT_COLLATION) */
-	struct db_param *p = arena_alloc(a, cap * sizeof *p);
-	size_t n = 0;
-
-	struct sbuf w;
-	sbuf_init(&w, a);
-	sbuf_adds(&w, " WHERE a.customer_id=?");
-	bind_int(p, &n, customer);
-	if (space >= 0) {
-		sbuf_adds(&w, " AND a.space_id=?");
-		bind_int(p, &n, space);
-	}
-	for (int f = 0; f < AQ__MAX; f++) {
-		const struct aq_def *d = &aq_defs[f];
-		const struct aq_values *v = &q->v[f];
-		if (v->n == 0)
-			continue;
-		switch (d->kind) {
-		case AQK_STRING:
-			sbuf_printf(&w, " AND %s", d->column);
-			sql_in(&w, v->n);
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			sbuf_printf(&w, " AND %s COLLATE " EXACT_COLLATION, d->column);
-			sql_in(&w, v->n);
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			break;
-		case AQK_NUMBER:
-		case AQK_SPACE:
-			sbuf_printf(&w, " AND %s", d->column);
-			sql_in(&w, v->n);
-			for (size_t i = 0; i < v->n; i++)
-				bind_int(p, &n, v->i[i]);
-			break;
-		case AQK_ID: {
-			/* An id that could never be stored matches nothing; binding it
-			 * to the ASCII column could only raise a collation error. */
-			size_t valid = 0;
-			for (size_t i = 0; i < v->n; i++)
-				valid += asset_id_valid(v->s[i]);
-			if (valid == 0) {
-				sbuf_adds(&w, " AND 1=0");
-				break;
-			}
-			sbuf_printf(&w, " AND %s", d->column);
-			sql_in(&w, valid);
-			for (size_t i = 0; i < v->n; i++)
-				if (asset_id_valid(v->s[i]))
-					bind_str(p, &n, v->s[i]);
-			break;
-		}
-		case AQK_LIST:
-			sbuf_printf(
-				&w,
-				" AND EXISTS (SELECT 1 FROM %s t WHERE t.customer_id=a.customer_id"
-				" AND t.space_id=a.space_id AND t.asset_id=a.id AND %s",
-				d->table, d->column);
-			sql_in(&w, v->n);
-			sbuf_addc(&w, ')');
-			for (size_t i = 0; i < v->n; i++)
-				bind_str(p, &n, v->s[i]);
-			break;
-		}
-	}
-
-	/* The tie-breakers run in the same direction as the key so that an
-	 * index such as (customer_id, space_id, created[, id]) can be read in
-	 * order, forwards or backwards, instead of sorting a million rows. */
-	const char *dir = q->descending ? " DESC" : "";
-	const char *col = q->order_column ? q->order_column : "a.created";
-	if (strcmp(col, "a.id") == 0)
-		*order = arena_printf(a, " ORDER BY a.id%s, a.space_id%s", dir, dir);
-	else if (strcmp(col, "a.space_id") == 0)
-		*order = arena_printf(a, " ORDER BY a.space_id%s, a.id%s", dir, dir);
-	else
-		*order =
-			arena_printf(a, " ORDER BY %s%s, a.space_id%s, a.id%s", col, dir, dir, dir);
-	*where = w.buf;
-	*params = p;
-	*nparams = n;
 }

@@ -149,6 +149,7 @@ static int ingest_wait_respond(struct req *rq, int c, int s, const char *id, lon
 		case INGEST_ERROR_ORIGIN:
 			return req_fail(rq, 502, "ingest failed: %s", error);
 		case INGEST_ERROR_IMAGE:
+		case INGEST_ERROR_MEDIA:
 			return req_fail(rq, 422, "ingest failed: %s", error);
 		default:
 			return req_fail(rq, 500, "ingest failed: %s", error);

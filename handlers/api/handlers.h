@@ -74,6 +74,67 @@ int custom_header_get(struct req *rq);
 int custom_header_put(struct req *rq);
 int custom_header_delete(struct req *rq);
 
+/* roles.c, auth_services.c, role_providers.c: access control's resources */
+int roles_list(struct req *rq);
+int roles_create(struct req *rq);
+int role_get(struct req *rq);
+int role_put(struct req *rq);
+int role_delete(struct req *rq);
+int auth_services_list(struct req *rq);
+int auth_services_create(struct req *rq);
+int auth_service_get(struct req *rq);
+int auth_service_put(struct req *rq);
+int auth_service_patch(struct req *rq);
+int auth_service_delete(struct req *rq);
+int role_providers_list(struct req *rq);
+int role_providers_create(struct req *rq);
+int role_provider_get(struct req *rq);
+int role_provider_put(struct req *rq);
+int role_provider_delete(struct req *rq);
+
+/* auth_flow.c, auth_access.c: the IIIF Authorization Flow 2.0 (delivery) */
+int auth_probe(struct req *rq);
+int auth_token(struct req *rq);
+int auth_logout(struct req *rq);
+int auth_access_get(struct req *rq);
+int auth_access_post(struct req *rq);
+
+/* portal_users.c: a customer's portal users */
+int portal_users_list(struct req *rq);
+int portal_users_create(struct req *rq);
+int portal_user_get(struct req *rq);
+int portal_user_patch(struct req *rq);
+int portal_user_delete(struct req *rq);
+
+/* named_queries.c: a customer's named queries */
+int named_queries_list(struct req *rq);
+int named_queries_create(struct req *rq);
+int named_query_get(struct req *rq);
+int named_query_put(struct req *rq);
+int named_query_delete(struct req *rq);
+
+/* manifests.c: IIIF manifests and named-query results (delivery) */
+int iiif_resource_get(struct req *rq);
+int iiif_resource_v2(struct req *rq);
+int iiif_resource_v3(struct req *rq);
+int iiif_manifest_get(struct req *rq);
+int iiif_manifest_v2(struct req *rq);
+int iiif_manifest_v3(struct req *rq);
+int raw_resource_get(struct req *rq);
+/* The named query of the path /{prefix}/{c}/{query}/{args...} (strs[0],
+ * strs[1], rest) run for its customer: 0 with *c and *out (at least one
+ * row), or the status answered: 404 for an unknown customer or query, or
+ * no asset; 400 for a template or arguments that do not fit, or too many
+ * assets; 5xx for the database. */
+struct nq_result;
+int nq_path_run(struct req *rq, int *c, struct nq_result *out);
+
+/* projections.c: the PDF and ZIP projections of named queries (delivery) */
+int pdf_get(struct req *rq);
+int zip_get(struct req *rq);
+int pdf_control_get(struct req *rq);
+int zip_control_get(struct req *rq);
+
 /* queue.c */
 int global_queue_get(struct req *rq);
 int queue_get(struct req *rq);

@@ -348,7 +348,7 @@ static int batch_require(struct req *rq, int c, long long b, struct db_rows **ou
 
 int batch_get(struct req *rq)
 {
-	struct db_rows *r;
+	struct db_rows *r = NULL; /* set when batch_require returns 0 */
 	int st = batch_require(rq, (int)rq->ints[0], rq->ints[1], &r);
 	if (st)
 		return st;

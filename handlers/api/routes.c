@@ -34,6 +34,28 @@ const struct route api_routes[] = {
 	{M_GET, "/originStrategies", origin_strategy_types_list, R_ANON, 0},
 	{M_GET, "/originStrategies/%s", origin_strategy_type_get, R_ANON, 0},
 
+	/* Delivery that the API workers answer (nginx/dlcs.conf sends these
+	 * prefixes here): anonymous. The literal /v2/ and /v3/ rows come first,
+	 * so that they win over a customer in that place. */
+	/* the access flow: "token" is no service's name (auth_services.c) */
+	{M_GET, "/auth/v2/probe/%s/%d/%s", auth_probe, R_ANON, 0},
+	{M_GET, "/auth/v2/access/%s/token", auth_token, R_ANON, 0},
+	{M_GET, "/auth/v2/access/%s/%s", auth_access_get, R_ANON, 0},
+	{M_POST, "/auth/v2/access/%s/%s", auth_access_post, R_ANON, 0},
+	{M_GET, "/auth/v2/access/%s/%s/logout", auth_logout, R_ANON, 0},
+
+	{M_GET, "/iiif-resource/v2/%s/%s/%*", iiif_resource_v2, R_ANON, 0},
+	{M_GET, "/iiif-resource/v3/%s/%s/%*", iiif_resource_v3, R_ANON, 0},
+	{M_GET, "/iiif-resource/%s/%s/%*", iiif_resource_get, R_ANON, 0},
+	{M_GET, "/iiif-manifest/v2/%s/%d/%s", iiif_manifest_v2, R_ANON, 0},
+	{M_GET, "/iiif-manifest/v3/%s/%d/%s", iiif_manifest_v3, R_ANON, 0},
+	{M_GET, "/iiif-manifest/%s/%d/%s", iiif_manifest_get, R_ANON, 0},
+	{M_GET, "/raw-resource/%s/%s/%*", raw_resource_get, R_ANON, 0},
+	{M_GET, "/pdf/%s/%s/%*", pdf_get, R_ANON, 0},
+	{M_GET, "/zip/%s/%s/%*", zip_get, R_ANON, 0},
+	{M_GET, "/pdf-control/%s/%s/%*", pdf_control_get, R_ANON, 0},
+	{M_GET, "/zip-control/%s/%s/%*", zip_control_get, R_ANON, 0},
+
 	{M_GET, "/customers", customers_list, R_ADMIN, 0},
 	{M_POST, "/customers", customers_create, R_ADMIN | R_JSON, 0},
 	{M_GET, C_, customer_get, CUST, 0},
@@ -78,6 +100,29 @@ const struct route api_routes[] = {
 	{M_PUT, C_ "/customHeaders/%s", custom_header_put, CUST_JSON, 0},
 	{M_DELETE, C_ "/customHeaders/%s", custom_header_delete, CUST, 0},
 
+	{M_GET, C_ "/roles", roles_list, CUST, 0},
+	{M_POST, C_ "/roles", roles_create, CUST_JSON, 0},
+	{M_GET, C_ "/roles/%s", role_get, CUST, 0},
+	{M_PUT, C_ "/roles/%s", role_put, CUST_JSON, 0},
+	{M_DELETE, C_ "/roles/%s", role_delete, CUST, 0},
+	{M_GET, C_ "/authServices", auth_services_list, CUST, 0},
+	{M_POST, C_ "/authServices", auth_services_create, CUST_JSON, 0},
+	{M_GET, C_ "/authServices/%s", auth_service_get, CUST, 0},
+	{M_PUT, C_ "/authServices/%s", auth_service_put, CUST_JSON, 0},
+	{M_PATCH, C_ "/authServices/%s", auth_service_patch, CUST_JSON, 0},
+	{M_DELETE, C_ "/authServices/%s", auth_service_delete, CUST, 0},
+	{M_GET, C_ "/roleProviders", role_providers_list, CUST, 0},
+	{M_POST, C_ "/roleProviders", role_providers_create, CUST_JSON, 0},
+	{M_GET, C_ "/roleProviders/%s", role_provider_get, CUST, 0},
+	{M_PUT, C_ "/roleProviders/%s", role_provider_put, CUST_JSON, 0},
+	{M_DELETE, C_ "/roleProviders/%s", role_provider_delete, CUST, 0},
+
+	{M_GET, C_ "/portalUsers", portal_users_list, CUST, 0},
+	{M_POST, C_ "/portalUsers", portal_users_create, CUST_JSON, 0},
+	{M_GET, C_ "/portalUsers/%s", portal_user_get, CUST, 0},
+	{M_PATCH, C_ "/portalUsers/%s", portal_user_patch, CUST_JSON, 0},
+	{M_DELETE, C_ "/portalUsers/%s", portal_user_delete, CUST, 0},
+
 	{M_GET, C_ "/queue", queue_get, CUST, 0},
 	{M_POST, C_ "/queue", queue_post, CUST_JSON, 0},
 	{M_POST, C_ "/queue/priority", queue_priority_post, CUST_JSON, 0},
@@ -90,6 +135,12 @@ const struct route api_routes[] = {
 	{M_GET, C_ "/queue/batches/%d/completedImages", batch_completed_images, CUST_CACHE, 0},
 	{M_GET, C_ "/queue/batches/%d/errorImages", batch_error_images, CUST_CACHE, 0},
 	{M_POST, C_ "/queue/batches/%d/test", batch_test, R_CUSTOMER | R_JSON_OPT, 0},
+
+	{M_GET, C_ "/namedQueries", named_queries_list, CUST, 0},
+	{M_POST, C_ "/namedQueries", named_queries_create, CUST_JSON, 0},
+	{M_GET, C_ "/namedQueries/%s", named_query_get, CUST, 0},
+	{M_PUT, C_ "/namedQueries/%s", named_query_put, CUST_JSON, 0},
+	{M_DELETE, C_ "/namedQueries/%s", named_query_delete, CUST, 0},
 
 	{M_GET, C_ "/deliveryChannelPolicies", dc_policy_collections, CUST, 0},
 	{M_GET, C_ "/deliveryChannelPolicies/%s", dc_policies_list, CUST, 0},

@@ -9,6 +9,7 @@
 #include "req.h"
 #include "str.h"
 #include "api/common.h"
+#include "api/roles.h"
 #include "api/handlers.h"
 #include "api/spaces.h"
 #include "banned.h"
@@ -150,6 +151,14 @@ static int space_read(struct req *rq, struct space_input *in)
 		return req_fail(rq, 400, "'name' must be 1-255 characters");
 	in->tags_json = in->has_tags ? json_to_text(rq->arena, tags) : "[]";
 	in->roles_json = in->has_roles ? json_to_text(rq->arena, roles) : "[]";
+	if (in->has_roles) {
+		size_t n = roles->u.array.len;
+		const char **uris = arena_alloc(rq->arena, (n ? n : 1) * sizeof *uris);
+		for (size_t i = 0; i < n; i++)
+			uris[i] = roles->u.array.values[i]->u.string;
+		if ((st = roles_check(rq, (int)rq->ints[0], "defaultRoles", uris, n, NULL)))
+			return st;
+	}
 	if (!in->has_max)
 		in->max_unauthorised = -1;
 	return 0;

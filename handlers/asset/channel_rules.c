@@ -5,19 +5,13 @@
 #include <strings.h>
 
 #include "str.h"
+#include "asset/av_presets.h"
 #include "asset/channel_rules.h"
 #include "banned.h"
 
 static const char *const channel_names[CH__MAX] = {
 	[CH_FILE] = "file", [CH_IIIF_AV] = "iiif-av", [CH_IIIF_IMG] = "iiif-img",
 	[CH_NONE] = "none", [CH_THUMBS] = "thumbs",   [CH_DEFAULT] = "default",
-};
-
-/* The transcoding presets an iiif-av policy may name (Protagonist's list of
- * valid time-based formats). */
-static const char *const av_presets[] = {
-	"audio-mp3-128",
-	"video-mp4-720p",
 };
 
 const char *channel_name(enum channel c)
@@ -88,8 +82,9 @@ bool channel_media_ok(enum channel c, const char *media_type)
 {
 	switch (c) {
 	case CH_IIIF_IMG:
-	case CH_THUMBS:
 		return media_is(media_type, "image");
+	case CH_THUMBS: /* of a video: its poster frame */
+		return media_is(media_type, "image") || media_is(media_type, "video");
 	case CH_IIIF_AV:
 		return media_is(media_type, "audio") || media_is(media_type, "video");
 	default:
@@ -110,8 +105,11 @@ bool channel_pattern_ok(enum channel c, const char *pattern)
 		return true; /* the type is a wildcard: some mediaTypes may fit */
 	switch (c) {
 	case CH_IIIF_IMG:
-	case CH_THUMBS:
 		return slash && n == 5 && strncasecmp(pattern, "image", 5) == 0;
+	case CH_THUMBS:
+		return slash && n == 5 &&
+		       (strncasecmp(pattern, "image", 5) == 0 ||
+			strncasecmp(pattern, "video", 5) == 0);
 	case CH_IIIF_AV:
 		return slash && n == 5 &&
 		       (strncasecmp(pattern, "audio", 5) == 0 ||
@@ -196,19 +194,13 @@ bool thumb_size_valid(const char *s)
 	return size_number(&s) && *s++ == ',' && *s == '\0';
 }
 
-static bool av_preset_known(const char *s)
-{
-	for (size_t i = 0; i < sizeof av_presets / sizeof av_presets[0]; i++)
-		if (strcmp(s, av_presets[i]) == 0)
-			return true;
-	return false;
-}
-
 const char *policy_data_check(enum channel c, yajl_val data)
 {
 	size_t n;
 
-	if (c != CH_THUMBS && c != CH_IIIF_AV)
+	if (c == CH_IIIF_AV)
+		return av_policy_check(data);
+	if (c != CH_THUMBS)
 		return "this channel takes no customer policy data";
 	if (!YAJL_IS_ARRAY(data))
 		return "must be a JSON array of strings";
@@ -219,19 +211,9 @@ const char *policy_data_check(enum channel c, yajl_val data)
 		const char *s = YAJL_GET_STRING(data->u.array.values[i]);
 		if (!s)
 			return "must be a JSON array of strings";
-		if (c == CH_THUMBS) {
-			if (!thumb_size_valid(s))
-				return "holds an invalid thumbnail size (expected \"!w,h\", \"w,\" "
-				       "or "
-				       "\",h\", optionally prefixed by \"^\")";
-			continue;
-		}
-		if (!av_preset_known(s))
-			return "holds an unknown iiif-av preset (known: audio-mp3-128, "
-			       "video-mp4-720p)";
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(s, data->u.array.values[j]->u.string) == 0) /* checked above */
-				return "holds a preset twice";
+		if (!thumb_size_valid(s))
+			return "holds an invalid thumbnail size (expected \"!w,h\", \"w,\" "
+			       "or \",h\", optionally prefixed by \"^\")";
 	}
 	return NULL;
 }
@@ -240,10 +222,11 @@ char channels_family(unsigned mask, const char *media_type)
 {
 	if (mask == CH_BIT(CH_FILE))
 		return 'F';
-	if (mask & (CH_BIT(CH_IIIF_IMG) | CH_BIT(CH_THUMBS)))
-		return 'I';
+	/* before thumbs: a video's thumbnails are its poster's */
 	if (mask & CH_BIT(CH_IIIF_AV))
 		return 'T';
+	if (mask & (CH_BIT(CH_IIIF_IMG) | CH_BIT(CH_THUMBS)))
+		return 'I';
 	if (media_is(media_type, "image"))
 		return 'I';
 	if (media_is(media_type, "audio") || media_is(media_type, "video"))

@@ -40,8 +40,10 @@ bool channel_customer_policies(enum channel c);
 bool media_glob_match(const char *pattern, const char *media_type);
 /* True when media_type is "<type>/..." (case-insensitive): media_is(m, "image"). */
 bool media_is(const char *media_type, const char *type);
-/* Whether an asset of media_type may use channel c: iiif-img and thumbs need
- * an image type, iiif-av an audio or video type; the rest accept anything. */
+/* Whether an asset of media_type may use channel c: iiif-img needs an image
+ * type, thumbs an image or a video type (a video's thumbnails are made from
+ * its poster frame), iiif-av an audio or video type; the rest accept
+ * anything. */
 bool channel_media_ok(enum channel c, const char *media_type);
 /* Whether a default for pattern could ever apply to channel c: false only
  * when the pattern's type (before '/') is a literal the channel refuses
@@ -62,11 +64,13 @@ bool thumb_size_valid(const char *s);
 /* Checks the policyData of a customer policy for channel c (an already
  * parsed JSON value): NULL when valid, else why not (static text).
  * thumbs: a non-empty array of valid size parameters; iiif-av: a non-empty
- * array of distinct known presets; other channels take no policy data. */
+ * array of distinct known presets, no two of one extension
+ * (asset/av_presets.h); other channels take no policy data. */
 const char *policy_data_check(enum channel c, yajl_val data);
 
 /* The asset family implied by a set of channels (CH_BIT mask): file alone is
- * 'F'; iiif-img or thumbs 'I'; iiif-av 'T'; otherwise (none) from the
+ * 'F'; iiif-av 'T' (with thumbs too: a video's poster); iiif-img or thumbs
+ * 'I'; otherwise (none) from the
  * mediaType: image types 'I', audio and video types 'T', anything else 'F'. */
 char channels_family(unsigned mask, const char *media_type);
 

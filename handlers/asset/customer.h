@@ -13,7 +13,8 @@ struct db;
  * iiif-av/default-audio, iiif-av/default-video) and the seeded defaults
  * ("image/" + '*' -> iiif-img/default + thumbs/default, audio ->
  * iiif-av/default-audio, video -> iiif-av/default-video, application ->
- * file/none), inside the caller's transaction. *out_id receives the id.
+ * file/none), the sample named queries (and for the admin customer the
+ * global ones: asset/named_query.h), inside the caller's transaction. *out_id receives the id.
  * Returns DB_OK or the db error. */
 int customer_insert(struct db *db, struct arena *a, int id, const char *name,
 		    const char *display_name, bool admin, int *out_id);

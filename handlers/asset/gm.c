@@ -131,6 +131,16 @@ const char *gm_reason(const ExceptionInfo *e)
 	return e->reason && *e->reason ? e->reason : "unknown GraphicsMagick error";
 }
 
+bool gm_can_encode(const char *magick)
+{
+	ExceptionInfo exc;
+	GetExceptionInfo(&exc);
+	const MagickInfo *mi = GetMagickInfo(magick, &exc);
+	bool ok = mi && mi->encoder;
+	DestroyExceptionInfo(&exc);
+	return ok;
+}
+
 /* GraphicsMagick's OpenMP loops (the thumbnail resize) run on the calling
  * thread alone: the parallelism is ours, across tiles. OpenMP's thread count
  * belongs to each thread, so every thread that works on an image asks. */

@@ -5,6 +5,7 @@
 #ifndef DLCS_ASSET_GM_H
 #define DLCS_ASSET_GM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <magick/api.h>
@@ -28,6 +29,11 @@ void gm_one_thread(void);
  * malloc under AddressSanitizer). NULL when out of memory. */
 void *gm_big_malloc(size_t len);
 void gm_big_free(void *p);
+
+/* True when this GraphicsMagick writes the format named magick ("WEBP"):
+ * what info.json lists (extraFormats), whoever writes it (dlcs-image, and
+ * the runner and dlcs-admin for nginx's copies, asset/info_static.h). */
+bool gm_can_encode(const char *magick);
 
 /* The reason of a GraphicsMagick exception, never NULL or empty. */
 const char *gm_reason(const ExceptionInfo *e);

@@ -9,7 +9,7 @@
 static const char *const NAMES[INGEST_ERROR__MAX] = {
 	[INGEST_ERROR_NONE] = NULL,     [INGEST_ERROR_ORIGIN] = "origin",
 	[INGEST_ERROR_IMAGE] = "image", [INGEST_ERROR_STORAGE] = "storage",
-	[INGEST_ERROR_OTHER] = "other",
+	[INGEST_ERROR_OTHER] = "other", [INGEST_ERROR_MEDIA] = "media",
 };
 
 const char *ingest_error_name(enum ingest_error kind)
@@ -33,6 +33,7 @@ const char *ingest_error_text(struct arena *a, enum ingest_error kind, const cha
 	case INGEST_ERROR_ORIGIN:
 	case INGEST_ERROR_IMAGE:
 	case INGEST_ERROR_STORAGE:
+	case INGEST_ERROR_MEDIA:
 		return arena_printf(a, "%s: %s", NAMES[kind], detail);
 	default:
 		return arena_strdup(a, detail);

@@ -15,6 +15,8 @@ enum ingest_error {
 			       * fault (422) */
 	INGEST_ERROR_STORAGE, /* "storage": ours: disk, database, resources (500) */
 	INGEST_ERROR_OTHER,   /* "other": anything else, e.g. the ingest was abandoned (500) */
+	INGEST_ERROR_MEDIA,   /* "media": the original is not usable audio or video (for its
+			       * iiif-av presets), its own fault (422) */
 	INGEST_ERROR__MAX
 };
 
@@ -25,7 +27,8 @@ const char *ingest_error_name(enum ingest_error kind);
  * INGEST_ERROR_OTHER. */
 enum ingest_error ingest_error_parse(const char *name);
 /* The readable text of an error (assets.error): "origin: ...", "image: ...",
- * "storage: ..." for those kinds, the detail as it is for the others. In a. */
+ * "storage: ...", "media: ..." for those kinds, the detail as it is for the
+ * others. In a. */
 const char *ingest_error_text(struct arena *a, enum ingest_error kind, const char *detail);
 
 #endif

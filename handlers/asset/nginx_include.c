@@ -10,8 +10,9 @@
  *     back from the application's response ($upstream_http_<key>; an empty
  *     variable adds nothing). This is why keys are limited to letters,
  *     digits and '-': each must map to an nginx variable name;
- *   - the three fast-path locations (tiles, the stored sizes of /iiif-img
- *     and those of /thumbs) of each customer (and of each space) that has
+ *   - the fast-path locations (tiles, the stored sizes of /iiif-img and
+ *     those of /thumbs, the four info.json, the transcodes of /iiif-av) of
+ *     each customer (and of each space) that has
  *     headers, placed before dlcs.conf's generic ones (the first matching
  *     regex location wins): the same locations with the customer's (and
  *     space's) alternatives in place of any customer and space, plus that
@@ -36,6 +37,9 @@
 #include "req.h"
 #include "str.h"
 #include "asset/custom_header_rules.h"
+#include "asset/info.h"
+#include "asset/info_static.h"
+#include "asset/nginx_errors.h"
 #include "asset/nginx_include.h"
 #include "asset/settings.h"
 #include "banned.h"
@@ -70,6 +74,13 @@ struct fast_path {
 	const char *what;  /* in the include's comments */
 	const char *regex;
 	const char *file; /* under $dlcs_storage/ */
+	/* info.json (asset/info_static.h): 1 + its enum info_static_doc; 0 for
+	 * the images, sent as they are stored */
+	int info;
+	/* the media types by the URI's extension, when not mime.types' (NULL);
+	 * such a path (audio and video) also answers byte ranges itself:
+	 * players seek with them, and a transcode is sent as it is stored */
+	const char *types;
 };
 
 static const struct fast_path FAST_PATHS[] = {
@@ -77,91 +88,45 @@ static const struct fast_path FAST_PATHS[] = {
 	{"tiles", "tiles",
 	 "^/iiif-img/(?:v[23]/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
 	 "(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", 0, NULL},
 	/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in
 	 * full/ ("full" for 2.1 only), */
 	{"stored-sizes", "stored sizes",
 	 "^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/"
 	 "(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg"},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", 0, NULL},
 	/* and /thumbs's in thumbs/. */
 	{"thumbs", "thumbnails",
 	 "^/thumbs/(?:v2/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/full/"
 	 "(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$",
-	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg"},
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", 0, NULL},
+	/* info.json of open assets: nginx's copies (asset/info_static.h), their
+	 * "id" filled in per request; /iiif-img/v3/ is a redirect (dlcs-image). */
+	{"info", "info.json 3.0",
+	 "^/iiif-img/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V3,
+	 1 + INFO_IMG_V3, NULL},
+	{"info", "info.json 2.1",
+	 "^/iiif-img/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V2,
+	 1 + INFO_IMG_V2, NULL},
+	{"info", "thumbnails' info.json 3.0",
+	 "^/thumbs/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V3,
+	 1 + INFO_THUMBS_V3, NULL},
+	{"info", "thumbnails' info.json 2.1",
+	 "^/thumbs/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V2,
+	 1 + INFO_THUMBS_V2, NULL},
+	/* Transcodes of audio and video (asset/av_presets.h): at their public
+	 * path under av/, with their presets' media types. */
+	{"av", "audio and video",
+	 "^/iiif-av/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
+	 "(?<dlcs_path>full/max/default\\.(?:mp3|m4a)|full/full/max/max/0/default\\.(?:mp4|webm))$",
+	 "public/iiif-av/$dlcs_c/$dlcs_s/$dlcs_id/av/$dlcs_path", 0,
+	 "audio/mpeg mp3; audio/mp4 m4a; video/mp4 mp4; video/webm webm;"},
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
-
-/* The errors nginx makes itself, answered as JSON by the internal locations
- * /dlcs-error/NNN (the generated block error-locations). Where each is
- * listed:
- *   EP_SERVER  at server level too: nginx raises it while it reads the
- *              request line and headers, before it has chosen any location
- *              (so only a server-level error_page can answer it); its error
- *              location gives nginx's own page back to a request of a path
- *              that is not DLCS's (DLCS_PATHS), so that the admin's other
- *              locations keep nginx's pages;
- *   EP_DLCS    in every DLCS location (an error_page there replaces the
- *              inherited list, and the server level has only EP_SERVER's):
- *              a 502 of the admin's own proxy_pass stays the admin's;
- *   EP_FILES   in the locations where nginx sends a stored file (the fast
- *              paths and the X-Accel-Redirect location), so that no error
- *              carries the file's caching headers;
- *   EP_STORAGE in the X-Accel-Redirect location only: the file dlcs-image
- *              named is gone (deleted meanwhile);
- *   EP_LATE    raised by nginx's range filter, which runs after the
- *              location's add_header lines have been applied to the response
- *              (If-Match's 412 comes before them): its error location adds
- *              only no-store, else CORS and the admin's headers would come
- *              twice. The location's Cache-Control is on it by then, so
- *              dlcs-image refuses such ranges before nginx sees them. */
-enum { EP_SERVER = 1, EP_DLCS = 2, EP_FILES = 4, EP_STORAGE = 8, EP_LATE = 16 };
-
-static const struct {
-	int status, as; /* as: the status sent (0: the same) */
-	unsigned where;
-	const char *why;         /* a comment above its error_page line */
-	const char *description; /* the JSON error's description */
-} ERROR_PAGES[] = {
-	{400, 0, EP_SERVER | EP_DLCS, NULL,
-	 "the request could not be parsed (malformed request line or headers)"},
-	{403, 0, EP_FILES, NULL, "the file cannot be read"},
-	{404, 0, EP_STORAGE, NULL, "the file is gone"},
-	{405, 0, EP_SERVER | EP_DLCS, NULL, "this method is not allowed on this path"},
-	{408, 0, EP_SERVER | EP_DLCS, NULL, "the request was not received in time"},
-	{411, 0, EP_SERVER | EP_DLCS, NULL, "the request needs a Content-Length"},
-	{412, 0, EP_FILES, NULL,
-	 "the file does not meet the request precondition (If-Match, If-Unmodified-Since)"},
-	{413, 0, EP_DLCS, NULL, "the request body is larger than the server accepts"},
-	{414, 0, EP_SERVER | EP_DLCS, NULL, "the request URI is longer than the server accepts"},
-	{416, 0, EP_FILES | EP_LATE, NULL, "the range is not within the file"},
-	{494, 431, EP_SERVER | EP_DLCS,
-	 "494 is nginx's \"request header too large\", sent as 400; 431 says what it is.",
-	 "the request headers are larger than the server accepts"},
-	{500, 0, EP_DLCS, NULL, "the web server failed to handle the request"},
-	{501, 0, EP_SERVER | EP_DLCS, NULL,
-	 "the server does not support this request (a Transfer-Encoding other than chunked?)"},
-	{502, 0, EP_DLCS, NULL, "the DLCS application is not running or gave no valid response"},
-	{503, 0, EP_DLCS, NULL, "the service is unavailable, try again later"},
-	{504, 0, EP_DLCS, NULL, "the DLCS application did not answer in time"},
-};
-#define ERROR_PAGES_N (sizeof ERROR_PAGES / sizeof ERROR_PAGES[0])
-
-/* The paths of DLCS's locations, for the error locations of EP_SERVER
- * errors: a request whose URI is none of these gets nginx's own page.
- * (An empty or unparsed request URI counts as DLCS's: there is no one
- * else's location it could be meant for.) */
-#define DLCS_PATHS                                                                                 \
-	"customers|queue|storagePolicies|originStrategies|thumbnailPolicies|"                      \
-	"imageOptimisationPolicies|ping|metrics|openapi\\.json|iiif-img|thumbs|file|"              \
-	"iiif-manifest|iiif-resource|iiif-av|auth"
-
-/* The admin's own headers for every DLCS response: files next to nginx's
- * main configuration file (a relative include is relative to its
- * directory), each "add_header ...;" lines; the pattern makes them
- * optional (an include of a pattern that matches nothing is no error).
- * Every DLCS location includes them, after its own add_header lines. */
-#define EXTRA_HEADERS_INCLUDE "include dlcs-extra-headers*.conf;"
 
 /* Headers nginx keeps from the application's response when it follows
  * X-Accel-Redirect: no need to add them back. */
@@ -196,18 +161,7 @@ static void comment(struct sbuf *out, const struct style *st, const char *indent
 static void write_error_pages(struct sbuf *out, const struct style *st, const char *indent,
 			      unsigned where)
 {
-	for (size_t i = 0; i < ERROR_PAGES_N; i++) {
-		if (!(ERROR_PAGES[i].where & where))
-			continue;
-		if (ERROR_PAGES[i].why)
-			comment(out, st, indent, ERROR_PAGES[i].why);
-		if (ERROR_PAGES[i].as)
-			sbuf_printf(out, "%serror_page %d =%d /dlcs-error/%d;\n", indent,
-				    ERROR_PAGES[i].status, ERROR_PAGES[i].as, ERROR_PAGES[i].as);
-		else
-			sbuf_printf(out, "%serror_page %d /dlcs-error/%d;\n", indent,
-				    ERROR_PAGES[i].status, ERROR_PAGES[i].status);
-	}
+	nginx_error_pages_write(out, st->commented, indent, where);
 }
 
 /* What every DLCS location ends with: its error pages (those of `where`
@@ -253,6 +207,65 @@ static void write_regex(struct sbuf *out, const char *regex, const char *calt, c
 	}
 }
 
+/* A host as dlcs-image takes it for links (fcgi/serve.c host_ok). */
+#define HOST_REGEX "\"^[A-Za-z0-9.:\\[\\]-]{1,255}$\""
+
+/* What an info.json location does besides sending its file: the "id"
+ * filled in (sub_filter), the Content-Type dlcs-image would choose, and the
+ * requests whose answer differs sent to dlcs-image instead. */
+static void write_info_directives(struct sbuf *out, const struct style *st,
+				  const struct info_static_spec *spec)
+{
+	comment(out, st, "    ",
+		"The scheme and host of the links, as dlcs-image takes them\n"
+		"(fcgi/serve.c): X-Forwarded-Proto and X-Forwarded-Host when they are\n"
+		"valid, else the request's own; a host dlcs-image would not take goes\n"
+		"to dlcs-image (\"return 404\" is the fallback above).");
+	sbuf_adds(out, "    set $dlcs_proto $scheme;\n"
+		       "    if ($http_x_forwarded_proto ~ \"^https?$\") {\n"
+		       "        set $dlcs_proto $http_x_forwarded_proto;\n"
+		       "    }\n"
+		       "    set $dlcs_host $http_host;\n"
+		       "    if ($http_x_forwarded_host ~ " HOST_REGEX ") {\n"
+		       "        set $dlcs_host $http_x_forwarded_host;\n"
+		       "    }\n"
+		       "    if ($dlcs_host !~ " HOST_REGEX ") {\n"
+		       "        return 404;\n"
+		       "    }\n");
+	if (spec->version == 3) {
+		comment(out, st, "    ",
+			"Plain JSON acceptable, JSON-LD not (asset/info.c\n"
+			"info_content_type): dlcs-image answers application/json.");
+		sbuf_adds(out, "    if ($http_accept ~* "
+			       "\"^(?!.*(?:application/ld\\+json|\\*/\\*|application/"
+			       "\\*)).*application/json\") {\n"
+			       "        return 404;\n"
+			       "    }\n");
+	} else {
+		comment(out, st, "    ",
+			"JSON-LD asked for (asset/info.c info_content_type): dlcs-image\n"
+			"answers application/ld+json.");
+		sbuf_adds(out, "    if ($http_accept ~* \"application/ld\\+json\") {\n"
+			       "        return 404;\n"
+			       "    }\n");
+	}
+	sbuf_adds(out, "    types { }\n    default_type ");
+	nginx_quote(out, info_content_type(spec->version, NULL));
+	sbuf_adds(out, ";\n");
+	comment(out, st, "    ",
+		"The marks of the \"id\" (asset/info_static.h): sub_filter reads the\n"
+		"file into memory, and without sendfile that costs no more than\n"
+		"sending it (with it, measured: a third more CPU per request).\n"
+		"The weak ETag and Last-Modified are the file's, for 304s.");
+	sbuf_printf(out,
+		    "    sendfile off;\n"
+		    "    sub_filter_types *;\n"
+		    "    sub_filter_last_modified on;\n"
+		    "    sub_filter '" INFO_BASE_MARK "' '$dlcs_proto://$dlcs_host';\n"
+		    "    sub_filter '" INFO_PATH_MARK "' '%s/$dlcs_c/$dlcs_s/$dlcs_id';\n",
+		    spec->prefix);
+}
+
 /* Cache-Control and Expires: the headers that make a response cacheable. */
 static bool caching_header(const char *key)
 {
@@ -268,6 +281,8 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	sbuf_adds(out, "location ~ \"");
 	write_regex(out, fp->regex, calt, salt);
 	sbuf_printf(out, "\" {\n    alias $dlcs_storage/%s;\n", fp->file);
+	if (fp->types)
+		sbuf_printf(out, "    types { %s }\n", fp->types);
 	comment(out, st, "    ",
 		"A file answers GET and HEAD; the 404 fallback below would turn any\n"
 		"other method into a GET. (This \"if\" runs a regular expression, which\n"
@@ -275,25 +290,40 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	sbuf_adds(out, "    if ($request_method !~ ^(?:GET|HEAD)$) {\n"
 		       "        return 405;\n"
 		       "    }\n");
-	comment(out, st, "    ",
-		"A range request goes to dlcs-image, which refuses a range past the\n"
-		"end itself (nginx's 416 would carry this location's Cache-Control)\n"
-		"and hands the others back to nginx.");
-	sbuf_adds(out, "    if ($http_range) {\n"
-		       "        return 404;\n"
-		       "    }\n");
+	if (!fp->types) {
+		comment(out, st, "    ",
+			"A range request goes to dlcs-image, which refuses a range past the\n"
+			"end itself (nginx's 416 would carry this location's Cache-Control)\n"
+			"and hands the others back to nginx.");
+		sbuf_adds(out, "    if ($http_range) {\n"
+			       "        return 404;\n"
+			       "    }\n");
+	}
 	comment(out, st, "    ",
 		"Not public (restricted, not ingested, not stored, or a computed\n"
 		"region): dlcs-image decides. A missing file is the common case, not an\n"
 		"error worth a log line.");
 	sbuf_adds(out, "    error_page 404 = @dlcs_image;\n"
 		       "    log_not_found off;\n");
+	const struct info_static_spec *info = fp->info ? &INFO_STATIC[fp->info - 1] : NULL;
+	if (info)
+		write_info_directives(out, st, info);
 	sbuf_adds(out, "    add_header Access-Control-Allow-Origin \"*\" always;\n");
+	if (info) {
+		/* what dlcs-image's send_info adds (iiif/delivery.c) */
+		sbuf_adds(out, "    add_header Vary Accept;\n");
+		if (info->version == 2) {
+			sbuf_adds(out, "    add_header Link ");
+			nginx_quote(out, INFO_LINK_2);
+			sbuf_adds(out, ";\n");
+		}
+	}
 	bool cache_control = false;
 	for (size_t i = 0; i < n; i++)
 		cache_control |= str_ieq(h[i].key, "Cache-Control");
 	if (!cache_control)
-		sbuf_adds(out, "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
+		sbuf_printf(out, "    add_header Cache-Control \"%s\";\n",
+			    info ? INFO_CACHE_CONTROL : IMAGE_CACHE_CONTROL);
 	for (size_t i = 0; i < n; i++) {
 		sbuf_printf(out, "    add_header %s ", h[i].key);
 		nginx_quote(out, h[i].value);
@@ -349,51 +379,6 @@ static void write_accel_location(struct sbuf *out, struct arena *a, const struct
 	sbuf_adds(out, "}\n");
 }
 
-/* The internal locations that answer nginx's own errors in the shape of
- * the application's (@type Error, statusCode, title, description), with
- * CORS so that viewers on other origins read them too, and no-store. These
- * are URI locations, not named (@) ones: nginx cannot redirect to a named
- * location when the request line itself was bad (414, some 400s), since
- * there is no URI yet. client_max_body_size 0: an error page must not apply
- * the body limit again (a chunked body over the limit is refused while it
- * is read; discarding the rest under the error page's own limit gave
- * nginx's HTML 413 instead). An EP_SERVER error of another path than
- * DLCS's gets nginx's own page back (return without a text, inside an
- * error page, is nginx's page). */
-static void write_error_locations(struct sbuf *out, const struct style *st)
-{
-	(void)st;
-	for (size_t i = 0; i < ERROR_PAGES_N; i++) {
-		int status = ERROR_PAGES[i].as ? ERROR_PAGES[i].as : ERROR_PAGES[i].status;
-		sbuf_printf(out,
-			    "location = /dlcs-error/%d {\n"
-			    "    internal;\n"
-			    "    client_max_body_size 0;\n",
-			    status);
-		if (ERROR_PAGES[i].where & EP_SERVER)
-			sbuf_printf(out,
-				    "    if ($request_uri ~ \"^/(?!(?:|" DLCS_PATHS
-				    ")(?:[/?]|$))\") {\n"
-				    "        return %d;\n"
-				    "    }\n",
-				    ERROR_PAGES[i].status);
-		sbuf_adds(out, "    default_type application/ld+json;\n");
-		if (!(ERROR_PAGES[i].where & EP_LATE))
-			sbuf_adds(out,
-				  "    add_header Access-Control-Allow-Origin \"*\" always;\n");
-		sbuf_adds(out, "    add_header Cache-Control \"no-store\" always;\n");
-		if (!(ERROR_PAGES[i].where & EP_LATE))
-			sbuf_adds(out, "    " EXTRA_HEADERS_INCLUDE "\n");
-		sbuf_printf(out,
-			    "    return %d "
-			    "'{\"@context\":\"http://www.w3.org/ns/hydra/context.jsonld\","
-			    "\"@type\":\"Error\",\"statusCode\":%d,\"title\":\"%s\","
-			    "\"description\":\"%s\"}\\n';\n"
-			    "}\n",
-			    status, status, http_reason(status), ERROR_PAGES[i].description);
-	}
-}
-
 /* ---- nginx/dlcs.conf's generated blocks -------------------------------- */
 
 static void block_error_pages(struct sbuf *out, struct arena *a, const char *indent)
@@ -407,8 +392,7 @@ static void block_error_locations(struct sbuf *out, struct arena *a, const char 
 {
 	(void)a;
 	(void)indent;
-	struct style st = {true};
-	write_error_locations(out, &st);
+	nginx_error_locations_write(out);
 }
 
 /* The end of each DLCS location that dlcs.conf writes by hand. */
@@ -448,6 +432,20 @@ static void block_thumbs(struct sbuf *out, struct arena *a, const char *indent)
 	block_fast_path(out, "thumbs");
 }
 
+static void block_info(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	(void)indent;
+	block_fast_path(out, "info");
+}
+
+static void block_av(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	(void)indent;
+	block_fast_path(out, "av");
+}
+
 static void block_storage(struct sbuf *out, struct arena *a, const char *indent)
 {
 	(void)indent;
@@ -468,6 +466,8 @@ static const struct {
 	{"tiles", block_tiles, false},
 	{"stored-sizes", block_stored_sizes, false},
 	{"thumbs", block_thumbs, false},
+	{"info", block_info, false},
+	{"av", block_av, false},
 	{"storage", block_storage, false},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
@@ -652,7 +652,7 @@ static void include_accel_location(struct sbuf *out, struct arena *a, const stru
 	sbuf_addc(out, '\n');
 }
 
-/* The three fast-path locations of customers calt, spaces salt. */
+/* The fast-path locations of customers calt, spaces salt. */
 static int include_fast_paths(struct sbuf *out, const char *what, const struct rloc *l,
 			      const char *calt)
 {
@@ -758,14 +758,19 @@ static const char *render_text(struct arena *a, long long generation, const stru
 	struct sbuf out;
 	sbuf_init(&out, a);
 	sbuf_adds(&out, nginx_include_first_line(a, generation));
-	sbuf_adds(&out,
-		  "# Custom headers of the DLCS customers, for the responses nginx makes itself.\n"
-		  "# GENERATED from the database (handlers/asset/nginx_include.c) by the runner\n"
-		  "# that renders it after each change to /customers/{c}/customHeaders, and by\n"
-		  "# `dlcs-admin render-headers`; every edit here is lost on the next change.\n"
-		  "# Put headers of your own in your server block instead. Include this file\n"
-		  "# in the server block BEFORE nginx/dlcs.conf: its regex locations must be\n"
-		  "# tried before dlcs.conf's.\n\n");
+	sbuf_adds(&out, "# Custom headers of the DLCS customers, for the responses nginx "
+			"makes itself.\n"
+			"# GENERATED from the database (handlers/asset/nginx_include.c) by "
+			"the runner\n"
+			"# that renders it after each change to "
+			"/customers/{c}/customHeaders, and by\n"
+			"# `dlcs-admin render-headers`; every edit here is lost on the "
+			"next change.\n"
+			"# Put headers of your own in your server block instead. Include "
+			"this file\n"
+			"# in the server block BEFORE nginx/dlcs.conf: its regex locations "
+			"must be\n"
+			"# tried before dlcs.conf's.\n\n");
 	include_accel_location(&out, a, rows, nrows);
 
 	struct rloc *locs = arena_alloc(a, (nrows + 1) * sizeof *locs);

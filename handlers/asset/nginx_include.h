@@ -5,7 +5,7 @@
  *     and the files the application answers with X-Accel-Redirect) carry
  *     them too;
  *   - the generated blocks of nginx/dlcs.conf: the server's error pages, the
- *     three fast-path locations and the X-Accel-Redirect location, of which
+ *     four fast-path locations and the X-Accel-Redirect location, of which
  *     the include's locations are per-customer copies.
  * Rendering only: writing the include into place, testing it and reloading
  * nginx are asset/nginx_reload.h's. */

@@ -36,8 +36,9 @@
 #include "asset/settings.h"
 #include "banned.h"
 
-/* How long `nginx -t` may take (it parses the configuration and compiles
- * its regular expressions: well under a second). */
+/* How long `nginx -t`, or the reload command, may take (it parses the
+ * configuration and compiles its regular expressions: well under a
+ * second). */
 #define TEST_TIMEOUT_MS 30000
 /* How much of the test's output the log line keeps. */
 #define TEST_OUTPUT_MAX 2000
@@ -49,6 +50,9 @@ void nginx_target_from_config(struct nginx_target *t, const struct config *cfg)
 	t->pid_file = setting_str(cfg, S_NGINX_PID_FILE);
 	if (!t->pid_file)
 		t->pid_file = "";
+	t->reload_command = setting_str(cfg, S_NGINX_RELOAD_COMMAND);
+	if (!t->reload_command)
+		t->reload_command = "";
 }
 
 /* ---- files ------------------------------------------------------------- */
@@ -169,9 +173,9 @@ static int spawn_shell(const char *command, int out_fd, pid_t *pid)
 	return rc;
 }
 
-/* Runs the test command: 0 when it exits 0, else -1 with *why (its status
- * and output, on one line). */
-static int run_test(struct arena *a, const char *command, const char **why)
+/* Runs the test (or the reload) command: 0 when it exits 0, else -1 with
+ * *why (its status and output, on one line). */
+static int run_command(struct arena *a, const char *command, const char **why)
 {
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -260,7 +264,7 @@ static int swap_tested(struct arena *a, const struct nginx_target *t, const char
 		unlink(prev);
 		return -1;
 	}
-	if (run_test(a, t->test_command, why) == 0) {
+	if (run_command(a, t->test_command, why) == 0) {
 		unlink(prev);
 		return 0;
 	}
@@ -269,6 +273,75 @@ static int swap_tested(struct arena *a, const struct nginx_target *t, const char
 		log_err("custom headers: cannot put the previous include back at %s: %s", path,
 			strerror(errno));
 	return -1;
+}
+
+/* "{include}.unloaded" exists while the include on disk is newer than what
+ * nginx was told to load (its reload failed): the next publisher reloads
+ * even when it renders the same locations, instead of taking the file for
+ * what nginx runs. */
+static void unloaded_mark(struct arena *a, const char *include, bool on)
+{
+	const char *mark = arena_printf(a, "%s.unloaded", include);
+	if (!on) {
+		unlink(mark);
+		return;
+	}
+	int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Tells nginx to load the include just installed: nginx_reload_command when
+ * set (a runner that is not root cannot signal a master that is: e.g.
+ * "sudo -n /usr/sbin/nginx -s reload"), else SIGHUP to the master of
+ * nginx_pid_file. Logs the outcome in one line. */
+static enum nginx_outcome nginx_reload(struct arena *a, const struct nginx_target *t,
+				       const char *what, int nlocations, const char *tested)
+{
+	const char *path = t->include;
+	if (t->reload_command && *t->reload_command) {
+		const char *why = NULL;
+		if (run_command(a, t->reload_command, &why) != 0) {
+			log_err("custom headers: %s: rendered %d locations into %s; %s; the reload "
+				"FAILED (nginx_reload_command: %s): nginx runs the previous ones",
+				what, nlocations, path, tested, why);
+			unloaded_mark(a, path, true);
+			return NGINX_FAILED;
+		}
+		log_info("custom headers: %s: rendered %d locations into %s; %s; reloaded nginx "
+			 "(nginx_reload_command)",
+			 what, nlocations, path, tested);
+		unloaded_mark(a, path, false);
+		return NGINX_RELOADED;
+	}
+	long pid = t->pid_file && *t->pid_file ? nginx_master(t->pid_file) : 0;
+	if (pid > 0 && kill((pid_t)pid, SIGHUP) != 0) {
+		int err = errno;
+		log_err("custom headers: %s: rendered %d locations into %s; %s; cannot signal "
+			"nginx (pid %ld): %s%s",
+			what, nlocations, path, tested, pid, strerror(err),
+			err == EPERM ? " (a runner that is not nginx's master's user reloads it "
+				       "through nginx_reload_command, e.g. sudo -n nginx -s reload)"
+				     : "");
+		unloaded_mark(a, path, true);
+		return NGINX_FAILED;
+	}
+	if (pid > 0) {
+		log_info("custom headers: %s: rendered %d locations into %s; %s; reloaded nginx "
+			 "(SIGHUP to %ld)",
+			 what, nlocations, path, tested, pid);
+		unloaded_mark(a, path, false);
+		return NGINX_RELOADED;
+	}
+	log_info("custom headers: %s: rendered %d locations into %s; %s; no nginx runs to "
+		 "reload (%s)",
+		 what, nlocations, path, tested,
+		 pid < 0 ? "its pid file is unreadable" : "none named");
+	if (pid < 0)
+		return NGINX_FAILED;
+	/* an nginx that starts later reads the file as it is */
+	unloaded_mark(a, path, false);
+	return NGINX_INSTALLED;
 }
 
 enum nginx_outcome nginx_include_install(struct arena *a, const struct nginx_target *t,
@@ -283,18 +356,25 @@ enum nginx_outcome nginx_include_install(struct arena *a, const struct nginx_tar
 			 "back from %s",
 			 what, prev);
 	const char *old = file_read(a, path);
+	/* Its last reload failed: nginx does not run what the file holds. */
+	bool unloaded = access(arena_printf(a, "%s.unloaded", path), F_OK) == 0;
 	if (old && strcmp(after_first_line(old), after_first_line(text)) == 0) {
-		if (strcmp(old, text) == 0)
-			return NGINX_SAME;
-		const char *tmp = write_temp(a, path, text);
-		if (!tmp || rename(tmp, path) != 0) {
-			if (tmp)
-				unlink(tmp);
-			log_err("custom headers: %s: cannot rewrite %s", what, path);
-			return NGINX_FAILED;
+		bool same = strcmp(old, text) == 0;
+		if (!same) {
+			const char *tmp = write_temp(a, path, text);
+			if (!tmp || rename(tmp, path) != 0) {
+				if (tmp)
+					unlink(tmp);
+				log_err("custom headers: %s: cannot rewrite %s", what, path);
+				return NGINX_FAILED;
+			}
 		}
-		log_info("custom headers: %s: the %d locations of %s are unchanged; no reload",
-			 what, nlocations, path);
+		if (unloaded)
+			return nginx_reload(a, t, what, nlocations, "tested before");
+		if (!same)
+			log_info("custom headers: %s: the %d locations of %s are unchanged; no "
+				 "reload",
+				 what, nlocations, path);
 		return NGINX_SAME;
 	}
 	const char *tmp = write_temp(a, path, text);
@@ -315,24 +395,7 @@ enum nginx_outcome nginx_include_install(struct arena *a, const struct nginx_tar
 		unlink(tmp);
 		return NGINX_FAILED;
 	}
-	long pid = t->pid_file && *t->pid_file ? nginx_master(t->pid_file) : 0;
-	if (pid > 0 && kill((pid_t)pid, SIGHUP) != 0) {
-		log_err("custom headers: %s: rendered %d locations into %s; %s; cannot signal "
-			"nginx (pid %ld): %s",
-			what, nlocations, path, tested, pid, strerror(errno));
-		return NGINX_FAILED;
-	}
-	if (pid > 0) {
-		log_info("custom headers: %s: rendered %d locations into %s; %s; reloaded nginx "
-			 "(SIGHUP to %ld)",
-			 what, nlocations, path, tested, pid);
-		return NGINX_RELOADED;
-	}
-	log_info("custom headers: %s: rendered %d locations into %s; %s; no nginx runs to "
-		 "reload (%s)",
-		 what, nlocations, path, tested,
-		 pid < 0 ? "its pid file is unreadable" : "none named");
-	return pid < 0 ? NGINX_FAILED : NGINX_INSTALLED;
+	return nginx_reload(a, t, what, nlocations, tested);
 }
 
 enum nginx_outcome nginx_include_publish(struct db *db, struct arena *a,

@@ -17,6 +17,9 @@ struct nginx_target {
 	const char *include;      /* nginx_custom_headers; NULL or "": nothing is rendered */
 	const char *test_command; /* nginx_test_command, run by /bin/sh; "": not tested */
 	const char *pid_file;     /* nginx_pid_file; "": nginx is not told */
+	/* nginx_reload_command, run by /bin/sh instead of the SIGHUP to
+	 * pid_file; "": none */
+	const char *reload_command;
 };
 
 /* The target the configuration names. */
@@ -49,8 +52,11 @@ enum nginx_outcome nginx_include_publish(struct db *db, struct arena *a,
  *     include (the previous one kept aside), and t->test_command is run: it
  *     tests the real configuration, which reads the new include; if it fails
  *     the previous include is put back and its message logged; if it passes
- *     the nginx master in t->pid_file gets SIGHUP (when one runs; a stale pid
- *     file names no process called nginx and is ignored).
+ *     t->reload_command is run, or without one the nginx master in
+ *     t->pid_file gets SIGHUP (when one runs; a stale pid file names no
+ *     process called nginx and is ignored).
+ * When a reload fails, "{include}.unloaded" says so until one succeeds, and
+ * the next call reloads even if the locations are the same.
  * A previous include still kept aside (its publisher died during the test)
  * is put back first. The caller holds the lock that nginx_include_publish
  * takes. */

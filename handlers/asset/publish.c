@@ -8,6 +8,7 @@
 #include "log.h"
 #include "str.h"
 #include "asset/access.h"
+#include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "asset/publish.h"
 #include "asset/row.h"
@@ -37,7 +38,7 @@ int asset_publish(struct db *db, struct arena *a, const char *root, int c, int s
 		return -1;
 	}
 	struct db_rows *r = db_query(db, a, SQL[SQL_ASSET_LOCK], "iis", c, s, id);
-	bool img = false, thumbs = false;
+	bool img = false, thumbs = false, av = false;
 	if (r && r->n) {
 		const char *error = db_str(r, 0, ACOL_ERROR);
 		bool open = asset_is_open(a, db_str(r, 0, ACOL_ROLES),
@@ -49,8 +50,10 @@ int asset_publish(struct db *db, struct arena *a, const char *root, int c, int s
 		      store_file_exists(a, dir, "info.txt");
 		thumbs = open && channels_has(channels, "thumbs") &&
 			 store_file_exists(a, dir, "s.json");
+		av = open && channels_has(channels, "iiif-av") &&
+		     store_file_exists(a, dir, AV_STORED_FILE);
 	}
-	int rc = store_publish(a, root, c, s, id, img, thumbs);
+	int rc = store_publish(a, root, c, s, id, img, thumbs, av);
 	if (rc != 0)
 		log_err("publish %d/%d/%s: cannot update the public links under %s/public", c, s,
 			id, root);

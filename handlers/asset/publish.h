@@ -12,7 +12,8 @@ struct db;
 /* Re-derives the links of asset c/s/id from its row and its files: the
  * iiif-img link when the asset has that channel, is open (roles empty,
  * maxUnauthorised -1), has no ingest error and its tiles are installed
- * (info.txt); the thumbs link likewise (s.json). An absent asset loses its
+ * (info.txt); the thumbs link likewise (s.json), and the iiif-av link
+ * (av.json, asset/av_stored.h). An absent asset loses its
  * links. The row is locked (SELECT ... FOR UPDATE) while the links change,
  * so concurrent publishers of one asset apply their decisions in commit
  * order. Fails closed: when the row cannot be read the links are removed.

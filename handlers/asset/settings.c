@@ -25,6 +25,13 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 					      "still ingesting)"},
 	ROW(S_QUEUE_MAX_BATCH) = {"queue_max_batch", SETTING_INT, "1000", 1, 1000000, 0,
 				  "most assets in one batch"},
+	ROW(S_NAMED_QUERY_MAX_ASSETS) = {"named_query_max_assets", SETTING_INT, "10000", 1, 1000000,
+					 0,
+					 "most assets one manifest, raw-resource or projection "
+					 "of a named query lists"},
+	ROW(S_PROJECTION_RETRY_AFTER) = {"projection_retry_after", SETTING_INT, "5", 1, 3600, 0,
+					 "the Retry-After of a PDF or ZIP projection being made, "
+					 "in seconds"},
 
 	ROW(S_RUNNER_LEASE_SECONDS) = {"runner_lease_seconds", SETTING_INT, "120", 3, SECONDS, 0,
 				       "a runner's claim on an item, renewed every third of it; "
@@ -61,6 +68,20 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 	ROW(S_JPEG_QUALITY) = {"jpeg_quality", SETTING_INT, "85", 1, 100, 0,
 			       "JPEG quality of the stored tiles and thumbnails"},
 
+	ROW(S_AV_MAX_TRANSCODES) = {"av_max_transcodes", SETTING_INT, "1", 0, 256, 0,
+				    "audio and video transcodes running at once on this host, "
+				    "across its runners (0: they take none)"},
+	ROW(S_AV_TRANSCODE_TIMEOUT) = {"av_transcode_timeout", SETTING_INT, "7200", 1, SECONDS, 0,
+				       "seconds one run of ffmpeg may take before the item ends "
+				       "in an error"},
+	ROW(S_AV_NICE) = {"av_nice", SETTING_INT, "10", 0, 19, 0,
+			  "the niceness ffmpeg runs at, so that the host's image ingest goes "
+			  "first"},
+	ROW(S_AV_FFMPEG) = {"av_ffmpeg", SETTING_PATH, "ffmpeg", 0, 0, 0,
+			    "the ffmpeg program (a bare name is looked up in PATH)"},
+	ROW(S_AV_FFPROBE) = {"av_ffprobe", SETTING_PATH, "ffprobe", 0, 0, 0,
+			     "the ffprobe program (a bare name is looked up in PATH)"},
+
 	/* 4 GiB, the README's and the runner's: the runner decodes whole
 	 * origins (up to max_image_pixels), dlcs-image (which took 2 GiB)
 	 * only pyramid levels cut to image_max_area, far below either. */
@@ -89,9 +110,16 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 	ROW(S_NGINX_PID_FILE) = {"nginx_pid_file", SETTING_PATH, NULL, 0, 0, 0,
 				 "the nginx master the runner reloads after the include changed "
 				 "(unset: none)"},
-	ROW(S_NGINX_TEST_COMMAND) = {"nginx_test_command", SETTING_STRING, "nginx -t -q", 0, 0, 0,
-				     "the shell command that tests nginx's configuration with a new "
-				     "include before the reload (empty: no test)"},
+	ROW(S_NGINX_TEST_COMMAND) =
+		{"nginx_test_command", SETTING_STRING, "nginx -t -q", 0, 0, 0,
+		 "the shell command that tests nginx's configuration with a new "
+		 "include before the reload (empty: no test)"},
+	/* A runner that is not root cannot signal a master that is (README,
+	 * "Deploying behind an existing nginx"). */
+	ROW(S_NGINX_RELOAD_COMMAND) = {"nginx_reload_command", SETTING_STRING, NULL, 0, 0, 0,
+				       "the shell command that reloads nginx after the include "
+				       "passed the test, e.g. sudo -n /usr/sbin/nginx -s reload "
+				       "(unset: SIGHUP to nginx_pid_file)"},
 };
 
 const struct settings_table dlcs_settings = {rows, sizeof rows / sizeof rows[0]};

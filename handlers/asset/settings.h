@@ -16,6 +16,8 @@ enum {
 	S_AUTH_REVOCATION_FILE,
 	S_SYNC_INGEST_TIMEOUT_SECONDS,
 	S_QUEUE_MAX_BATCH,
+	S_NAMED_QUERY_MAX_ASSETS,
+	S_PROJECTION_RETRY_AFTER,
 	/* dlcs-runner */
 	S_RUNNER_LEASE_SECONDS,
 	S_RUNNER_MAX_ATTEMPTS,
@@ -32,6 +34,12 @@ enum {
 	S_ORIGIN_ALLOW_NETWORKS,
 	S_MAX_IMAGE_PIXELS,
 	S_JPEG_QUALITY,
+	/* audio and video (dlcs-runner) */
+	S_AV_MAX_TRANSCODES,
+	S_AV_TRANSCODE_TIMEOUT,
+	S_AV_NICE,
+	S_AV_FFMPEG,
+	S_AV_FFPROBE,
 	/* GraphicsMagick (dlcs-runner, dlcs-image) */
 	S_IMAGE_MEMORY_LIMIT,
 	/* delivery (dlcs-image), and the size aliases the runner and
@@ -44,6 +52,7 @@ enum {
 	S_NGINX_CUSTOM_HEADERS,
 	S_NGINX_PID_FILE,
 	S_NGINX_TEST_COMMAND,
+	S_NGINX_RELOAD_COMMAND,
 	S__MAX
 };
 

@@ -151,7 +151,7 @@ void store_clean_stale(struct arena *a, const char *root, const char *prefix)
 
 /* ---- public links ------------------------------------------------------ */
 
-static const char *const PUBLIC_CHANNELS[] = {"iiif-img", "thumbs"};
+static const char *const PUBLIC_CHANNELS[] = {"iiif-img", "thumbs", "iiif-av"};
 
 /* Points `link` at `target`, replacing whatever link is there in one
  * rename. 0 or -1. */
@@ -180,9 +180,9 @@ static int link_remove(const char *link)
 }
 
 int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
-		  bool thumbs)
+		  bool thumbs, bool av)
 {
-	const bool on[] = {iiif_img, thumbs};
+	const bool on[] = {iiif_img, thumbs, av};
 	const char *target = arena_printf(a, "../../../../%d/%d/%s", c, s, id);
 	int rc = 0;
 	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++) {
@@ -196,7 +196,7 @@ int store_publish(struct arena *a, const char *root, int c, int s, const char *i
 
 int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id)
 {
-	return store_publish(a, root, c, s, id, false, false);
+	return store_publish(a, root, c, s, id, false, false, false);
 }
 
 int store_publish_name(struct arena *a, const char *root, int c, const char *name)

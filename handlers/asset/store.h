@@ -37,7 +37,8 @@ long long store_du(struct arena *a, const char *path, const char *except_subdir)
  * ingested without error) is reachable there through relative symlinks:
  *   public/iiif-img/{c}/{s}/{id} -> ../../../../{c}/{s}/{id}  (iiif-img channel)
  *   public/thumbs/{c}/{s}/{id}   -> ../../../../{c}/{s}/{id}  (thumbs channel)
- *   public/{iiif-img,thumbs}/{customer name} -> {c}
+ *   public/iiif-av/{c}/{s}/{id}  -> ../../../../{c}/{s}/{id}  (iiif-av channel)
+ *   public/{iiif-img,thumbs,iiif-av}/{customer name} -> {c}
  * Relative targets keep working where hosts mount shared storage at
  * different paths. Links are created under a temporary name ('@' never
  * occurs in asset ids or customer names) and renamed into place, so a
@@ -47,10 +48,10 @@ long long store_du(struct arena *a, const char *path, const char *except_subdir)
  * flag is false (an absent link is fine). 0, or -1 when a link could not be
  * made or removed (errno set). */
 int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
-		  bool thumbs);
-/* store_publish(..., false, false). */
+		  bool thumbs, bool av);
+/* store_publish(..., false, false, false). */
 int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id);
-/* public/iiif-img/{name} and public/thumbs/{name} -> {c}. -1 for a name that
+/* public/{iiif-img,thumbs,iiif-av}/{name} -> {c}. -1 for a name that
  * cannot be a link: invalid, "." or "..", or all digits (it would stand for
  * another customer's id). */
 int store_publish_name(struct arena *a, const char *root, int c, const char *name);

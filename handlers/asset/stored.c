@@ -108,6 +108,12 @@ static char *read_small(struct arena *a, const char *path, size_t max, size_t *l
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return NULL;
+	/* A buffer of the file's size (+1 to see it grow), not of max: a
+	 * manifest reads a thousand of these, and arena memory is zeroed. */
+	struct stat sb;
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size >= 0 &&
+	    (unsigned long long)sb.st_size < max)
+		max = (size_t)sb.st_size + 1;
 	char *buf = arena_alloc(a, max + 1);
 	size_t got = 0;
 	for (;;) {
@@ -128,6 +134,18 @@ static char *read_small(struct arena *a, const char *path, size_t max, size_t *l
 	return buf;
 }
 
+void stored_load_sizes(struct arena *a, const char *dir, struct stored *st)
+{
+	size_t len;
+	const char *path = arena_printf(a, "%s/s.json", dir);
+	char *text = read_small(a, path, 16384, &len);
+	if (text && stored_parse_sizes(a, text, len, st) != 0) {
+		log_warn("%s is malformed", path);
+		st->nsizes = 0;
+		st->has_sizes = false;
+	}
+}
+
 void stored_load(struct arena *a, const char *dir, struct stored *st)
 {
 	memset(st, 0, sizeof *st);
@@ -136,13 +154,102 @@ void stored_load(struct arena *a, const char *dir, struct stored *st)
 	char *text = read_small(a, path, 4096, &len);
 	if (text && stored_parse_info(text, st) != 0)
 		log_warn("%s is malformed", path);
-	path = arena_printf(a, "%s/s.json", dir);
-	text = read_small(a, path, 16384, &len);
-	if (text && stored_parse_sizes(a, text, len, st) != 0) {
-		log_warn("%s is malformed", path);
-		st->nsizes = 0;
-		st->has_sizes = false;
+	stored_load_sizes(a, dir, st);
+}
+
+/* --- the sizes of info.json --- */
+
+/* Level k of the pyramid as OpenSeadragon numbers them (0 smallest; sf of
+ * the smallest is 2^m): ceil(W/sf) x ceil(H/sf), as ingest/derive.c cuts it. */
+static struct stored_size level_size(const struct stored *st, int sf)
+{
+	return (struct stored_size){(st->W + sf - 1) / sf, (st->H + sf - 1) / sf, true};
+}
+
+/* OpenSeadragon 5's maxLevel: round(log2(largest scale factor)). */
+static int osd_max_level(const struct stored *st)
+{
+	int m = 0;
+	while ((1 << (m + 1)) <= st->sf[st->nsf - 1])
+		m++;
+	/* round(): a factor nearer the next power of two counts as it */
+	if (st->sf[st->nsf - 1] * 2 > 3 * (1 << m))
+		m++;
+	return m;
+}
+
+static int width_cmp(const void *a, const void *b)
+{
+	const struct stored_size *x = a, *y = b;
+	return (x->w > y->w) - (x->w < y->w);
+}
+
+/* True when OpenSeadragon 5 would take list[0..n) for the pyramid's level
+ * sizes and they are not: it then asks for tiles of an image of the wrong
+ * size. list is sorted by width. */
+static bool osd5_misreads(const struct stored *st, const struct stored_size *list, size_t n)
+{
+	int m = osd_max_level(st);
+	if (n != (size_t)m && n != (size_t)m + 1)
+		return false;
+	for (int k = 0; k <= m; k++) {
+		struct stored_size want = level_size(st, 1 << (m - k));
+		struct stored_size got =
+			(size_t)k < n ? list[k] : (struct stored_size){st->W, st->H, true};
+		if (got.w != want.w || got.h != want.h)
+			return true;
 	}
+	return false;
+}
+
+static bool listed(const struct stored_size *list, size_t n, struct stored_size s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i].w == s.w && list[i].h == s.h)
+			return true;
+	return false;
+}
+
+static bool is_level(const struct stored *st, struct stored_size s)
+{
+	for (int i = 0; i < st->nsf; i++) {
+		struct stored_size l = level_size(st, st->sf[i]);
+		if (l.w == s.w && l.h == s.h)
+			return true;
+	}
+	return false;
+}
+
+size_t stored_info_sizes(const struct stored *st, long long max_area, struct stored_size *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < st->nsizes; i++)
+		if (max_area <= 0 || (long long)st->sizes[i].w * st->sizes[i].h <= max_area)
+			out[n++] = st->sizes[i];
+	qsort(out, n, sizeof *out, width_cmp);
+	if (!st->has_tiles || st->nsf == 0 || !osd5_misreads(st, out, n))
+		return n;
+	/* The levels, smallest first, until the list is read right. */
+	for (int i = st->nsf - 1; i >= 0; i--) {
+		struct stored_size l = level_size(st, st->sf[i]);
+		if ((max_area > 0 && (long long)l.w * l.h > max_area) || listed(out, n, l))
+			continue;
+		out[n++] = l;
+		qsort(out, n, sizeof *out, width_cmp);
+		if (!osd5_misreads(st, out, n))
+			return n;
+	}
+	/* Still read as levels: drop the thumbnails that are not levels. */
+	while (osd5_misreads(st, out, n)) {
+		size_t i = n;
+		while (i > 0 && is_level(st, out[i - 1]))
+			i--;
+		if (i == 0)
+			break; /* only levels left, in order: read right */
+		memmove(&out[i - 1], &out[i], (n - i) * sizeof *out);
+		n--;
+	}
+	return n;
 }
 
 static bool side_ok(int got, int want, bool free_side)

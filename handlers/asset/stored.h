@@ -39,6 +39,23 @@ int stored_parse_sizes(struct arena *a, const char *text, size_t len, struct sto
 /* Reads {dir}/info.txt and {dir}/s.json, either of which may be absent (a
  * file that is there but malformed counts as absent and is logged). */
 void stored_load(struct arena *a, const char *dir, struct stored *st);
+/* Only {dir}/s.json (what a manifest needs of each of its assets). */
+void stored_load_sizes(struct arena *a, const char *dir, struct stored *st);
+
+/* The sizes an image service's info.json lists: the stored thumbnails no
+ * larger than max_area pixels (<= 0: no limit), made safe for
+ * OpenSeadragon 5 (Mirador 4's), which takes a sizes list of maxLevel or
+ * maxLevel + 1 entries (maxLevel: log2 of the largest scale factor) to BE
+ * the pyramid's levels, without checking them against the scale factors as
+ * OpenSeadragon 6 does: the usual four thumbnails beside scale factors 1
+ * to 8 made it draw a 1600 px image as if 1024 px wide (its top-left
+ * corner). When the thumbnails alone would be read so and are not the
+ * levels, the pyramid's own levels (within max_area, smallest first) are
+ * added until the list is either longer or exactly the levels; if that
+ * cannot be (the largest levels are over max_area), thumbnails that are
+ * not levels are dropped, largest first. Ascending by width. out must hold
+ * STORED_MAX_SIZES + STORED_MAX_LEVELS; returns the count. */
+size_t stored_info_sizes(const struct stored *st, long long max_area, struct stored_size *out);
 
 /* Matching a resolved request to a stored file, so that it is sent as it is.
  * A side the request left to the server (w, ,h pct: !w,h) may differ by

@@ -10,6 +10,7 @@ enum {
 	SQL_CLAIM_SELECT,
 	SQL_CLAIM_LEASE,
 	SQL_RENEW,
+	SQL_HELD,
 	SQL_RELEASE,
 	SQL_LOCK_MINE,
 	SQL_DELETE_ITEM,
@@ -32,26 +33,35 @@ enum {
 };
 
 static const char *const SQL[SQL__MAX] = {
+	/* av: whether the item transcodes (the asset, written before in the
+	 * caller's transaction, has the iiif-av channel), for the claim. The
+	 * stored channels are canonical JSON (asset/channel_rules.h's
+	 * channels_has searches them the same way). */
 	[SQL_ENQUEUE] = "INSERT INTO ingest_queue (customer_id, space_id, asset_id, batch_id,"
-			" priority, enqueued) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			" priority, enqueued, av) VALUES (?, ?, ?, ?, ?, UTC_TIMESTAMP(6),"
+			" COALESCE((SELECT delivery_channels LIKE '%\"channel\":\"iiif-av\"%'"
+			" FROM assets WHERE customer_id = ? AND space_id = ? AND id = ?), 0))",
 	/* SKIP LOCKED: runners racing for the head of the queue each get a
 	 * different row instead of waiting on each other. */
 	[SQL_CLAIM_SELECT] = "SELECT id, customer_id, space_id, asset_id, COALESCE(batch_id, 0),"
-			     " priority, attempts FROM ingest_queue"
-			     " WHERE lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6)"
+			     " priority, attempts, av FROM ingest_queue"
+			     " WHERE (lease_until IS NULL OR lease_until < UTC_TIMESTAMP(6))"
+			     " AND (av = 0 OR ? = 1)"
 			     " ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED",
 	[SQL_CLAIM_LEASE] = "UPDATE ingest_queue SET lease_owner = ?, lease_until ="
 			    " UTC_TIMESTAMP(6) + INTERVAL ? SECOND, attempts = attempts + 1"
 			    " WHERE id = ?",
 	[SQL_RENEW] = "UPDATE ingest_queue SET lease_until = UTC_TIMESTAMP(6) + INTERVAL ? SECOND"
 		      " WHERE id = ? AND lease_owner = ?",
+	[SQL_HELD] = "SELECT 1 FROM ingest_queue WHERE id = ? AND lease_owner = ?",
 	[SQL_RELEASE] = "UPDATE ingest_queue SET lease_owner = NULL, lease_until = NULL,"
 			" attempts = GREATEST(0, attempts - 1) WHERE id = ? AND lease_owner = ?",
 	[SQL_LOCK_MINE] = "SELECT id FROM ingest_queue WHERE id = ? AND lease_owner = ? FOR UPDATE",
 	[SQL_DELETE_ITEM] = "DELETE FROM ingest_queue WHERE id = ?",
 	[SQL_OTHERS_PENDING] = "SELECT COUNT(*) FROM ingest_queue WHERE customer_id = ?"
 			       " AND space_id = ? AND asset_id = ?",
-	[SQL_ASSET_OK] = "UPDATE assets SET width = ?, height = ?, ingesting = ?, error = NULL,"
+	[SQL_ASSET_OK] = "UPDATE assets SET width = ?, height = ?, duration = ?, ingesting = ?,"
+			 " error = NULL,"
 			 " error_kind = NULL, finished = UTC_TIMESTAMP(6) WHERE customer_id = ?"
 			 " AND space_id = ? AND id = ?",
 	[SQL_ASSET_ERROR] =
@@ -99,22 +109,22 @@ static const char *const SQL[SQL__MAX] = {
 long long work_enqueue(struct db *db, int c, int s, const char *asset, long long batch_id,
 		       enum work_priority priority)
 {
-	long long rc = batch_id > 0
-			       ? db_exec(db, SQL[SQL_ENQUEUE], "iisli", c, s, asset, batch_id,
-					 (int)priority)
-			       : db_exec(db, SQL[SQL_ENQUEUE], "iisni", c, s, asset, (int)priority);
+	long long rc = batch_id > 0 ? db_exec(db, SQL[SQL_ENQUEUE], "iisliiis", c, s, asset,
+					      batch_id, (int)priority, c, s, asset)
+				    : db_exec(db, SQL[SQL_ENQUEUE], "iisniiis", c, s, asset,
+					      (int)priority, c, s, asset);
 	if (rc < 0)
 		return rc;
 	return (long long)db_insert_id(db);
 }
 
-int work_claim(struct db *db, struct arena *a, const char *owner, int lease_seconds,
+int work_claim(struct db *db, struct arena *a, const char *owner, int lease_seconds, bool take_av,
 	       struct work_item *w)
 {
 	int rc = db_begin(db);
 	if (rc != DB_OK)
 		return rc;
-	struct db_rows *r = db_query(db, a, SQL[SQL_CLAIM_SELECT], "");
+	struct db_rows *r = db_query(db, a, SQL[SQL_CLAIM_SELECT], "i", take_av ? 1 : 0);
 	if (!r) {
 		db_rollback(db);
 		return db_last_err(db);
@@ -130,6 +140,7 @@ int work_claim(struct db *db, struct arena *a, const char *owner, int lease_seco
 	w->batch_id = db_int(r, 0, 4);
 	w->priority = (int)db_int(r, 0, 5);
 	w->attempts = (int)db_int(r, 0, 6) + 1;
+	w->av = db_int(r, 0, 7) != 0;
 	db_exec(db, SQL[SQL_CLAIM_LEASE], "sil", owner, lease_seconds, w->id);
 	rc = db_commit(db);
 	return rc == DB_OK ? 1 : rc;
@@ -141,6 +152,14 @@ int work_renew(struct db *db, const struct work_item *w, const char *owner, int 
 	if (n < 0)
 		return (int)n;
 	return n == 1;
+}
+
+int work_held(struct db *db, struct arena *a, const struct work_item *w, const char *owner)
+{
+	struct db_rows *r = db_query(db, a, SQL[SQL_HELD], "ls", w->id, owner);
+	if (!r)
+		return db_last_err(db);
+	return r->n == 1;
 }
 
 int work_release(struct db *db, const struct work_item *w, const char *owner)
@@ -170,11 +189,17 @@ static int complete_txn(struct db *db, struct arena *a, const struct work_item *
 		rc = db_exec(db, SQL[SQL_ASSET_ERROR], "issiis", still_ingesting, o->error,
 			     ingest_error_name(o->kind ? o->kind : INGEST_ERROR_OTHER), w->customer,
 			     w->space, w->asset);
+	else if (o->width > 0 && o->duration > 0)
+		rc = db_exec(db, SQL[SQL_ASSET_OK], "iiliiis", o->width, o->height, o->duration,
+			     still_ingesting, w->customer, w->space, w->asset);
 	else if (o->width > 0)
-		rc = db_exec(db, SQL[SQL_ASSET_OK], "iiiiis", o->width, o->height, still_ingesting,
+		rc = db_exec(db, SQL[SQL_ASSET_OK], "iiniiis", o->width, o->height, still_ingesting,
+			     w->customer, w->space, w->asset);
+	else if (o->duration > 0)
+		rc = db_exec(db, SQL[SQL_ASSET_OK], "nnliiis", o->duration, still_ingesting,
 			     w->customer, w->space, w->asset);
 	else
-		rc = db_exec(db, SQL[SQL_ASSET_OK], "nniiis", still_ingesting, w->customer,
+		rc = db_exec(db, SQL[SQL_ASSET_OK], "nnniiis", still_ingesting, w->customer,
 			     w->space, w->asset);
 	if (rc < 0)
 		return -1;

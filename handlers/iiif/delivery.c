@@ -26,20 +26,25 @@
 #include "sha256.h"
 #include "str.h"
 #include "asset/access.h"
+#include "asset/auth_doc.h"
+#include "asset/auth_session.h"
+#include "asset/av_presets.h"
+#include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "asset/iiif_parse.h"
+#include "asset/info.h"
 #include "asset/row.h"
 #include "asset/store.h"
 #include "iiif/byte_range.h"
 #include "iiif/custom_headers_apply.h"
 #include "iiif/delivery.h"
-#include "iiif/info.h"
 #include "iiif/render.h"
+#include "iiif/render_cache.h"
 #include "asset/settings.h"
 #include "banned.h"
 
 #define CC_IMAGE "public, max-age=31536000"
-#define CC_INFO  "public, max-age=3600"
+#define CC_INFO  INFO_CACHE_CONTROL
 #define CC_ERROR "no-store"
 
 /* A 503 for an asset being ingested asks to come back after this long. */
@@ -68,7 +73,7 @@ struct delivery_asset {
 	struct stored st;
 };
 
-enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL };
+enum need { NEED_TILES, NEED_SIZES, NEED_ORIGINAL, NEED_AV };
 
 /* --- configuration --- */
 
@@ -242,7 +247,16 @@ static int customer_resolve(struct req *rq, const char *cpart, int *c)
 
 static const char *need_channel(enum need need)
 {
-	return need == NEED_TILES ? "iiif-img" : need == NEED_SIZES ? "thumbs" : "file";
+	switch (need) {
+	case NEED_TILES:
+		return "iiif-img";
+	case NEED_SIZES:
+		return "thumbs";
+	case NEED_AV:
+		return "iiif-av";
+	default:
+		return "file";
+	}
 }
 
 /* Loads the path's asset and what it needs on disk, applying the custom
@@ -291,6 +305,8 @@ static int asset_load(struct req *rq, enum need need, struct delivery_asset *as)
 	bool have;
 	if (need == NEED_ORIGINAL) {
 		have = store_file_exists(rq->arena, as->dir, "original");
+	} else if (need == NEED_AV) {
+		have = store_file_exists(rq->arena, as->dir, AV_STORED_FILE);
 	} else {
 		stored_load(rq->arena, as->dir, &as->st);
 		have = need == NEED_TILES ? as->st.has_tiles : as->st.has_sizes;
@@ -316,10 +332,38 @@ static bool access_allows(const struct delivery_asset *as, int w, int h)
 	return asset_size_is_open(!as->restricted, as->max_unauthorised, w, h);
 }
 
+/* The access flow's decision (asset/auth_session.h) for the session whose
+ * cookie the request carries: 200, 401 (none, or not live) or 403. */
+static int session_decision(struct req *rq, const struct delivery_asset *as)
+{
+	const char *cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"),
+					       arena_printf(rq->arena, "dlcs-auth2-%d", as->c));
+	struct auth_session s;
+	int found = auth_session_find_cached(rq->app->db, rq->app->auth_cache,
+					     setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE),
+					     rq->arena, as->c, cookie, &s);
+	if (found < 0)
+		return -1;
+	return auth_session_decide(rq->arena, as->c, as->roles, found ? &s : NULL);
+}
+
 int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h)
 {
 	if (access_allows(as, w, h))
 		return 0;
+	int d = session_decision(rq, as);
+	if (d < 0)
+		return req_db_fail(rq, "reading the session");
+	if (d == 200) {
+		/* one viewer's: no shared cache keeps it, and the browser asks
+		 * again (a logout ends it at once) */
+		header_default(rq, "Cache-Control", "private, no-cache");
+		req_header(rq, "Vary", "Cookie");
+		return 0;
+	}
+	if (d == 403)
+		return req_fail(rq, 403, "asset %d/%d/%s: the session does not hold its roles",
+				as->c, as->s, as->id);
 	if (w > 0 && h > 0 && as->max_unauthorised >= 0)
 		return req_fail(rq, 401,
 				"asset %d/%d/%s is restricted: images larger than %d pixels need "
@@ -345,10 +389,7 @@ static int send_info(struct req *rq, int version, const struct info_doc *d)
 	const char *type = info_content_type(version, req_header_in(rq, "Accept"));
 	req_header(rq, "Vary", "Accept");
 	if (version == 2 && strcmp(type, "application/json") == 0)
-		req_header(rq, "Link",
-			   "<http://iiif.io/api/image/2/context.json>; "
-			   "rel=\"http://www.w3.org/ns/json-ld#context\"; "
-			   "type=\"application/ld+json\"");
+		req_header(rq, "Link", INFO_LINK_2);
 	return send_bytes(rq, text, len, type, CC_INFO, etag);
 }
 
@@ -360,48 +401,60 @@ static const char *service_id(struct req *rq, const char *prefix, int version,
 		       as->id);
 }
 
+/* A restricted asset's info.json answers 200 (CONTRACT section 9): with
+ * its auth services, and for a caller without access only the open sizes
+ * and maxWidth/maxHeight of maxUnauthorised; the answer depends on the
+ * caller, so no shared cache keeps it. */
+static int restricted_info(struct req *rq, const struct delivery_asset *as, struct info_doc *d)
+{
+	struct jw *w = jw_new(rq->arena);
+	if (auth_doc_probe_service(w, rq->app->db, rq->arena, rq->base_url, as->cpart, as->c, as->s,
+				   as->id, as->roles) < 0)
+		return req_db_fail(rq, "reading the auth services");
+	if (!(d->auth_service = jw_text(w, NULL)))
+		return req_fail(rq, 500, "could not write the auth services");
+	req_header(rq, "Cache-Control", "private, no-cache");
+	req_header(rq, "Vary", "Cookie");
+	int decision = session_decision(rq, as);
+	if (decision < 0)
+		return req_db_fail(rq, "reading the session");
+	if (decision == 200)
+		return 0;
+	struct stored_size *open = arena_alloc(rq->arena, (d->nsizes + 1) * sizeof *open);
+	size_t n = 0;
+	for (size_t i = 0; i < d->nsizes; i++)
+		if (access_allows(as, d->sizes[i].w, d->sizes[i].h))
+			open[n++] = d->sizes[i];
+	d->sizes = open;
+	d->nsizes = n;
+	if (as->max_unauthorised > 0) {
+		bool wide = d->W >= d->H;
+		d->max_width = wide ? as->max_unauthorised
+				    : (int)((long long)d->W * as->max_unauthorised / d->H);
+		d->max_height = wide ? (int)((long long)d->H * as->max_unauthorised / d->W)
+				     : as->max_unauthorised;
+	}
+	return 0;
+}
+
 static int img_info(struct req *rq, int version)
 {
 	struct delivery_asset as;
 	int st = asset_load(rq, NEED_TILES, &as);
-	if (st || (st = delivery_access(rq, &as, 0, 0)))
+	if (st)
 		return st;
-	long long area = max_area(rq);
-	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
-	size_t n = 0;
-	for (size_t i = 0; i < as.st.nsizes; i++)
-		if (area <= 0 || (long long)as.st.sizes[i].w * as.st.sizes[i].h <= area)
-			sizes[n++] = as.st.sizes[i];
-	struct info_doc d = {
-		.version = version,
-		.id = service_id(rq, "iiif-img", version, &as),
-		.W = as.st.W,
-		.H = as.st.H,
-		.sizes = sizes,
-		.nsizes = n,
-		.sf = as.st.sf,
-		.nsf = as.st.nsf,
-		.tile = as.st.tile,
-		.max_area = area,
-		.webp = render_format_available(IIIF_F_WEBP),
-	};
+	struct info_doc d;
+	info_doc_image(&d, rq->arena, &as.st, version, service_id(rq, "iiif-img", version, &as),
+		       max_area(rq), render_format_available(IIIF_F_WEBP));
+	if (as.restricted && (st = restricted_info(rq, &as, &d)))
+		return st;
 	return send_info(rq, version, &d);
 }
 
-/* W×H for the thumbnail service: the asset's, else its largest thumbnail. */
+/* W×H for the thumbnail service (asset/info.h). */
 static void thumbs_dims(const struct delivery_asset *as, int *W, int *H)
 {
-	*W = as->width;
-	*H = as->height;
-	if ((*W <= 0 || *H <= 0) && as->st.nsizes > 0) {
-		const struct stored_size *big = &as->st.sizes[0];
-		for (size_t i = 1; i < as->st.nsizes; i++)
-			if ((long long)as->st.sizes[i].w * as->st.sizes[i].h >
-			    (long long)big->w * big->h)
-				big = &as->st.sizes[i];
-		*W = big->w;
-		*H = big->h;
-	}
+	info_thumbs_size(&as->st, as->width, as->height, W, H);
 }
 
 static int thumbs_info_v(struct req *rq, int version)
@@ -419,14 +472,9 @@ static int thumbs_info_v(struct req *rq, int version)
 		return as.restricted ? delivery_access(rq, &as, 0, 0)
 				     : req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c,
 						as.s, as.id);
-	struct info_doc d = {
-		.version = version,
-		.id = service_id(rq, "thumbs", version, &as),
-		.level0 = true,
-		.sizes = sizes,
-		.nsizes = n,
-	};
-	thumbs_dims(&as, &d.W, &d.H);
+	struct info_doc d;
+	info_doc_thumbs(&d, &as.st, sizes, n, as.width, as.height, version,
+			service_id(rq, "thumbs", version, &as));
 	return send_info(rq, version, &d);
 }
 
@@ -450,120 +498,6 @@ static const char *cache_key(struct req *rq, const struct delivery_asset *as,
 			    r->region.y, r->region.w, r->region.h, r->w, r->h, p->mirror ? "!" : "",
 			    rot, iiif_quality_name(q), iiif_format_ext(p->format),
 			    jpeg_quality(rq));
-}
-
-struct cache_entry {
-	const char *path;
-	time_t atime;
-	long long size;
-};
-
-static int cache_entry_cmp(const void *a, const void *b)
-{
-	const struct cache_entry *x = a, *y = b;
-	return x->atime < y->atime ? -1 : x->atime > y->atime;
-}
-
-/* Removes the least recently used entries (atime, which every hit sets)
- * until the cache is at 90% of limit. One process at a time: the others
- * skip while the lock is held. Stale temporary files go too. */
-static void cache_evict(struct arena *a, const char *cache_dir, long long limit)
-{
-	int lock = open(arena_printf(a, "%s/.lock", cache_dir), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (lock < 0)
-		return;
-	if (flock(lock, LOCK_EX | LOCK_NB) != 0) {
-		close(lock);
-		return;
-	}
-	struct cache_entry *e = NULL;
-	size_t n = 0, cap = 0;
-	long long total = 0;
-	time_t now = time(NULL);
-	DIR *top = opendir(cache_dir);
-	struct dirent *d;
-	while (top && (d = readdir(top))) {
-		if (strlen(d->d_name) != 2 || d->d_name[0] == '.')
-			continue;
-		const char *sub = arena_printf(a, "%s/%s", cache_dir, d->d_name);
-		DIR *dir = opendir(sub);
-		struct dirent *f;
-		while (dir && (f = readdir(dir))) {
-			if (strcmp(f->d_name, ".") == 0 || strcmp(f->d_name, "..") == 0)
-				continue;
-			const char *path = arena_printf(a, "%s/%s", sub, f->d_name);
-			struct stat st;
-			if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-				continue;
-			if (f->d_name[0] == '.') { /* a writer's temporary file */
-				if (now - st.st_mtime > 3600)
-					unlink(path);
-				continue;
-			}
-			if (n == cap) {
-				size_t ncap = cap ? cap * 2 : 1024;
-				e = arena_realloc(a, e, cap * sizeof *e, ncap * sizeof *e);
-				cap = ncap;
-			}
-			e[n++] = (struct cache_entry){path, st.st_atime, (long long)st.st_size};
-			total += st.st_size;
-		}
-		if (dir)
-			closedir(dir);
-	}
-	if (top)
-		closedir(top);
-	if (total > limit) {
-		qsort(e, n, sizeof *e, cache_entry_cmp);
-		long long target = limit / 10 * 9;
-		size_t removed = 0;
-		for (size_t i = 0; i < n && total > target; i++)
-			if (unlink(e[i].path) == 0) {
-				total -= e[i].size;
-				removed++;
-			}
-		log_info("render cache: removed %zu files, %lld bytes left", removed, total);
-	}
-	flock(lock, LOCK_UN);
-	close(lock);
-}
-
-/* Writes data as rel atomically; false on any failure (nothing left). */
-static bool cache_store(struct req *rq, const char *root, const char *sub, const char *rel,
-			const void *data, size_t len)
-{
-	const char *cache = arena_printf(rq->arena, "%s/.cache", root);
-	const char *dir = arena_printf(rq->arena, "%s/%s", cache, sub);
-	if ((mkdir(cache, 0755) != 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0755) != 0 && errno != EEXIST))
-		return false;
-	const char *final = arena_printf(rq->arena, "%s/%s", root, rel);
-	const char *tmp =
-		arena_printf(rq->arena, "%s/.tmp-%d-%s", dir, (int)getpid(), strrchr(rel, '/') + 1);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return false;
-	const char *p = data;
-	size_t left = len;
-	bool ok = true;
-	while (left > 0) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			ok = false;
-			break;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (close(fd) != 0)
-		ok = false;
-	if (!ok || rename(tmp, final) != 0) {
-		unlink(tmp);
-		return false;
-	}
-	return true;
 }
 
 /* A render from the cache, or made now and cached. */
@@ -608,12 +542,13 @@ static int send_render(struct req *rq, const struct delivery_asset *as, const st
 		log_err("%s: rendering %s: %s", rq->request_id, as->rel, out.error);
 		return req_fail(rq, 500, "the image could not be computed");
 	}
-	if (limit > 0 && cache_store(rq, root, sub, rel, out.data, out.len)) {
+	if (limit > 0 && render_cache_store(rq->arena, root, sub, rel, out.data, out.len)) {
 		/* Past the limit on average every limit/16 bytes written: a
 		 * coin from the key's hash, so no process keeps a count. */
 		uint32_t coin = (uint32_t)strtoul(arena_strndup(rq->arena, hex + 2, 8), NULL, 16);
 		if ((double)coin / 4294967296.0 < 16.0 * (double)out.len / (double)limit)
-			cache_evict(rq->arena, arena_printf(rq->arena, "%s/.cache", root), limit);
+			render_cache_evict(rq->arena, arena_printf(rq->arena, "%s/.cache", root),
+					   limit);
 		st = send_file(rq, rel, type, CC_IMAGE);
 		if (st)
 			return st;
@@ -832,4 +767,50 @@ int file_get(struct req *rq)
 	header_force(rq, "X-Content-Type-Options", "nosniff");
 	header_force(rq, "Content-Security-Policy", "sandbox");
 	return st;
+}
+
+/* --- iiif-av --- */
+
+/* The transcode at `path` (a preset's output path, asset/av_presets.h) of
+ * an asset whose iiif-av files are installed, when its av.json lists it. */
+static const struct av_preset *av_output(struct req *rq, const struct delivery_asset *as,
+					 const char *path)
+{
+	const struct av_preset *p = av_preset_by_path(path);
+	struct av_stored st;
+	if (!p || av_stored_load(rq->arena, as->dir, &st) != 0)
+		return NULL;
+	for (size_t i = 0; i < st.n; i++)
+		if (st.out[i].preset == p)
+			return p;
+	return NULL;
+}
+
+/* nginx answers open assets itself from the public link (the "av" fast
+ * path of nginx/dlcs.conf); what reaches here is restricted, not ingested,
+ * or not there at all. */
+static int av_get_v(struct req *rq, const char *prefix)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_AV, &as);
+	if (st || (st = delivery_access(rq, &as, 0, 0)))
+		return st;
+	const char *path = arena_printf(rq->arena, "%s%s", prefix, rq->strs[2]);
+	const struct av_preset *p = av_output(rq, &as, path);
+	if (!p)
+		return req_fail(rq, 404, "asset %d/%d/%s has no transcode at %s", as.c, as.s, as.id,
+				path);
+	st = send_file(rq, arena_printf(rq->arena, "%s/" AV_STORED_DIR "/%s", as.rel, p->path),
+		       p->media_type, CC_IMAGE);
+	return st ? st : req_fail(rq, 500, "the stored transcode is missing");
+}
+
+int av_audio_get(struct req *rq)
+{
+	return finish(rq, av_get_v(rq, "full/max/"));
+}
+
+int av_video_get(struct req *rq)
+{
+	return finish(rq, av_get_v(rq, "full/full/max/max/0/"));
 }

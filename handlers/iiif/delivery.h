@@ -1,6 +1,7 @@
 /* The delivery handlers of dlcs-image (CONTRACT section 8): IIIF Image API
  * 3.0 and 2.1 on the iiif-img channel, the level-0 thumbnail service on the
- * thumbs channel, and originals on the file channel.
+ * thumbs channel, originals on the file channel, and the transcodes of the
+ * iiif-av channel.
  *
  * Captures (routes_image.c): strs[0] the customer, as its id or its name;
  * ints[0] the space; strs[1] the asset id; strs[2..5] region, size,
@@ -51,6 +52,12 @@ int thumbs_info(struct req *rq);
 int thumbs_image(struct req *rq);
 /* /file/{c}/{s}/{id}: the original with the asset's mediaType (file channel). */
 int file_get(struct req *rq);
+/* /iiif-av/{c}/{s}/{id}/full/max/default.{ext} (audio) and
+ * .../full/full/max/max/0/default.{ext} (video): a transcode of the
+ * asset's iiif-av policy (CONTRACT section 12), with its preset's media
+ * type; 404 for a path no transcode of the asset has. */
+int av_audio_get(struct req *rq);
+int av_video_get(struct req *rq);
 
 /* The access check every delivery goes through. An asset is restricted when
  * it has roles or maxUnauthorised >= 0; then only images whose longest side

@@ -1,4 +1,4 @@
-/* dlcs-image: the FastCGI responder for delivery (/iiif-img, /thumbs,
+/* dlcs-image: the FastCGI responder for delivery (/iiif-img, /thumbs, /iiif-av,
  * /file), on its own unix socket; the only FastCGI program that links
  * GraphicsMagick. spawn-fcgi starts one process, which keeps -w N workers
  * running (fcgi/supervise.h). Reads its configuration from -c FILE or
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cache.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -40,8 +41,11 @@ static int image_worker(const struct worker_env *env)
 		.authenticate = NULL, /* every route is anonymous */
 		.max_body = 64 * 1024,
 		.base_url = setting_str(cfg, S_BASE_URL),
+		/* the access flow's live sessions (asset/auth_session.h) */
+		.auth_cache = cache_new(4096),
 	};
 	int rc = serve(&app);
+	cache_free(app.auth_cache);
 	db_free(app.db);
 	mysql_library_end();
 	return rc;

@@ -62,14 +62,7 @@ static const char *magick_name(enum iiif_format f)
 bool render_format_available(enum iiif_format f)
 {
 	const char *name = magick_name(f);
-	if (!name)
-		return false;
-	ExceptionInfo exc;
-	GetExceptionInfo(&exc);
-	const MagickInfo *mi = GetMagickInfo(name, &exc);
-	bool ok = mi && mi->encoder;
-	DestroyExceptionInfo(&exc);
-	return ok;
+	return name && gm_can_encode(name);
 }
 
 /* Replaces *img by next (NULL: failure, *img is kept for the exit). */

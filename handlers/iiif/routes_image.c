@@ -29,6 +29,9 @@ const struct route image_routes[] = {
 	{M_GET, "/thumbs" IMAGE, thumbs_image, R_ANON, 3},
 
 	{M_GET, "/file" ID, file_get, R_ANON, 0},
+
+	{M_GET, "/iiif-av" ID "/full/max/%s", av_audio_get, R_ANON, 0},
+	{M_GET, "/iiif-av" ID "/full/full/max/max/0/%s", av_video_get, R_ANON, 0},
 };
 
 const size_t image_routes_count = sizeof image_routes / sizeof image_routes[0];

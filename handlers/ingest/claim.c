@@ -2,16 +2,21 @@
  * process it, and again, until SIGTERM or SIGINT asks for a stop. */
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "outage.h"
 #include "str.h"
+#include "asset/runners.h"
 #include "asset/store.h"
 #include "asset/work.h"
+#include "ingest/av_slot.h"
 #include "ingest/runner.h"
 #include "asset/settings.h"
 #include "banned.h"
@@ -60,33 +65,84 @@ static void clean_stale(const struct runner *rn, const char *host)
 	arena_free(tmp);
 }
 
+/* While the database is unreachable the runner retries every second; it
+ * says so when that begins, every 30 s while it lasts, and when it ends. */
+static void db_outage_log(struct outage *o, bool up, struct db *db)
+{
+	long long lasted;
+	switch (outage_note(o, up, outage_clock_ms(), 30000, &lasted)) {
+	case OUTAGE_DOWN:
+		log_err("database unreachable: %s (retrying every second)", db_last_msg(db));
+		break;
+	case OUTAGE_STILL_DOWN:
+		log_err("database still unreachable after %lld s: %s (retrying every second)",
+			lasted / 1000, db_last_msg(db));
+		break;
+	case OUTAGE_BACK:
+		log_info("database reachable again after %lld s", lasted / 1000);
+		break;
+	case OUTAGE_QUIET:
+		break;
+	}
+}
+
 void runner_loop(struct runner *rn, const char *host)
 {
 	clean_stale(rn, host);
 	int poll_ms = (int)setting_int(rn->cfg, S_RUNNER_POLL_MS);
+	int av_slots = (int)setting_int(rn->cfg, S_AV_MAX_TRANSCODES);
 	struct arena *a = arena_new(64 * 1024);
 	log_info("runner %s started", rn->owner);
+	struct outage db_down = {0};
+	long long beat_ms = 0; /* 0: not yet */
 	while (!stopping) {
 		arena_reset(a);
-		if (db_ensure(rn->db) != DB_OK) {
+		bool up = db_ensure(rn->db) == DB_OK;
+		db_outage_log(&db_down, up, rn->db);
+		if (!up) {
 			sleep_ms(1000);
 			continue;
 		}
+		/* The runner's row for dlcs-admin status (asset/runners.h),
+		 * between items; the first beat also clears long-dead rows. */
+		long long now = outage_clock_ms();
+		if (!beat_ms || now - beat_ms >= RUNNERS_BEAT_MS) {
+			if (!beat_ms)
+				(void)runners_prune(rn->db);
+			(void)runners_beat(rn->db, rn->owner, host, (int)getpid());
+			beat_ms = now;
+		}
+		/* Items that transcode are claimed only with one of the host's
+		 * transcode slots in hand, kept while the item is worked on. */
+		int slot = av_slot_take(a, rn->storage_root, host, av_slots);
 		struct work_item w;
-		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, &w);
+		int rc = work_claim(rn->db, a, rn->owner, rn->lease_seconds, slot >= 0, &w);
+		if (rc != 1 || !w.av) {
+			av_slot_give(slot);
+			slot = -1;
+		}
 		if (rc == 1) {
 			pipeline_process(rn, a, &w);
+			av_slot_give(slot);
 			/* An ingest's pixel buffers are tens of megabytes, freed
 			 * when it ends; glibc keeps such memory in its heaps (and
 			 * raises its mmap threshold after freeing one), so give it
 			 * back now: a waiting runner then holds only its own state,
 			 * not its largest image. Costs little beside an ingest. */
 			(void)malloc_trim(0);
-		} else if (rc == 0)
-			sleep_ms(poll_ms);
-		else
+		} else if (rc == 0) {
+			/* No ingest waits: the projections' turn (ingests first,
+			 * as a user waits on them; a projection answers 202 meanwhile). */
+			int prc = projection_run_one(rn, a);
+			if (prc == 0)
+				sleep_ms(poll_ms);
+			else if (prc < 0)
+				sleep_ms(1000);
+		} else
 			sleep_ms(1000);
 	}
+	if (db_ensure(rn->db) == DB_OK)
+		(void)runners_gone(rn->db, rn->owner);
 	log_info("runner %s stopping", rn->owner);
 	arena_free(a);
 }

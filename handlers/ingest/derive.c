@@ -501,6 +501,8 @@ int derive_image(const char *src_path, const char *out_dir, const struct derive_
 		(void)write_info(j, out_fd);
 	if (!atomic_load(&j->failed) && (o->tiles || o->thumbs))
 		(void)write_aliases(j, out_dir);
+	if (!atomic_load(&j->failed) && (o->tiles || o->thumbs))
+		(void)write_info_static(j, out_dir);
 out:
 	if (out_fd >= 0)
 		close(out_fd);

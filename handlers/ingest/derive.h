@@ -15,6 +15,9 @@
  *                                    thumbnail (also max, and 2.1's full);
  *                                    asset/thumb_alias.h. nginx sends these
  *                                    files by URL alone
+ *   info/{service}-v{3,2}.json       info.json of /iiif-img/ and /thumbs/ for
+ *                                    nginx to serve, its "id" filled in per
+ *                                    request (asset/info_static.h)
  *   s.json                           {"o":[[w,h],...],"a":[[w,h],...]}: thumbnail
  *                                    sizes, largest first, open and auth
  *   info.txt                         "width height tile_size scale_factors..."
@@ -67,6 +70,9 @@ struct derive_opts {
 	/* delivery's image_max_area: sizes above it get no full/ alias, since
 	 * /iiif-img/ refuses them (0: no limit, as in the configuration) */
 	long long image_max_area;
+	/* the configuration's base_url, for the "id" of info/'s documents
+	 * (NULL or "": nginx puts the request's in) */
+	const char *base_url;
 };
 
 struct derive_result {

@@ -133,5 +133,6 @@ ImageInfo *encode_info(const struct job *j);
 long long write_jpeg(struct job *j, ImageInfo *enc, Image *img, int dir_fd, const char *name);
 bool write_small(struct job *j, int dir_fd, const char *name, const char *text, size_t len);
 bool write_aliases(struct job *j, const char *out_dir);
+bool write_info_static(struct job *j, const char *out_dir);
 
 #endif

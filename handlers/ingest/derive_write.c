@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "str.h"
 #include "asset/gm.h"
+#include "asset/info_static.h"
 #include "asset/thumb_alias.h"
 #include "ingest/derive_job.h"
 #include "banned.h"
@@ -99,6 +100,26 @@ bool write_aliases(struct job *j, const char *out_dir)
 				     sizeof err) >= 0;
 	if (!ok)
 		job_fail(j, false, "size aliases: %s", err);
+	arena_free(a);
+	return ok;
+}
+
+/* nginx's copies of info.json (asset/info_static.h), from the files just
+ * written, so that they are swapped in with them: the documents dlcs-image
+ * answers with, at its limit of image_max_area, with webp when this
+ * GraphicsMagick (the same as dlcs-image's on this host) writes it. */
+bool write_info_static(struct job *j, const char *out_dir)
+{
+	struct arena *a = arena_new(32 * 1024);
+	char err[256];
+	struct info_static_opts o = {
+		.base_url = j->o->base_url,
+		.max_area = j->o->image_max_area,
+		.webp = gm_can_encode("WEBP"),
+	};
+	bool ok = info_static_sync(a, out_dir, j->W, j->H, &o, err, sizeof err) >= 0;
+	if (!ok)
+		job_fail(j, false, "info.json: %s", err);
 	arena_free(a);
 	return ok;
 }

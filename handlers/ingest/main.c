@@ -43,9 +43,11 @@ static void runner_configure(struct runner *rn, struct config *cfg)
 				.max_pixels = setting_int(cfg, S_MAX_IMAGE_PIXELS),
 				.jpeg_quality = (int)setting_int(cfg, S_JPEG_QUALITY),
 				.threads = (int)setting_int(cfg, S_RUNNER_THREADS),
-				/* the same limit dlcs-image answers with: no full/
-				 * alias for a size it would refuse */
+				/* the same limit dlcs-image answers with (0: none):
+				 * no full/ alias for a size it would refuse, and the
+				 * same sizes in info.json */
 				.image_max_area = setting_int(cfg, S_IMAGE_MAX_AREA),
+				.base_url = setting_str(cfg, S_BASE_URL),
 			},
 	};
 }

@@ -219,10 +219,14 @@ static const char *file_resolve(struct arena *a, const char *path, const char *d
 
 /* The destination, created or truncated; -1 with errno. Only a regular file
  * is accepted, since a failed fetch unlinks it (never /dev/something);
- * O_NONBLOCK keeps a FIFO there from hanging the open. */
+ * O_NONBLOCK keeps a FIFO there from hanging the open. Its mode is the
+ * tiles': nginx sends the original of /file itself (X-Accel-Redirect), and
+ * its workers run as another user (www-data) that reads storage_root
+ * through its group; the process's umask (the units' 0027) decides the
+ * rest. */
 static int dest_open(const char *dest)
 {
-	int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
 	struct stat st;
 	if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
 		close(fd);

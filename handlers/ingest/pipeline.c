@@ -11,6 +11,7 @@
 #include "log.h"
 #include "str.h"
 #include "asset/channel_rules.h"
+#include "asset/info_static.h"
 #include "asset/ingest_error.h"
 #include "asset/publish.h"
 #include "asset/row.h"
@@ -20,6 +21,7 @@
 #include "ingest/heartbeat.h"
 #include "ingest/origin.h"
 #include "ingest/runner.h"
+#include "ingest/transcode.h"
 #include "banned.h"
 
 enum { SQL_ASSET, SQL_THUMBS_POLICY, SQL_ASSET_EXISTS, SQL__MAX };
@@ -77,27 +79,42 @@ static void outcome_fail(struct work_outcome *o, struct arena *a, enum ingest_er
 	o->error = ingest_error_text(a, kind, detail);
 }
 
+/* The derivative options of the asset's image channels: tiles with
+ * iiif-img, thumbnails of its thumbs policy with thumbs. */
+static struct derive_opts image_opts(struct runner *rn, struct arena *a, int customer,
+				     const struct db_rows *r, const char *channels)
+{
+	struct derive_opts opts = rn->base_opts;
+	opts.tiles = channels_has(channels, "iiif-img");
+	opts.thumbs = channels_has(channels, "thumbs");
+	opts.max_unauthorised = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
+	const char *policy = opts.thumbs ? thumbs_policy_name(a, channels) : NULL;
+	if (policy) {
+		const char *slash = strrchr(policy, '/');
+		load_thumb_sizes(rn, a, customer, slash ? slash + 1 : policy, &opts);
+	}
+	return opts;
+}
+
 /* The derivatives the asset's channels ask for, from {work}/original into
- * work: the pyramid and the thumbnails of an image; nothing to make for the
- * file channel. Fills o's size of the image and of its thumbnails; false
- * with o's error when they cannot be made. */
-static bool make_derivatives(struct runner *rn, struct arena *a, int customer,
-			     const struct db_rows *r, const char *work, struct work_outcome *o)
+ * work: the pyramid and the thumbnails of an image; the transcodes of audio
+ * and video, and a video's poster thumbnails (ingest/transcode.h); nothing
+ * to make for the file channel. Fills o's sizes and duration; FAILED with
+ * o's error when they cannot be made; RELEASE or DROP when a transcode was
+ * stopped. */
+static enum transcode_end make_derivatives(struct runner *rn, struct arena *a,
+					   const struct work_item *w, const struct db_rows *r,
+					   const char *work, struct work_outcome *o)
 {
 	const char *media_type = db_str(r, 0, ACOL_MEDIA_TYPE);
 	const char *channels = db_str(r, 0, ACOL_DELIVERY_CHANNELS);
 	bool img = channels_has(channels, "iiif-img"), thumbs = channels_has(channels, "thumbs");
-	bool file = channels_has(channels, "file"), av = channels_has(channels, "iiif-av");
+	if (channels_has(channels, "iiif-av")) {
+		struct derive_opts poster = image_opts(rn, a, w->customer, r, channels);
+		return transcode_asset(rn, a, w, channels, work, thumbs ? &poster : NULL, o);
+	}
 	if ((img || thumbs) && str_starts(media_type, "image/")) {
-		struct derive_opts opts = rn->base_opts;
-		opts.tiles = img;
-		opts.thumbs = thumbs;
-		opts.max_unauthorised = (int)db_int(r, 0, ACOL_MAX_UNAUTHORISED);
-		const char *policy = thumbs ? thumbs_policy_name(a, channels) : NULL;
-		if (policy) {
-			const char *slash = strrchr(policy, '/');
-			load_thumb_sizes(rn, a, customer, slash ? slash + 1 : policy, &opts);
-		}
+		struct derive_opts opts = image_opts(rn, a, w->customer, r, channels);
 		struct derive_result dr;
 		memset(&dr, 0, sizeof dr);
 		if (derive_image(arena_printf(a, "%s/original", work), work, &opts, &dr) != 0) {
@@ -105,17 +122,13 @@ static bool make_derivatives(struct runner *rn, struct arena *a, int customer,
 			 * "storage" is ours (500). */
 			outcome_fail(o, a, dr.bad_input ? INGEST_ERROR_IMAGE : INGEST_ERROR_STORAGE,
 				     dr.error[0] ? dr.error : "cannot decode");
-			return false;
+			return TRANSCODE_FAILED;
 		}
 		o->width = dr.width;
 		o->height = dr.height;
 		o->thumbnail_size = dr.thumbs_bytes;
-	} else if (av && !file) {
-		outcome_fail(o, a, INGEST_ERROR_OTHER,
-			     "iiif-av: audio/video transcoding is not available on this platform");
-		return false;
 	}
-	return true;
+	return TRANSCODE_DONE;
 }
 
 /* Does the work of one item; fills *o (o->error on failure). Returns false
@@ -176,9 +189,21 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		store_rm_rf(work);
 		return false;
 	}
-	if (!make_derivatives(rn, a, w->customer, r, work, o)) {
+	switch (make_derivatives(rn, a, w, r, work, o)) {
+	case TRANSCODE_DONE:
+		break;
+	case TRANSCODE_FAILED:
 		store_rm_rf(work);
 		return true;
+	case TRANSCODE_RELEASE:
+		/* Stopping in the middle of a transcode: another runner starts
+		 * it again now, rather than after the lease. */
+		store_rm_rf(work);
+		work_release(rn->db, w, rn->owner);
+		return false;
+	case TRANSCODE_DROP: /* the asset was deleted, or the item taken */
+		store_rm_rf(work);
+		return false;
 	}
 	o->size = store_du(a, work, "thumbs");
 	/* Only the lease holder installs: a runner whose lease expired (it was
@@ -188,6 +213,8 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 		return false;
 	}
 	const char *final = store_asset_dir(a, rn->storage_root, w->customer, w->space, w->asset);
+	/* a new info.json copy never has the ETag of the one it replaces */
+	info_static_after(a, work, final);
 	if (store_install(a, work, final, err, sizeof err) != 0) {
 		outcome_fail(o, a, INGEST_ERROR_STORAGE, err);
 		o->width = o->height = 0;

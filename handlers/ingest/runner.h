@@ -40,4 +40,9 @@ void runner_loop(struct runner *rn, const char *host);
  * (or releases the item when a stop came before the work was done). */
 void pipeline_process(struct runner *rn, struct arena *a, const struct work_item *w);
 
+/* projection_make.c: claims a queued PDF or ZIP projection of a named query
+ * (asset/projection.h), makes its file and records it. 1 when one was
+ * made (or failed), 0 when none is queued, < 0 a db error. */
+int projection_run_one(struct runner *rn, struct arena *a);
+
 #endif

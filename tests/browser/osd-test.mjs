@@ -4,9 +4,10 @@
 // request returned 200 with Access-Control-Allow-Origin: *, and checks that
 // the screenshots show the image (a 4:3 test image with red, green, blue and
 // yellow quadrants, made by tests/browser/run), not a blank viewer, and that
-// no tile request reached dlcs-image: nginx answers every one from the stored
-// file (the tile, or full/'s link to the one-tile level; nginx/dlcs.conf), as
-// dlcs-image's log (one line per request it answers) shows.
+// no tile or info.json request reached dlcs-image: nginx answers every one
+// from the stored file (the tile, full/'s link to the one-tile level, or the
+// info.json copy beside them; nginx/dlcs.conf), as dlcs-image's log (one line
+// per request it answers) shows.
 //
 // Usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]
 // Environment: CHROMIUM (default /usr/bin/chromium), SHOTS_DIR (keep the
@@ -18,9 +19,9 @@ import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { decodePng } from './png.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const infoUrl = process.argv[2];
@@ -52,41 +53,6 @@ function serveStatic(req, res) {
   fs.createReadStream(file).pipe(res);
 }
 
-// --- a minimal PNG decoder (8-bit RGB/RGBA, not interlaced) -----------------
-function decodePng(buf) {
-  let pos = 8, width = 0, height = 0, bitDepth = 0, colorType = 0, interlace = 0;
-  const idat = [];
-  while (pos < buf.length) {
-    const len = buf.readUInt32BE(pos), type = buf.toString('latin1', pos + 4, pos + 8);
-    const data = buf.subarray(pos + 8, pos + 8 + len);
-    if (type === 'IHDR') {
-      width = data.readUInt32BE(0); height = data.readUInt32BE(4);
-      bitDepth = data[8]; colorType = data[9]; interlace = data[12];
-    } else if (type === 'IDAT') idat.push(data);
-    else if (type === 'IEND') break;
-    pos += 12 + len;
-  }
-  if (bitDepth !== 8 || (colorType !== 2 && colorType !== 6) || interlace)
-    throw new Error(`unsupported PNG (depth ${bitDepth}, colour type ${colorType}, interlace ${interlace})`);
-  const bpp = colorType === 6 ? 4 : 3, stride = width * bpp;
-  const raw = zlib.inflateSync(Buffer.concat(idat));
-  const out = Buffer.alloc(stride * height);
-  for (let y = 0; y < height; y++) {
-    const f = raw[y * (stride + 1)], src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const row = out.subarray(y * stride, (y + 1) * stride), prev = y ? out.subarray((y - 1) * stride, y * stride) : null;
-    for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? row[x - bpp] : 0, b = prev ? prev[x] : 0, c = prev && x >= bpp ? prev[x - bpp] : 0;
-      let v = src[x];
-      if (f === 1) v += a;
-      else if (f === 2) v += b;
-      else if (f === 3) v += (a + b) >> 1;
-      else if (f === 4) { const p = a + b - c, pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-        v += pa <= pb && pa <= pc ? a : pb <= pc ? b : c; }
-      row[x] = v & 255;
-    }
-  }
-  return { width, height, bpp, data: out };
-}
 function meanRgb(img, cx, cy, r) {
   const s = [0, 0, 0]; let n = 0;
   for (let y = cy - r; y <= cy + r; y++) for (let x = cx - r; x <= cx + r; x++) {
@@ -134,7 +100,7 @@ function logSince(start) {
     return buf.toString('utf8');
   } finally { fs.closeSync(fd); }
 }
-async function checkNotThroughDlcsImage(tileUrls) {
+async function checkNotThroughDlcsImage(tileUrls, what = 'tile requests') {
   if (logStart === null) {
     const why = imageLog ? `${imageLog} is missing` : 'DLCS_IMAGE_LOG is not set';
     if (imageLogRequired) check(false, 'dlcs-image log readable', why);
@@ -157,7 +123,7 @@ async function checkNotThroughDlcsImage(tileUrls) {
   const went = paths.filter(p => log.includes(` GET ${p} `));
   const full = paths.filter(p => p.includes('/full/')).length;
   check(paths.length > 0 && went.length === 0,
-    `none of the ${paths.length} tile requests (${full} of them full-region) reached dlcs-image`,
+    `none of the ${paths.length} ${what} (${full} of them full-region) reached dlcs-image`,
     went.slice(0, 10).join('; '));
 }
 
@@ -233,6 +199,8 @@ try {
     bad.slice(0, 10).map(r => `${r.status} acao=${r.acao} ${r.url}`).join('; '));
   check(requestFailures.length === 0, 'no failed image requests', requestFailures.slice(0, 10).join('; '));
   await checkNotThroughDlcsImage(tiles.map(r => r.url));
+  // info.json too: nginx's copy beside the tiles (handlers/asset/info_static.h)
+  await checkNotThroughDlcsImage(info.map(r => r.url), 'info.json requests');
   if (process.env.VERBOSE) for (const r of responses) console.log(`  ${r.status} ${r.acao} ${r.url}`);
 } catch (e) {
   check(false, 'test ran', e.stack || String(e));

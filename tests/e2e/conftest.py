@@ -160,3 +160,17 @@ def storage_root(stack_config, dlcs_var):
     """Where the runners store asset files ({root}/{customer}/{space}/{id}/)."""
     root = stack_config.get("storage_root") or os.path.join(dlcs_var, "storage")
     return os.path.abspath(root)
+
+
+# ---------------------------------------------------------------- IIIF clients (named queries, manifests)
+
+@pytest.fixture(scope="session")
+def iiif_client(dlcs_repo, dlcs_var):
+    """check(manifest) -> the verdict of real IIIF client libraries on a
+    manifest (tests/iiif-client/check.mjs: @iiif/parser and manifesto.js,
+    and the IIIF Presentation 3 JSON schema of IIIF/presentation-validator
+    when it can be found), asserting that they read it without error."""
+    from iiif_client import IiifClient
+    c = IiifClient(dlcs_repo, dlcs_var)
+    yield c
+    c.close()

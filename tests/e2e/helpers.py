@@ -243,6 +243,12 @@ def create_space(customer, name=None, **fields):
     return Space(customer, j["id"], j["name"], j)
 
 
+def role_uri(customer, name="clickthrough"):
+    """The URI of customer's role `name` (CONTRACT section 9); clickthrough
+    is every customer's."""
+    return "%s%s/roles/%s" % (base_url(), customer.path, name)
+
+
 def put_asset(where, asset_id, status=201, media="image/jpeg", **fields):
     """PUTs an asset into Space `where` (no origin unless given) and checks
     the status (201 new, 200 replaced); returns the body."""
@@ -273,3 +279,35 @@ def include_generation(text):
     """The change counter an include was rendered for (its first line), or -1."""
     m = re.match(r"# generation (\d+) ", text)
     return int(m.group(1)) if m else -1
+
+
+# ---------------------------------------------------------------- dlcs-admin
+
+def admin_command(dlcs_var, *args, stdin=None):
+    """Runs the stack's own dlcs-admin (next to its running dlcs-runner or
+    dlcs-api) with its configuration, stdin (text) on its standard input;
+    returns (exit status, output)."""
+    exe = None
+    for pool in ("runner", "api"):
+        try:
+            with open(os.path.join(dlcs_var, "run", pool + ".pid")) as f:
+                pids = [int(p) for p in f.read().split() if p.isdigit()]
+        except FileNotFoundError:
+            continue
+        for pid in pids:
+            try:
+                path = os.readlink("/proc/%d/exe" % pid)
+            except OSError:
+                continue
+            cand = os.path.join(os.path.dirname(path.replace(" (deleted)", "")), "dlcs-admin")
+            if os.access(cand, os.X_OK):
+                exe = cand
+                break
+        if exe:
+            break
+    assert exe, "no dlcs-admin next to the stack's programs (run/runner.pid, run/api.pid)"
+    env = dict(os.environ, DLCS_CONFIG=os.path.join(dlcs_var, "dlcs.conf"))
+    p = subprocess.run([exe] + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       input=stdin.encode("utf-8") if stdin is not None else None,
+                       stdin=subprocess.DEVNULL if stdin is None else None, timeout=120)
+    return p.returncode, p.stdout.decode("utf-8", "replace")

@@ -4,7 +4,7 @@ read-only fields, and the bulk PATCH of a space's images."""
 
 import pytest
 
-from helpers import (assert_collection, assert_created, assert_error, assert_resource, describe, ids, put_asset,
+from helpers import (role_uri, assert_collection, assert_created, assert_error, assert_resource, describe, ids, put_asset,
                      seg)
 
 READ_ONLY = {
@@ -20,7 +20,7 @@ def test_put_new_asset_201_with_location_and_fields(space):
     r = c.api.put(space.image("img-1"), json={
         "mediaType": "image/jpeg",
         "string1": "s1", "string2": "s2", "string3": "s3", "number1": 1, "number2": 2, "number3": 3,
-        "tags": ["t1", "t2"], "roles": ["https://example.org/roles/r"], "maxUnauthorised": 200,
+        "tags": ["t1", "t2"], "roles": [role_uri(c)], "maxUnauthorised": 200,
         "manifests": ["m1"]})
     j = assert_created(r, "vocab:Image", "%s/spaces/%d/images/img-1" % (c.path, space.id))
     assert j["id"] == "img-1"
@@ -29,7 +29,7 @@ def test_put_new_asset_201_with_location_and_fields(space):
     assert (j["string1"], j["string2"], j["string3"]) == ("s1", "s2", "s3")
     assert (j["number1"], j["number2"], j["number3"]) == (1, 2, 3)
     assert j["tags"] == ["t1", "t2"]
-    assert j["roles"] == ["https://example.org/roles/r"]
+    assert j["roles"] == [role_uri(c)]
     assert j["maxUnauthorised"] == 200
     assert j["manifests"] == ["m1"]
     assert j["mediaType"] == "image/jpeg"
@@ -238,7 +238,7 @@ def test_disagreeing_id_space_or_at_id_is_400(space, extra, field):
 # ---------------------------------------------------------------- PATCH / DELETE
 
 def test_patch_changes_only_given_fields(space):
-    before = put_asset(space, "p1", string1="a", string2="b", number1=1, tags=["x"], roles=["r"], manifests=["m"])
+    before = put_asset(space, "p1", string1="a", string2="b", number1=1, tags=["x"], roles=[role_uri(space.customer)], manifests=["m"])
     r = space.customer.api.patch(space.image("p1"), json={"string1": "changed", "number2": 9})
     j = assert_resource(r, 200, "vocab:Image", "/images/p1")
     assert j["string1"] == "changed" and j["number2"] == 9
@@ -300,7 +300,7 @@ def test_bulk_patch_updates_members_and_returns_them(space):
     put_asset(space, "b3", string1="untouched")
     r = api.patch(space.path + "/images", json={"@type": "Collection", "member": [
         {"id": "b1", "string1": "new1", "number3": 3},
-        {"id": "b2", "tags": ["t"], "roles": ["r"], "manifests": ["m"], "string2": "s2", "number1": 5}]})
+        {"id": "b2", "tags": ["t"], "roles": [role_uri(space.customer)], "manifests": ["m"], "string2": "s2", "number1": 5}]})
     j = assert_collection(r, "vocab:Image")
     assert j["totalItems"] == 2 and sorted(ids(j["member"])) == ["b1", "b2"]
     by = {m["id"]: m for m in j["member"]}
@@ -308,7 +308,7 @@ def test_bulk_patch_updates_members_and_returns_them(space):
     assert by["b1"]["number1"] == 1
     b2 = assert_resource(api.get(space.image("b2")), 200, "vocab:Image")
     assert (b2["tags"], b2["roles"], b2["manifests"], b2["string2"], b2["number1"], b2["string1"]) == \
-        (["t"], ["r"], ["m"], "s2", 5, "old2")
+        (["t"], [role_uri(space.customer)], ["m"], "s2", 5, "old2")
     b3 = assert_resource(api.get(space.image("b3")), 200, "vocab:Image")
     assert b3["string1"] == "untouched"
 

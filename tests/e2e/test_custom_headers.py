@@ -374,9 +374,9 @@ def test_rendered_file_follows_changes(customer, rendered):
     text = rendered()
     assert 'add_header X-Rendered "say \\"hi\\" \\\\ bye" always;' in text, text[-3000:]
     assert "(?<dlcs_c>%d|%s)" % (customer.id, customer.name) in text
-    # three fast-path locations for the customer: tiles, and the stored sizes
-    # of /iiif-img and of /thumbs
-    assert text.count("(?<dlcs_c>%d|%s)" % (customer.id, customer.name)) == 3, text[-3000:]
+    # seven fast-path locations for the customer: tiles, the stored sizes of
+    # /iiif-img and of /thumbs, and info.json of both in 3.0 and 2.1
+    assert text.count("(?<dlcs_c>%d|%s)" % (customer.id, customer.name)) == 7, text[-3000:]
     assert "alias $dlcs_storage/public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg;" in text
     assert "alias $dlcs_storage/public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg;" in text
     # The X-Accel-Redirect location puts the key back from the application.

@@ -52,9 +52,9 @@ def test_audio_gets_iiif_av_and_family_t(space):
     assert "imageService" not in j and "thumbnailImageService" not in j
 
 
-def test_video_gets_iiif_av_and_family_t(space):
+def test_video_gets_iiif_av_and_its_poster_and_family_t(space):
     j = put_asset(space, "mp4", media="video/mp4")
-    assert channels(j) == [("iiif-av", "default-video")]
+    assert sorted(channels(j)) == [("iiif-av", "default-video"), ("thumbs", "default")]
     assert j["family"] == "T"
 
 
@@ -108,6 +108,7 @@ def test_explicit_customer_thumbs_policy_is_a_url(space):
 
 @pytest.mark.parametrize("media,chans", [("image/jpeg", ["none"]), ("image/jpeg", ["default"]),
                                          ("audio/mp3", ["iiif-av"]), ("video/mp4", ["iiif-av"]),
+                                         ("video/mp4", ["iiif-av", "thumbs"]),
                                          ("application/pdf", ["file"]), ("image/png", ["iiif-img"])])
 def test_valid_explicit_channel_lists_are_accepted(space, media, chans):
     put_asset(space, "ok-" + "-".join(chans), media=media, deliveryChannels=chans)
@@ -129,6 +130,7 @@ def test_default_marker_means_the_defaults(space):
     ("application/pdf", ["iiif-img"]),
     ("application/pdf", ["thumbs"]),
     ("audio/mp3", ["iiif-img"]),
+    ("audio/mp3", ["thumbs"]),
     ("image/jpeg", [{"policy": "default"}]),
     ("image/jpeg", [{"channel": 5}]),
     ("image/jpeg", [{"channel": "iiif-img", "policy": 5}]),
@@ -143,17 +145,17 @@ def test_invalid_channel_lists_are_400(space, media, chans):
 
 SEEDED = {("image/*", "iiif-img", "default"), ("image/*", "thumbs", "default"),
           ("audio/*", "iiif-av", "default-audio"), ("video/*", "iiif-av", "default-video"),
-          ("application/*", "file", "none")}
+          ("video/*", "thumbs", "default"), ("application/*", "file", "none")}
 
 
 def ddc_set(members):
     return {(m["mediaType"], m["channel"], m["policy"].rsplit("/", 1)[-1]) for m in members}
 
 
-def test_new_customer_has_the_five_seeded_defaults(customer):
+def test_new_customer_has_the_six_seeded_defaults(customer):
     j = assert_collection(customer.api.get(customer.path + "/defaultDeliveryChannels"),
                           "vocab:DefaultDeliveryChannel")
-    assert j["totalItems"] == 5
+    assert j["totalItems"] == 6
     assert ddc_set(j["member"]) == SEEDED
     for m in j["member"]:
         tail = m["@id"].rsplit("/", 1)[-1]
@@ -185,7 +187,7 @@ def test_default_delivery_channel_crud(customer):
     assert_error(api.get(item), 404)
     assert_error(api.delete(item), 404)
     j = assert_collection(api.get(coll))
-    assert j["totalItems"] == 5 and ddc_set(j["member"]) == SEEDED
+    assert j["totalItems"] == 6 and ddc_set(j["member"]) == SEEDED
 
 
 def test_duplicate_media_type_and_channel_is_409(customer):

@@ -13,10 +13,9 @@ with it, 401/404 for restricted or deleted assets)."""
 
 import os
 import shutil
-import subprocess
 import time
 
-from helpers import assert_error, assert_resource, create_space, describe, uniq
+from helpers import role_uri, admin_command, assert_error, assert_resource, create_space, describe, uniq
 from origin import asset_dir, jpeg
 
 W, H = 600, 400
@@ -156,7 +155,7 @@ def test_customer_name_links(make_customer, storage_root):
 # ---------------------------------------------------------------- restricted, failed, deleted
 
 def test_restricted_assets_are_not_linked(space, origin, storage_root, anon):
-    ingest(space, origin, "with-role", roles=["https://example.org/roles/staff"])
+    ingest(space, origin, "with-role", roles=[role_uri(space.customer)])
     ingest(space, origin, "max-unauth", maxUnauthorised=200)
     for aid in ("with-role", "max-unauth"):
         # The files are there; only the link is missing.
@@ -168,7 +167,7 @@ def test_restricted_assets_are_not_linked(space, origin, storage_root, anon):
 
 
 def test_space_default_roles_restrict(customer, origin, storage_root, anon):
-    sp = create_space(customer, defaultRoles=["staff"])
+    sp = create_space(customer, defaultRoles=[role_uri(customer)])
     ingest(sp, origin, "default-role")
     assert not os.path.lexists(link_path(storage_root, "iiif-img", sp, "default-role"))
     assert not_served(anon, tile_url(sp, "default-role"))
@@ -181,7 +180,7 @@ def test_patch_roles_unlinks_and_relinks(space, origin, storage_root, anon):
     assert_static_tile(anon, storage_root, space, "toggle", url)
     api = space.customer.api
 
-    r = api.patch(space.image("toggle"), json={"roles": ["staff"]})
+    r = api.patch(space.image("toggle"), json={"roles": [role_uri(space.customer)]})
     assert_resource(r, 200, "vocab:Image")
     assert not os.path.lexists(link) and not os.path.lexists(link_path(storage_root, "thumbs", space, "toggle"))
     assert wait_until(lambda: not_served(anon, url)), "%s still served after the roles were set" % url
@@ -204,7 +203,7 @@ def test_bulk_patch_of_roles_unlinks(space, origin, storage_root):
     ingest(space, origin, "bulk-a")
     ingest(space, origin, "bulk-b")
     r = space.customer.api.patch(space.path + "/images", json={
-        "@type": "Collection", "member": [{"id": "bulk-a", "roles": ["staff"]}, {"id": "bulk-b", "string1": "x"}]})
+        "@type": "Collection", "member": [{"id": "bulk-a", "roles": [role_uri(space.customer)]}, {"id": "bulk-b", "string1": "x"}]})
     assert r.status_code == 200, describe(r)
     assert not os.path.lexists(link_path(storage_root, "iiif-img", space, "bulk-a"))
     assert os.path.islink(link_path(storage_root, "iiif-img", space, "bulk-b"))
@@ -213,7 +212,7 @@ def test_bulk_patch_of_roles_unlinks(space, origin, storage_root):
 def test_put_replacement_with_roles_unlinks(space, origin, storage_root):
     ingest(space, origin, "replaced")
     r = space.customer.api.put(space.image("replaced"), json={
-        "mediaType": "image/jpeg", "origin": origin.add(jpeg(W, H)), "roles": ["staff"]}, timeout=60)
+        "mediaType": "image/jpeg", "origin": origin.add(jpeg(W, H)), "roles": [role_uri(space.customer)]}, timeout=60)
     assert_resource(r, 200, "vocab:Image")
     assert not os.path.lexists(link_path(storage_root, "iiif-img", space, "replaced"))
 
@@ -260,34 +259,6 @@ def aliases(storage_root, space, asset_id, sub="thumbs"):
     d = os.path.join(asset_dir(storage_root, space, asset_id), sub)
     return sorted("%s>%s" % (n, os.readlink(os.path.join(d, n)))
                   for n in os.listdir(d) if os.path.islink(os.path.join(d, n)))
-
-
-def admin_command(dlcs_var, *args):
-    """Runs the stack's own dlcs-admin (next to its running dlcs-runner or
-    dlcs-api) with its configuration; returns (exit status, output)."""
-    exe = None
-    for pool in ("runner", "api"):
-        try:
-            with open(os.path.join(dlcs_var, "run", pool + ".pid")) as f:
-                pids = [int(p) for p in f.read().split() if p.isdigit()]
-        except FileNotFoundError:
-            continue
-        for pid in pids:
-            try:
-                path = os.readlink("/proc/%d/exe" % pid)
-            except OSError:
-                continue
-            cand = os.path.join(os.path.dirname(path.replace(" (deleted)", "")), "dlcs-admin")
-            if os.access(cand, os.X_OK):
-                exe = cand
-                break
-        if exe:
-            break
-    assert exe, "no dlcs-admin next to the stack's programs (run/runner.pid, run/api.pid)"
-    env = dict(os.environ, DLCS_CONFIG=os.path.join(dlcs_var, "dlcs.conf"))
-    p = subprocess.run([exe] + list(args), env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       timeout=120)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
 
 
 def assert_static(r, stored):
@@ -381,7 +352,7 @@ def test_publish_assets_repairs_full(space, origin, storage_root, dlcs_var):
 # ---------------------------------------------------------------- what nginx must not expose
 
 def test_storage_is_not_reachable_directly(space, origin, storage_root, anon):
-    ingest(space, origin, "private-files", roles=["staff"])
+    ingest(space, origin, "private-files", roles=[role_uri(space.customer)])
     ingest(space, origin, "open-neighbour")
     c, s = space.customer.id, space.id
     for path in ("/dlcs-storage/%d/%d/private-files/original" % (c, s),

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from helpers import assert_error, assert_resource, base_url, create_space, describe, put_asset, uniq
+from helpers import role_uri, assert_error, assert_resource, base_url, create_space, describe, put_asset, uniq
 from origin import jpeg
 
 INJECTED = ("application/octet-stream\r\nX-Accel-Redirect: /dlcs-storage/%s/original\r\n"
@@ -38,7 +38,7 @@ def victim(make_customer, origin):
     sa = create_space(a)
     r = a.api.put(sa.image("secret"), json={
         "mediaType": "text/plain", "origin": origin.add(b"A's restricted bytes\n", "text/plain"),
-        "deliveryChannels": ["file"], "roles": ["staff"]}, timeout=60)
+        "deliveryChannels": ["file"], "roles": [role_uri(a)]}, timeout=60)
     assert_resource(r, 201, "vocab:Image")
     return sa
 
@@ -342,14 +342,14 @@ def test_restriction_reaches_the_fast_path_at_once(space, origin, anon, how):
             r = anon.get(url)
             assert r.status_code == 200, describe(r)
         if how == "roles":
-            r = api.patch(space.image(aid), json={"roles": ["staff"]})
+            r = api.patch(space.image(aid), json={"roles": [role_uri(space.customer)]})
         elif how == "maxUnauthorised":
             r = api.patch(space.image(aid), json={"maxUnauthorised": 100}, timeout=60)
         elif how == "delete":
             r = api.delete(space.image(aid))
         else:
             r = api.patch(space.path + "/images", json={
-                "@type": "Collection", "member": [{"id": aid, "roles": ["staff"]}]})
+                "@type": "Collection", "member": [{"id": aid, "roles": [role_uri(space.customer)]}]})
         assert r.status_code in (200, 204), describe(r)
         r = anon.get(url)
         assert r.status_code in (401, 404), "%s served after the %s write was answered: %s" % (

@@ -3,7 +3,7 @@ get, PUT (create/replace), PATCH, DELETE, validation and conflicts."""
 
 import pytest
 
-from helpers import (assert_collection, assert_created, assert_error, assert_resource, create_space, describe, ids,
+from helpers import (role_uri, assert_collection, assert_created, assert_error, assert_resource, create_space, describe, ids,
                      put_asset, uniq, walk)
 
 
@@ -27,11 +27,11 @@ def test_space_ids_are_minted_in_sequence(customer):
 
 def test_post_space_with_all_optional_fields(customer):
     r = customer.api.post(customer.path + "/spaces", json={
-        "name": "full", "defaultTags": ["t1", "t2"], "defaultRoles": ["https://example.org/roles/r1"],
+        "name": "full", "defaultTags": ["t1", "t2"], "defaultRoles": [role_uri(customer)],
         "maxUnauthorised": 400})
     j = assert_created(r, "vocab:Space")
     assert j["defaultTags"] == ["t1", "t2"]
-    assert j["defaultRoles"] == ["https://example.org/roles/r1"]
+    assert j["defaultRoles"] == [role_uri(customer)]
     assert j["maxUnauthorised"] == 400
     got = assert_resource(customer.api.get(j["@id"][j["@id"].index("/customers"):]), 200, "vocab:Space")
     assert got == j
@@ -141,10 +141,10 @@ def test_patch_space_changes_only_given_fields(customer):
     j = assert_resource(r, 200, "vocab:Space", s.path)
     assert j["name"] == "patched-name"
     assert j["defaultTags"] == ["keep"] and j["maxUnauthorised"] == 5
-    r = customer.api.patch(s.path, json={"defaultRoles": ["r"], "maxUnauthorised": -1})
+    r = customer.api.patch(s.path, json={"defaultRoles": [role_uri(customer)], "maxUnauthorised": -1})
     j = assert_resource(r, 200, "vocab:Space")
     assert j["name"] == "patched-name" and j["defaultTags"] == ["keep"]
-    assert j["defaultRoles"] == ["r"] and j["maxUnauthorised"] == -1
+    assert j["defaultRoles"] == [role_uri(customer)] and j["maxUnauthorised"] == -1
     assert assert_resource(customer.api.get(s.path), 200, "vocab:Space") == j
 
 

@@ -8,6 +8,7 @@ is recorded; the figures are printed at the end (conftest.py)."""
 
 import os
 import random
+import re
 import subprocess
 import threading
 import time
@@ -513,6 +514,12 @@ def test_mariadb_stopped_for_5s_under_load(make_customer, origin, dlcs_var, dlcs
     assert gap503, "no API request answered 503 while the database was down (%d answers)" % len(answers)
     assert back is not None and back <= 10, "no full service within 15 s of the database's return"
     assert after == before, "workers were restarted: %s -> %s" % (before, after)
+    # the API workers and the runners said so, once each way (fcgi/outage.h)
+    for pool in ("api", "runner"):
+        with open(os.path.join(dlcs_var, "log", pool + ".log"), errors="replace") as f:
+            log = f.read()[-400000:]
+        assert re.search(r"dlcs-%s\[\d+\] error database unreachable: " % pool, log), pool
+        assert re.search(r"dlcs-%s\[\d+\] info database reachable again after \d+ s" % pool, log), pool
     # delivery never crashed: no connection failures, no 502
     assert not [r for r in load.failures(["image"]) if r[4] is None or r[4] == 502], \
         "\n".join(load.failure_lines(t0))

@@ -309,7 +309,7 @@ static void test_links(void)
 	char target[256];
 	struct stat st, sa;
 
-	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, false) == 0);
+	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, false, false) == 0);
 	ssize_t n = readlink(img, target, sizeof target - 1);
 	CHECK(n > 0);
 	target[n > 0 ? n : 0] = '\0';
@@ -318,23 +318,33 @@ static void test_links(void)
 	CHECK(lstat(th, &st) != 0 && errno == ENOENT);
 
 	/* Replacing is fine, and so is removing what is absent. */
-	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, true) == 0);
+	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, true, false) == 0);
 	CHECK(lstat(img, &st) == 0 && S_ISLNK(st.st_mode));
 	CHECK(lstat(th, &st) == 0 && S_ISLNK(st.st_mode));
-	CHECK(store_publish(A, root, 5, 3, "an.id(1)", false, true) == 0);
+	CHECK(store_publish(A, root, 5, 3, "an.id(1)", false, true, false) == 0);
 	CHECK(lstat(img, &st) != 0 && errno == ENOENT);
 	CHECK(store_unpublish(A, root, 5, 3, "an.id(1)") == 0);
 	CHECK(store_unpublish(A, root, 5, 3, "an.id(1)") == 0);
 	CHECK(lstat(th, &st) != 0 && errno == ENOENT);
 
 	/* Name links, through which the asset's files are reached. */
-	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, true) == 0);
+	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, true, false) == 0);
 	CHECK(store_publish_name(A, root, 5, "acme") == 0);
 	CHECK(store_publish_name(A, root, 5, "acme") == 0);
 	n = readlink(arena_printf(A, "%s/public/iiif-img/acme", root), target, sizeof target - 1);
 	CHECK(n == 1 && target[0] == '5');
 	CHECK(stat(arena_printf(A, "%s/public/thumbs/acme/3/an.id(1)", root), &st) == 0 &&
 	      st.st_ino == sa.st_ino);
+	/* The iiif-av link, alone, and through the name. */
+	const char *av = arena_printf(A, "%s/public/iiif-av/5/3/an.id(1)", root);
+	CHECK(store_publish(A, root, 5, 3, "an.id(1)", false, false, true) == 0);
+	CHECK(stat(av, &st) == 0 && st.st_ino == sa.st_ino);
+	CHECK(lstat(img, &st) != 0 && lstat(th, &st) != 0);
+	CHECK(stat(arena_printf(A, "%s/public/iiif-av/acme/3/an.id(1)", root), &st) == 0 &&
+	      st.st_ino == sa.st_ino);
+	CHECK(store_unpublish(A, root, 5, 3, "an.id(1)") == 0);
+	CHECK(lstat(av, &st) != 0 && errno == ENOENT);
+	CHECK(store_publish(A, root, 5, 3, "an.id(1)", true, true, false) == 0);
 	CHECK(store_publish_name(A, root, 6, "123") != 0);
 	CHECK(store_publish_name(A, root, 6, "..") != 0);
 	CHECK(store_publish_name(A, root, 6, ".") != 0);

@@ -604,10 +604,18 @@ static void test_jpeg_1000x700(void)
 	free(want);
 	size_t n;
 	char **top = list_dir(out, &n);
-	CHECK(n == 5 && strcmp(top[0], "full") == 0 && strcmp(top[1], "info.txt") == 0 &&
-	      strcmp(top[2], "s.json") == 0 && strcmp(top[3], "thumbs") == 0 &&
-	      strcmp(top[4], "tiles") == 0);
+	CHECK(n == 6 && strcmp(top[0], "full") == 0 && strcmp(top[1], "info") == 0 &&
+	      strcmp(top[2], "info.txt") == 0 && strcmp(top[3], "s.json") == 0 &&
+	      strcmp(top[4], "thumbs") == 0 && strcmp(top[5], "tiles") == 0);
 	free_list(top, n);
+	/* nginx's copies of info.json, of both services (asset/info_static.h) */
+	char info_dir[600];
+	snprintf(info_dir, sizeof info_dir, "%s/info", out);
+	char **docs = list_dir(info_dir, &n);
+	CHECK(n == 4 && strcmp(docs[0], "iiif-img-v2.json") == 0 &&
+	      strcmp(docs[1], "iiif-img-v3.json") == 0 && strcmp(docs[2], "thumbs-v2.json") == 0 &&
+	      strcmp(docs[3], "thumbs-v3.json") == 0);
+	free_list(docs, n);
 
 	/* one thread and five threads write the same files */
 	for (int threads = 1; threads <= 5; threads += 4) {

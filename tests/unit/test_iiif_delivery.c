@@ -243,7 +243,7 @@ static void test_cache_evict(struct arena *a)
 	touch_at(fresh, 50000, now, now);
 
 	/* under the limit: only the stale temporary file goes */
-	cache_evict(a, cache, 20000);
+	render_cache_evict(a, cache, 20000);
 	CHECK(!exists(stale) && exists(fresh));
 	for (int i = 0; i < 10; i++)
 		CHECK(exists(p[i]));
@@ -256,7 +256,7 @@ static void test_cache_evict(struct arena *a)
 	pid_t pid = fork();
 	if (pid == 0) {
 		struct arena *ca = arena_new(4096);
-		cache_evict(ca, cache, 5000);
+		render_cache_evict(ca, cache, 5000);
 		_exit(0);
 	}
 	int ws;
@@ -267,7 +267,7 @@ static void test_cache_evict(struct arena *a)
 	close(lock);
 
 	/* over 5000: the least recently used go until 4500 is left (4 remain) */
-	cache_evict(a, cache, 5000);
+	render_cache_evict(a, cache, 5000);
 	for (int i = 0; i < 10; i++)
 		CHECK(exists(p[i]) == (i < 4));
 	CHECK(exists(fresh));

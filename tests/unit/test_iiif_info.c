@@ -6,10 +6,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "asset/iiif_parse.h"
-#include "iiif/info.h"
+#include "asset/info.h"
+#include "asset/info_static.h"
 #include "json.h"
 #include "check.h"
 
@@ -405,6 +410,298 @@ static void test_sizes_match(void)
 	CHECK(stored_match_size(s, 4, 1000, 700, &r) == -1);
 }
 
+/* A document's text, as info_write makes it. */
+static const char *doc_text(const struct info_doc *d)
+{
+	struct jw *w = jw_new(A);
+	info_write(w, d);
+	return jw_text(w, NULL);
+}
+
+/* text with every from replaced by to (once each is enough here). */
+static const char *fill(const char *text, const char *from, const char *to)
+{
+	const char *hit = text ? strstr(text, from) : NULL;
+	if (!hit)
+		return text;
+	return arena_printf(A, "%.*s%s%s", (int)(hit - text), text, to, hit + strlen(from));
+}
+
+/* What an asset's files say: 1000x700, tiles of 256 at 1, 2, 4, and the
+ * thumbnails 100, 200, 400 and one above max_area below. */
+static struct stored asset_files(void)
+{
+	struct stored st;
+	memset(&st, 0, sizeof st);
+	CHECK(stored_parse_info("1000 700 256 1 2 4\n", &st) == 0);
+	const char *s = "{\"o\":[[1000,700],[400,280],[200,140],[100,70]],\"a\":[]}";
+	CHECK(stored_parse_sizes(A, s, strlen(s), &st) == 0);
+	return st;
+}
+
+/* The builders dlcs-image answers with: sizes over max_area left out,
+ * maxArea published only when positive; the thumbnail service's size. */
+static void test_builders(void)
+{
+	struct stored st = asset_files();
+	struct info_doc d;
+	info_doc_image(&d, A, &st, 3, "https://h/iiif-img/2/1/a", 100000, false);
+	CHECK(d.W == 1000 && d.H == 700 && d.nsf == 3 && d.tile == 256 && d.max_area == 100000);
+	/* 400x280 = 112000 is over; what is listed (stored_info_sizes) is within */
+	CHECK(d.nsizes >= 1);
+	for (size_t i = 0; i < d.nsizes; i++)
+		CHECK((long long)d.sizes[i].w * d.sizes[i].h <= 100000);
+	info_doc_image(&d, A, &st, 3, "x", 0, false);
+	CHECK(d.nsizes == 4 && d.max_area == 0);
+	info_doc_image(&d, A, &st, 3, "x", -1, false);
+	CHECK(d.nsizes == 4 && d.max_area == 0);
+	CHECK(strstr(doc_text(&d), "maxArea") == NULL);
+	int W, H;
+	info_thumbs_size(&st, 1600, 1200, &W, &H);
+	CHECK(W == 1600 && H == 1200);
+	info_thumbs_size(&st, 0, 0, &W, &H);
+	CHECK(W == 1000 && H == 700);
+	info_doc_thumbs(&d, &st, st.sizes, 2, 0, 0, 2, "y");
+	CHECK(d.level0 && d.nsizes == 2 && d.W == 1000 && d.H == 700 && d.version == 2);
+}
+
+/* nginx's copies: dlcs-image's documents with the "id" left to nginx, for
+ * each service and version; base_url in place of the request's when set. */
+static void test_static_text(void)
+{
+	struct stored st = asset_files();
+	struct info_static_opts o = {.base_url = NULL, .max_area = 16777216, .webp = true};
+	for (int k = 0; k < INFO_STATIC__MAX; k++) {
+		const struct info_static_spec *spec = &INFO_STATIC[k];
+		size_t len = 0;
+		const char *text = info_static_text(A, &st, 1600, 1200, &o, k, &len);
+		CHECK(text && len == strlen(text));
+		/* what nginx makes of it for http://h:8 and customer acme */
+		const char *path = arena_printf(A, "%s/acme/1/a", spec->prefix);
+		const char *served =
+			fill(fill(text, INFO_BASE_MARK, "http://h:8"), INFO_PATH_MARK, path);
+		/* what dlcs-image answers for that request */
+		const char *id = arena_printf(A, "http://h:8%s", path);
+		struct info_doc d;
+		if (spec->thumbs)
+			info_doc_thumbs(&d, &st, st.sizes, st.nsizes, 1600, 1200, spec->version,
+					id);
+		else
+			info_doc_image(&d, A, &st, spec->version, id, 16777216, true);
+		CHECK_STR(served, doc_text(&d));
+		/* the marks once each, in the id */
+		CHECK(text && strstr(text, INFO_BASE_MARK INFO_PATH_MARK));
+		CHECK(text && strstr(strstr(text, INFO_PATH_MARK) + 1, INFO_PATH_MARK) == NULL);
+	}
+	o.base_url = "https://iiif.example.org/dlcs";
+	const char *text = info_static_text(A, &st, 1600, 1200, &o, INFO_IMG_V2, NULL);
+	CHECK(text && strstr(text, "\"@id\":\"https://iiif.example.org/dlcs" INFO_PATH_MARK "\""));
+	CHECK(text && !strstr(text, INFO_BASE_MARK));
+	/* no pyramid: no image service; no thumbnails: no thumbnail service */
+	struct stored none;
+	memset(&none, 0, sizeof none);
+	for (int k = 0; k < INFO_STATIC__MAX; k++)
+		CHECK(info_static_text(A, &none, 1, 1, &o, k, NULL) == NULL);
+	struct stored empty = asset_files();
+	empty.nsizes = 0;
+	CHECK(info_static_text(A, &empty, 1, 1, &o, INFO_THUMBS_V3, NULL) == NULL);
+	CHECK(info_static_text(A, &empty, 1, 1, &o, INFO_IMG_V3, NULL) != NULL);
+}
+
+static const char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = arena_alloc(A, 65536);
+	size_t n = fread(buf, 1, 65535, f);
+	fclose(f);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/* info_static_sync writes what differs, removes what the asset lacks,
+ * and does nothing the second time. */
+static void test_static_sync(void)
+{
+	char tmpl[] = "/tmp/dlcs-info-static.XXXXXX";
+	const char *dir = mkdtemp(tmpl);
+	CHECK(dir != NULL);
+	if (!dir)
+		return;
+	char err[256] = "";
+	struct info_static_opts o = {.max_area = 16777216, .webp = false};
+	const char *gone = arena_printf(A, "%s/none", dir);
+	CHECK(info_static_sync(A, gone, 1, 1, &o, err, sizeof err) == 0); /* no asset: nothing */
+	CHECK(access(gone, F_OK) != 0);
+	put_file(arena_printf(A, "%s/info.txt", dir), "1000 700 256 1 2 4\n");
+	put_file(arena_printf(A, "%s/s.json", dir), "{\"o\":[[400,280],[100,70]],\"a\":[]}");
+	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 4);
+	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 0);
+	struct stored st;
+	stored_load(A, dir, &st);
+	for (int k = 0; k < INFO_STATIC__MAX; k++) {
+		const char *path = arena_printf(A, "%s/info/%s", dir, INFO_STATIC[k].file);
+		CHECK_STR(slurp_file(path), info_static_text(A, &st, 1000, 700, &o, k, NULL));
+	}
+	/* a changed setting (webp) rewrites the image service's two */
+	o.webp = true;
+	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 2);
+	/* a file changed by hand is put right, with an mtime past the one it
+	 * replaces (nginx's ETag is mtime and size) */
+	const char *v3 = arena_printf(A, "%s/info/%s", dir, INFO_FILE_THUMBS_V3);
+	put_file(v3, "{}");
+	time_t later = time(NULL) + 100;
+	struct timespec ts[2] = {{0, UTIME_OMIT}, {later, 0}};
+	CHECK(utimensat(AT_FDCWD, v3, ts, 0) == 0);
+	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 1);
+	CHECK(slurp_file(v3) && strcmp(slurp_file(v3), "{}") != 0);
+	struct stat sb;
+	CHECK(stat(v3, &sb) == 0 && sb.st_mtime == later + 1);
+	/* the copies of a new version come after those they replace */
+	char tmpl2[] = "/tmp/dlcs-info-static.XXXXXX";
+	const char *next = mkdtemp(tmpl2);
+	CHECK(next != NULL);
+	if (next) {
+		put_file(arena_printf(A, "%s/info.txt", next), "1000 700 256 1 2 4\n");
+		put_file(arena_printf(A, "%s/s.json", next), "{\"o\":[[400,280]],\"a\":[]}");
+		CHECK(info_static_sync(A, next, 1000, 700, &o, err, sizeof err) == 4);
+		info_static_after(A, next, dir);
+		const char *n3 = arena_printf(A, "%s/info/%s", next, INFO_FILE_THUMBS_V3);
+		CHECK(stat(n3, &sb) == 0 && sb.st_mtime == later + 2);
+		for (int k = 0; k < INFO_STATIC__MAX; k++) {
+			struct stat was, now;
+			if (stat(arena_printf(A, "%s/info/%s", dir, INFO_STATIC[k].file), &was) ==
+			    0)
+				CHECK(stat(arena_printf(A, "%s/info/%s", next, INFO_STATIC[k].file),
+					   &now) == 0 &&
+				      now.st_mtime > was.st_mtime);
+		}
+		for (int k = 0; k < INFO_STATIC__MAX; k++)
+			unlink(arena_printf(A, "%s/info/%s", next, INFO_STATIC[k].file));
+		rmdir(arena_printf(A, "%s/info", next));
+		unlink(arena_printf(A, "%s/info.txt", next));
+		unlink(arena_printf(A, "%s/s.json", next));
+		CHECK(rmdir(next) == 0);
+	}
+	/* no thumbnails any more: their documents go, and the image service
+	 * lists no sizes */
+	unlink(arena_printf(A, "%s/s.json", dir));
+	CHECK(info_static_sync(A, dir, 1000, 700, &o, err, sizeof err) == 4);
+	CHECK(access(v3, F_OK) != 0);
+	CHECK(access(arena_printf(A, "%s/info/%s", dir, INFO_FILE_IMG_V3), F_OK) == 0);
+	/* no temporary file is left behind */
+	unlink(arena_printf(A, "%s/info/%s", dir, INFO_FILE_IMG_V3));
+	unlink(arena_printf(A, "%s/info/%s", dir, INFO_FILE_IMG_V2));
+	CHECK(rmdir(arena_printf(A, "%s/info", dir)) == 0);
+	unlink(arena_printf(A, "%s/info.txt", dir));
+	CHECK(rmdir(dir) == 0);
+}
+
+/* OpenSeadragon 5.0.1's IIIFTileSource (Mirador 4), as it reads sizes:
+ * maxLevel = round(log2(largest scale factor)); a list of maxLevel or
+ * maxLevel + 1 sizes, sorted by width (+ the full size when maxLevel),
+ * becomes the level sizes. True when the levels it then uses are the real
+ * ones (ceil(W / 2^(maxLevel - k))), or it does not use the list. */
+static bool osd5_reads_right(int W, int H, const int *sf, int nsf, const struct stored_size *sizes,
+			     size_t n)
+{
+	int m = (int)lround(log2(sf[nsf - 1]));
+	if (n != (size_t)m && n != (size_t)m + 1)
+		return true;
+	struct stored_size l[40];
+	memcpy(l, sizes, n * sizeof *l);
+	for (size_t i = 1; i < n; i++) /* insertion sort by width, stable like JS */
+		for (size_t j = i; j > 0 && l[j - 1].w > l[j].w; j--) {
+			struct stored_size t = l[j];
+			l[j] = l[j - 1];
+			l[j - 1] = t;
+		}
+	if (n == (size_t)m)
+		l[n++] = (struct stored_size){W, H, true};
+	for (int k = 0; k <= m; k++) {
+		double scale = pow(0.5, m - k);
+		if (l[k].w != (int)ceil(W * scale) || l[k].h != (int)ceil(H * scale))
+			return false;
+	}
+	return true;
+}
+
+/* The sizes of info.json: the thumbnails, made safe for OpenSeadragon 5. */
+static void test_info_sizes(void)
+{
+	static const int widths[] = {300, 600, 1024, 1600, 2048, 2400, 4000, 9000, 20000};
+	static const long long areas[] = {16777216, 0, 1000000};
+	for (size_t wi = 0; wi < sizeof widths / sizeof widths[0]; wi++) {
+		for (size_t ai = 0; ai < sizeof areas / sizeof areas[0]; ai++) {
+			struct stored st;
+			memset(&st, 0, sizeof st);
+			st.W = widths[wi];
+			st.H = widths[wi] * 3 / 4;
+			st.tile = 256;
+			st.has_tiles = st.has_sizes = true;
+			for (int f = 1;; f *= 2) {
+				st.sf[st.nsf++] = f;
+				if ((st.W + f - 1) / f <= 256 && (st.H + f - 1) / f <= 256)
+					break;
+			}
+			static const int edges[] = {100, 200, 400, 1024};
+			for (size_t e = 0; e < 4; e++)
+				if (edges[e] < st.W)
+					st.sizes[st.nsizes++] = (struct stored_size){
+						edges[e], (int)lround(edges[e] * 0.75), true};
+			struct stored_size out[STORED_MAX_SIZES + STORED_MAX_LEVELS];
+			size_t n = stored_info_sizes(&st, areas[ai], out);
+			CHECK(osd5_reads_right(st.W, st.H, st.sf, st.nsf, out, n));
+			bool sorted = true, within = true;
+			for (size_t i = 0; i < n; i++) {
+				sorted &= i == 0 || out[i - 1].w <= out[i].w;
+				within &= areas[ai] <= 0 ||
+					  (long long)out[i].w * out[i].h <= areas[ai];
+			}
+			CHECK(sorted && within);
+			/* every thumbnail within the area is still there, unless
+			 * dropping it was the only way */
+			size_t kept = 0;
+			for (size_t i = 0; i < st.nsizes; i++)
+				for (size_t j = 0; j < n; j++)
+					kept += out[j].w == st.sizes[i].w &&
+						out[j].h == st.sizes[i].h;
+			if (areas[ai] <= 0 || areas[ai] >= (long long)st.W * st.H)
+				CHECK(kept == st.nsizes);
+		}
+	}
+	/* 1600 x 1200: the four thumbnails beside factors 1..8 are what
+	 * Mirador misread. Its levels 200 x 150 and 400 x 300 are thumbnails
+	 * already, so the next one, 800 x 600, joins them: five sizes. */
+	struct stored st = {
+		.W = 1600,
+		.H = 1200,
+		.tile = 256,
+		.has_tiles = true,
+		.nsf = 4,
+		.sf = {1, 2, 4, 8},
+		.nsizes = 4,
+		.sizes = {{100, 75, true}, {200, 150, true}, {400, 300, true}, {1024, 768, true}}};
+	struct stored_size out[STORED_MAX_SIZES + STORED_MAX_LEVELS];
+	size_t n = stored_info_sizes(&st, 16777216, out);
+	CHECK(n == 5 && out[0].w == 100 && out[4].w == 1024);
+	CHECK(osd5_reads_right(1600, 1200, st.sf, st.nsf, out, n));
+	/* an image whose thumbnails are not read as levels keeps them as they are */
+	st.nsizes = 2;
+	n = stored_info_sizes(&st, 16777216, out);
+	CHECK(n == 2 && out[0].w == 100 && out[1].w == 200);
+}
+
 int main(void)
 {
 	A = arena_new(1 << 16);
@@ -414,6 +711,10 @@ int main(void)
 	test_content_type();
 	test_tiles_match();
 	test_sizes_match();
+	test_builders();
+	test_static_text();
+	test_static_sync();
+	test_info_sizes();
 	arena_free(A);
 	return check_done();
 }

@@ -83,6 +83,21 @@ static const char *replace(const char *text, const char *from, const char *to)
 	return b.buf;
 }
 
+/* The k-th location (from 0) of text. */
+static const char *nth_location(const char *text, int k)
+{
+	const char *b = text;
+	for (; b && k >= 0; k--) {
+		b = strstr(b, "location ~ ");
+		if (b && k > 0)
+			b++;
+	}
+	if (!b)
+		return "";
+	const char *e = strstr(b, "\n}\n");
+	return e ? arena_printf(A, "%.*s", (int)(e - b) + 3, b) : "";
+}
+
 /* The location of text that follows the comment line `what`. */
 static const char *include_location(const char *text, const char *what)
 {
@@ -134,10 +149,10 @@ static void test_dlcs_conf_is_generated(void)
 	     (p = strstr(p, "\n    include dlcs-extra-headers*.conf;\n")) != NULL; p++)
 		extras++;
 	size_t late = 0; /* their error locations add only no-store (EP_LATE) */
-	for (size_t i = 0; i < ERROR_PAGES_N; i++) {
-		late += (ERROR_PAGES[i].where & EP_LATE) != 0;
+	for (size_t i = 0; i < NGINX_ERROR_PAGES_N; i++) {
+		late += (NGINX_ERROR_PAGES[i].where & EP_LATE) != 0;
 		/* the description goes into a single-quoted nginx string */
-		CHECK(strpbrk(ERROR_PAGES[i].description, "'\\\"") == NULL);
+		CHECK(strpbrk(NGINX_ERROR_PAGES[i].description, "'\\\"") == NULL);
 	}
 	CHECK(locations > 10 && extras + late == locations);
 	CHECK(strstr(conf_block(text, "error-pages"), "error_page 502") == NULL);
@@ -196,11 +211,17 @@ static void test_include_is_dlcs_conf_per_customer(void)
 		  "# generation 42 of the custom headers (table change_counters)\n");
 	/* the accel location, customer 5's space 3, customers 5 and 7 (same
 	 * headers: one location; 7's all-digit name is not an alternative) */
-	CHECK(nloc == 1 + 3 + 3);
+	CHECK(nloc == 1 + 2 * (int)FAST_PATHS_N);
+	CHECK(FAST_PATHS_N == 4 + INFO_STATIC__MAX);
 	const char *conf = dlcs_conf();
-	static const char *const names[] = {"tiles", "stored-sizes", "thumbs"};
 	for (size_t i = 0; i < FAST_PATHS_N; i++) {
-		const char *generic = uncommented(conf_block(conf, names[i]));
+		/* its location in its block of dlcs.conf */
+		int k = 0;
+		for (size_t j = 0; j < i; j++)
+			k += strcmp(FAST_PATHS[j].block, FAST_PATHS[i].block) == 0;
+		const char *generic =
+			nth_location(uncommented(conf_block(conf, FAST_PATHS[i].block)), k);
+		CHECK(*generic != '\0');
 		const char *wide = include_location(
 			inc, arena_printf(A, "customer(s) 5|acme\\.lib|7: %s", FAST_PATHS[i].what));
 		const char *space = include_location(
@@ -220,8 +241,11 @@ static void test_include_is_dlcs_conf_per_customer(void)
 				"    add_header X-Served-By \"say \\\"hi\\\" \\\\ bye\" always;\n",
 				"");
 		/* a custom Cache-Control replaces the platform's */
-		space = replace(space, "    add_header Cache-Control \"public, max-age=60\";\n",
-				"    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
+		space = replace(
+			space, "    add_header Cache-Control \"public, max-age=60\";\n",
+			FAST_PATHS[i].info
+				? "    add_header Cache-Control \"" INFO_CACHE_CONTROL "\";\n"
+				: "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
 		CHECK_STR(space, generic);
 	}
 	/* role-specific values are the application's; their keys come back in
@@ -321,14 +345,41 @@ static void test_install(void)
 	unlink(ok.pid_file);
 }
 
-/* run_test's report: the status and the output, on one line. */
+/* nginx_reload_command instead of the pid file's SIGHUP: run after the
+ * test passed, with the new include in place; a failed reload is retried by
+ * the next call even when nothing changed. */
+static void test_reload_command(void)
+{
+	struct nginx_target t = target("exit 0");
+	t.reload_command = arena_printf(A, "grep -q 'reload one' %s", t.include);
+	const char *v1 = "# generation 11\nreload one\n";
+	CHECK(nginx_include_install(A, &t, v1, "generation 11", 1) == NGINX_RELOADED);
+	CHECK(dir_clean());
+	/* the reload fails: nginx runs the previous include, and the file says so */
+	t.reload_command = "echo 'nginx: [error] open() \"/run/nginx.pid\" failed' >&2; exit 1";
+	const char *v2 = "# generation 12\nreload two\n";
+	CHECK(nginx_include_install(A, &t, v2, "generation 12", 1) == NGINX_FAILED);
+	CHECK_STR(slurp(t.include), v2);
+	CHECK(access(arena_printf(A, "%s.unloaded", t.include), F_OK) == 0);
+	/* the same text again: reloaded now, not taken for what nginx runs */
+	CHECK(nginx_include_install(A, &t, v2, "generation 12", 1) == NGINX_FAILED);
+	t.reload_command = "exit 0";
+	const char *v2b = "# generation 13\nreload two\n";
+	CHECK(nginx_include_install(A, &t, v2b, "generation 13", 1) == NGINX_RELOADED);
+	CHECK_STR(slurp(t.include), v2b);
+	CHECK(dir_clean());
+	/* and from then on the same text is nothing to do */
+	CHECK(nginx_include_install(A, &t, v2b, "generation 13", 1) == NGINX_SAME);
+}
+
+/* run_command's report: the status and the output, on one line. */
 static void test_test_output(void)
 {
 	const char *why = NULL;
-	CHECK(run_test(A, "exit 0", &why) == 0);
-	CHECK(run_test(A, "printf 'line one\\nline two\\n'; exit 3", &why) == -1);
+	CHECK(run_command(A, "exit 0", &why) == 0);
+	CHECK(run_command(A, "printf 'line one\\nline two\\n'; exit 3", &why) == -1);
 	CHECK_STR(why, "exit 3: line one line two");
-	CHECK(run_test(A, "kill -TERM $$", &why) == -1);
+	CHECK(run_command(A, "kill -TERM $$", &why) == -1);
 	CHECK(why && str_starts(why, "signal 15"));
 }
 
@@ -396,6 +447,7 @@ int main(void)
 	test_include_is_dlcs_conf_per_customer();
 	test_include_without_headers();
 	test_install();
+	test_reload_command();
 	test_test_output();
 	test_real_nginx();
 	if (system(arena_printf(A, "rm -rf %s", DIR_)) != 0)

@@ -1,7 +1,7 @@
 /* handlers/api/openapi.json against the route table (handlers/api/routes.c):
  * every route is documented, with its method, and nothing documented is
- * not routed. Paths are compared with each {parameter} and each %d or %s
- * of a route as one placeholder. */
+ * not routed. Paths are compared with each {parameter} and each %d, %s or
+ * %* (the remaining segments) of a route as one placeholder. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 static const char *const METHODS[] = {"get",    "put",  "post",    "patch",
 				      "delete", "head", "options", "trace"};
 
-/* path with "{name}" and "%d"/"%s" each as "*" (into out, of size n). */
+/* path with "{name}" and "%d"/"%s"/"%*" each as "*" (into out, of size n). */
 static void shape(const char *path, char *out, size_t n)
 {
 	size_t k = 0;
@@ -26,7 +26,7 @@ static void shape(const char *path, char *out, size_t n)
 				break;
 			out[k++] = '*';
 			p = e;
-		} else if (*p == '%' && (p[1] == 'd' || p[1] == 's')) {
+		} else if (*p == '%' && (p[1] == 'd' || p[1] == 's' || p[1] == '*')) {
 			out[k++] = '*';
 			p++;
 		} else {

@@ -24,6 +24,8 @@ static const struct route table[] = {
 	{M_PUT, "/customers/%d/spaces/%d/images/%s", h_b, 0, 0},
 	{M_DELETE, "/customers/%d/spaces/%d/images/%s", h_b, 0, 0},
 	{M_GET, "/customers/%d/deliveryChannelPolicies/%s/%s", h_a, 0, 0},
+	{M_GET, "/iiif-resource/v2/%s/%s/%*", h_b, R_ANON, 0},
+	{M_GET, "/iiif-resource/%s/%s/%*", h_a, R_ANON, 0},
 	{M_GET, "/v2/%s", h_b, R_ANON, 2},
 };
 #define N (sizeof table / sizeof table[0])
@@ -116,6 +118,27 @@ int main(void)
 	CHECK(run(a, M_GET, "/customers/1/spaces/2/images/\xc0\xaf", &f, &allow, &rq) ==
 	      ROUTE_BAD_PATH);
 	CHECK(run(a, M_GET, "/nothing/%E2%82", &f, &allow, &rq) == ROUTE_BAD_PATH);
+
+	/* A trailing %* takes the rest, none included, each segment decoded
+	 * (an encoded slash stays inside its segment); the first row that
+	 * matches wins, so a literal row before a capture takes precedence. */
+	CHECK(run(a, M_GET, "/iiif-resource/2/nq", &f, &allow, &rq) == ROUTE_FOUND &&
+	      f == &table[8]);
+	CHECK(rq.nstrs == 2 && rq.nrest == 0 && rq.rest == NULL);
+	CHECK(run(a, M_GET, "/iiif-resource/2/nq/a%2Fb/%C3%A9/x", &f, &allow, &rq) == ROUTE_FOUND);
+	CHECK(rq.nrest == 3);
+	CHECK_STR(rq.rest[0], "a/b");
+	CHECK_STR(rq.rest[1], "\xc3\xa9");
+	CHECK_STR(rq.rest[2], "x");
+	CHECK(run(a, M_GET, "/iiif-resource/v2/2/nq/5", &f, &allow, &rq) == ROUTE_FOUND &&
+	      f == &table[7]);
+	CHECK_STR(rq.strs[0], "2");
+	CHECK(rq.nrest == 1);
+	CHECK_STR(rq.rest[0], "5");
+	CHECK(run(a, M_GET, "/iiif-resource/2", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_GET, "/iiif-resource/2/nq/a%zz", &f, &allow, &rq) == ROUTE_BAD_PATH);
+	CHECK(run(a, M_GET, "/iiif-resource/2/nq/a//b", &f, &allow, &rq) == ROUTE_NOT_FOUND);
+	CHECK(run(a, M_POST, "/iiif-resource/2/nq/a", &f, &allow, &rq) == ROUTE_BAD_METHOD);
 
 	/* Too many segments never match (and never overflow). */
 	CHECK(run(a, M_GET, "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s", &f, &allow, &rq) ==

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "str.h"
 #include "asset/settings.h"
 #include "check.h"
 
@@ -321,6 +322,62 @@ static void test_table(void)
 	config_free(c);
 }
 
+/* `dlcs-admin config --example`: a file the programs take back, with every
+ * key, the file's settings as lines and the others as commented defaults,
+ * a secret never shown. */
+static void test_example(void)
+{
+	static const char seed[] = "storage_root = /srv/dlcs/storage\napi_key_salt = s3cret\n"
+				   "runner_threads = 3\n";
+	const char *f = file_of(seed, sizeof seed - 1);
+	struct config *c = NULL;
+	CHECK(config_load(f, &dlcs_settings, &c, err, sizeof err) == 0);
+	unlink(f);
+	if (!c)
+		return;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	config_show_example(c, m);
+	fclose(m);
+	CHECK(strstr(text, "\nstorage_root = /srv/dlcs/storage\n"));
+	CHECK(strstr(text, "\nrunner_threads = 3\n"));
+	CHECK(strstr(text, "s3cret") == NULL);
+	/* a default made of the file's value is shown as it comes out */
+	CHECK(strstr(text, "\n#data_generation_file = /srv/dlcs/storage/.data-generation\n"));
+	CHECK(strstr(text, "\n#db_port = 3306\n"));
+	CHECK(strstr(text, "\n#db_socket =\n"));
+	for (int i = 0; i < S__MAX; i++) {
+		const char *key = config_row(c, i)->key;
+		char want[128];
+		xsnprintf(want, sizeof want, "\n#%s =", key);
+		bool listed = strstr(text, want) != NULL;
+		xsnprintf(want, sizeof want, "\n%s = ", key);
+		listed |= strstr(text, want) != NULL;
+		xsnprintf(want, sizeof want, "\n# %s: set, not shown\n", key);
+		listed |= strstr(text, want) != NULL;
+		CHECK(listed);
+	}
+	/* no comment line wider than 80 columns */
+	bool narrow = true;
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		narrow &= !(p[0] == '#' && p[1] == ' ' && n > 80);
+		p += n + (p[n] == '\n');
+	}
+	CHECK(narrow);
+	config_free(c);
+	/* it loads back: the same settings, at the same values */
+	f = file_of(text, len);
+	CHECK(config_load(f, &dlcs_settings, &c, err, sizeof err) == 0);
+	unlink(f);
+	CHECK_STR(c ? setting_str(c, S_STORAGE_ROOT) : NULL, "/srv/dlcs/storage");
+	CHECK(c && setting_int(c, S_RUNNER_THREADS) == 3);
+	CHECK_STR(c ? setting_str(c, S_API_KEY_SALT) : NULL, "dlcs"); /* not carried over */
+	config_free(c);
+	free(text);
+}
+
 /* README.md's settings table is the table's Markdown, byte for byte. */
 static void test_readme(void)
 {
@@ -363,6 +420,7 @@ int main(void)
 	test_derived_defaults();
 	test_load();
 	test_table();
+	test_example();
 	test_readme();
 	return check_done();
 }

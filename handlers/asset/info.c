@@ -6,8 +6,9 @@
 #include "arena.h"
 #include "json.h"
 #include "str.h"
+#include "asset/info.h"
+#include "asset/auth_doc.h"
 #include "asset/stored.h"
-#include "iiif/info.h"
 #include "banned.h"
 
 #define CONTEXT_3 "http://iiif.io/api/image/3/context.json"
@@ -73,8 +74,16 @@ static const char *const supports_2[] = {"mirroring", "regionSquare", "rotationA
 void info_write(struct jw *w, const struct info_doc *d)
 {
 	jw_obj(w);
+	if (d->version == 3 && d->auth_service) {
+		jw_key(w, "@context");
+		jw_arr(w);
+		jw_str(w, AUTH2_CONTEXT);
+		jw_str(w, CONTEXT_3);
+		jw_arr_end(w);
+	}
 	if (d->version == 3) {
-		jw_kstr(w, "@context", CONTEXT_3);
+		if (!d->auth_service)
+			jw_kstr(w, "@context", CONTEXT_3);
 		jw_kstr(w, "id", d->id);
 		jw_kstr(w, "type", "ImageService3");
 		jw_kstr(w, "protocol", PROTOCOL);
@@ -88,6 +97,10 @@ void info_write(struct jw *w, const struct info_doc *d)
 	jw_kint(w, "height", d->H);
 	if (d->version == 3 && d->max_area > 0 && !d->level0)
 		jw_kint(w, "maxArea", d->max_area);
+	if (d->version == 3 && d->max_width > 0) {
+		jw_kint(w, "maxWidth", d->max_width);
+		jw_kint(w, "maxHeight", d->max_height);
+	}
 	if (d->nsizes || d->level0)
 		write_sizes(w, d);
 	if (d->nsf > 0 && !d->level0)
@@ -115,7 +128,62 @@ void info_write(struct jw *w, const struct info_doc *d)
 		}
 		jw_arr_end(w);
 	}
+	if (d->auth_service) {
+		jw_key(w, "service");
+		jw_arr(w);
+		jw_json_text(w, d->auth_service);
+		jw_arr_end(w);
+	}
 	jw_obj_end(w);
+}
+
+void info_doc_image(struct info_doc *d, struct arena *a, const struct stored *st, int version,
+		    const char *id, long long max_area, bool webp)
+{
+	/* the thumbnails within max_area, read right by OpenSeadragon 5 */
+	struct stored_size *sizes =
+		arena_alloc(a, (STORED_MAX_SIZES + STORED_MAX_LEVELS) * sizeof *sizes);
+	size_t n = stored_info_sizes(st, max_area, sizes);
+	*d = (struct info_doc){
+		.version = version,
+		.id = id,
+		.W = st->W,
+		.H = st->H,
+		.sizes = sizes,
+		.nsizes = n,
+		.sf = st->sf,
+		.nsf = st->nsf,
+		.tile = st->tile,
+		.max_area = max_area > 0 ? max_area : 0,
+		.webp = webp,
+	};
+}
+
+void info_thumbs_size(const struct stored *st, int width, int height, int *W, int *H)
+{
+	*W = width;
+	*H = height;
+	if ((*W <= 0 || *H <= 0) && st->nsizes > 0) {
+		const struct stored_size *big = &st->sizes[0];
+		for (size_t i = 1; i < st->nsizes; i++)
+			if ((long long)st->sizes[i].w * st->sizes[i].h > (long long)big->w * big->h)
+				big = &st->sizes[i];
+		*W = big->w;
+		*H = big->h;
+	}
+}
+
+void info_doc_thumbs(struct info_doc *d, const struct stored *st, const struct stored_size *sizes,
+		     size_t n, int width, int height, int version, const char *id)
+{
+	*d = (struct info_doc){
+		.version = version,
+		.id = id,
+		.level0 = true,
+		.sizes = sizes,
+		.nsizes = n,
+	};
+	info_thumbs_size(st, width, height, &d->W, &d->H);
 }
 
 const char *info_content_type(int version, const char *accept)

@@ -1,0 +1,359 @@
+/* Delivery of IIIF Presentation manifests and named-query results
+ * (CONTRACT section 10), served by the API workers:
+ *   /iiif-resource[/v2|/v3]/{c}/{query}/{args...}  a named query's manifest
+ *   /iiif-manifest[/v2|/v3]/{c}/{s}/{id}           one asset's manifest
+ *   /raw-resource/{c}/{query}/{args...}            the ids it selects
+ * {c} is the customer's id or name. Presentation 3 unless the path says /v2/
+ * or, on the paths without a version, the Accept header asks for the 2.1
+ * profile. Anonymous, with CORS (every response), an ETag over the body
+ * (If-None-Match answers 304) and Cache-Control; the manifest of many
+ * assets costs one query for the assets and one small file per asset (its
+ * stored thumbnail sizes), never a query per canvas. */
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "app.h"
+#include "arena.h"
+#include "config.h"
+#include "db.h"
+#include "ids.h"
+#include "json.h"
+#include "req.h"
+#include "str.h"
+#include "api/handlers.h"
+#include "api/manifest_write.h"
+#include "asset/access.h"
+#include "asset/av_stored.h"
+#include "asset/channel_rules.h"
+#include "asset/named_query.h"
+#include "asset/row.h"
+#include "asset/settings.h"
+#include "asset/store.h"
+#include "asset/stored.h"
+#include "banned.h"
+
+#define P3_PROFILE "http://iiif.io/api/presentation/3/context.json"
+#define P2_PROFILE "http://iiif.io/api/presentation/2/context.json"
+/* A manifest follows its assets: kept an hour by caches at most. */
+#define CC_PUBLIC  "public, max-age=3600"
+#define CC_PRIVATE "private, max-age=3600"
+#define CC_ERROR   "no-store"
+
+enum { SQL_CUSTOMER_BY_ID, SQL_CUSTOMER_BY_NAME, SQL_ASSET, SQL__MAX };
+
+static const char *const SQL[SQL__MAX] = {
+	[SQL_CUSTOMER_BY_ID] = "SELECT id FROM customers WHERE id = ?",
+	[SQL_CUSTOMER_BY_NAME] = "SELECT id FROM customers WHERE name = ?",
+	[SQL_ASSET] = "SELECT " ASSET_COLUMNS " FROM assets a"
+		      " WHERE a.customer_id = ? AND a.space_id = ? AND a.id = ?",
+};
+
+/* The path's customer: its id, or its name looked up. 0 or the status. */
+static int customer_resolve(struct req *rq, const char *cpart, int *c)
+{
+	long long v;
+	struct db_rows *r;
+	if (str_to_ll(cpart, 1, INT_MAX, &v))
+		r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_BY_ID], "i", (int)v);
+	else if (customer_name_valid(cpart))
+		r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_BY_NAME], "s", cpart);
+	else
+		return req_fail(rq, 404, "customer not found");
+	if (!r)
+		return req_db_fail(rq, "looking up the customer");
+	if (r->n == 0)
+		return req_fail(rq, 404, "customer '%s' not found", cpart);
+	*c = (int)db_int(r, 0, 0);
+	return 0;
+}
+
+/* 2 when the request asks for Presentation 2.1, else 3. */
+static int version_of(struct req *rq, int forced)
+{
+	if (forced)
+		return forced;
+	const char *accept = req_header_in(rq, "Accept");
+	return accept && strstr(accept, "iiif.io/api/presentation/2/context.json") ? 2 : 3;
+}
+
+/* The largest number of assets one answer lists. */
+static size_t max_assets(struct req *rq)
+{
+	return (size_t)setting_int(rq->app->cfg, S_NAMED_QUERY_MAX_ASSETS);
+}
+
+/* A 128-bit digest of the body for its ETag: two lanes of multiply and
+ * xor-shift over 8-byte words. Not cryptographic (nothing is secret or
+ * adversarial here: a client only compares it with what we sent), but a
+ * manifest of a thousand canvases is 2 MB, and SHA-256 of it cost a
+ * seventh of the request's CPU; this costs a fiftieth of that. */
+static uint64_t mix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+static void body_digest(const char *text, size_t len, char hex[33])
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ len, b = 0xd1b54a32d192ed03ULL + len;
+	size_t i = 0;
+	for (; i + 16 <= len; i += 16) {
+		uint64_t w1, w2;
+		memcpy(&w1, text + i, 8);
+		memcpy(&w2, text + i + 8, 8);
+		a = (a ^ w1) * 0x9fb21c651e98df25ULL;
+		a ^= a >> 29;
+		b = (b ^ w2) * 0xbf58476d1ce4e5b9ULL;
+		b ^= b >> 31;
+	}
+	uint64_t tail[2] = {0, 0};
+	memcpy(tail, text + i, len - i);
+	a = mix64(a ^ tail[0]);
+	b = mix64(b ^ tail[1] ^ a);
+	a = mix64(a ^ b);
+	xsnprintf(hex, 33, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+}
+
+/* Sends text with its ETag and Cache-Control, or 304. */
+static int send_body(struct req *rq, const char *text, size_t len, const char *type,
+		     bool private_cc)
+{
+	char hex[33];
+	body_digest(text, len, hex);
+	const char *etag = arena_printf(rq->arena, "\"%s\"", hex);
+	req_header(rq, "ETag", etag);
+	req_header(rq, "Cache-Control", private_cc ? CC_PRIVATE : CC_PUBLIC);
+	if (req_not_modified(rq, etag)) {
+		rq->status = 304;
+		return 304;
+	}
+	sbuf_init(&rq->out, rq->arena);
+	sbuf_add(&rq->out, text, len);
+	rq->content_type = type;
+	rq->status = 200;
+	return 200;
+}
+
+static int fail(struct req *rq, int status)
+{
+	if (status >= 400)
+		req_header(rq, "Cache-Control", CC_ERROR);
+	return status;
+}
+
+/* Row i of r as the manifest writer needs it, its thumbnail sizes read
+ * from the asset's s.json. */
+static void asset_from_row(struct req *rq, const char *root, const struct db_rows *r, size_t i,
+			   struct mf_asset *as)
+{
+	struct arena *a = rq->arena;
+	const char *channels = db_str(r, i, ACOL_DELIVERY_CHANNELS);
+	memset(as, 0, sizeof *as);
+	as->space = (int)db_int(r, i, ACOL_SPACE);
+	as->id = db_str(r, i, ACOL_ID);
+	as->width = (int)db_int(r, i, ACOL_WIDTH);
+	as->height = (int)db_int(r, i, ACOL_HEIGHT);
+	as->duration = db_int(r, i, ACOL_DURATION);
+	as->media_type = db_str(r, i, ACOL_MEDIA_TYPE);
+	as->iiif_img = channels_has(channels, "iiif-img");
+	as->thumbs = channels_has(channels, "thumbs");
+	as->file = channels_has(channels, "file");
+	as->av = channels_has(channels, "iiif-av");
+	as->restricted = !asset_is_open(a, db_str(r, i, ACOL_ROLES),
+					(int)db_int(r, i, ACOL_MAX_UNAUTHORISED));
+	for (int k = 0; k < 3; k++) {
+		as->strings[k] = db_str(r, i, ACOL_STRING1 + k);
+		as->numbers[k] = db_int(r, i, ACOL_NUMBER1 + k);
+	}
+	as->tags_json = db_str(r, i, ACOL_TAGS);
+	as->roles_json = db_str(r, i, ACOL_ROLES);
+	const char *error = db_str(r, i, ACOL_ERROR);
+	if (error && *error)
+		return;
+	const char *dir =
+		store_asset_dir(a, root, (int)db_int(r, i, ACOL_CUSTOMER), as->space, as->id);
+	if (as->av) {
+		struct av_stored *av = arena_alloc(a, sizeof *av);
+		if (av_stored_load(a, dir, av) == 0) {
+			as->av_out = av->out;
+			as->n_av = av->n;
+		}
+	}
+	if (!as->thumbs)
+		return;
+	struct stored *st = arena_alloc(a, sizeof *st);
+	memset(st, 0, sizeof *st);
+	stored_load_sizes(a, dir, st);
+	/* s.json marks sizes open by maxUnauthorised alone; roles close them all */
+	for (size_t k = 0; k < st->nsizes; k++)
+		st->sizes[k].open = asset_size_is_open(!as->restricted,
+						       (int)db_int(r, i, ACOL_MAX_UNAUTHORISED),
+						       st->sizes[k].w, st->sizes[k].h);
+	as->sizes = st->sizes;
+	as->nsizes = st->nsizes;
+}
+
+/* The manifest of rows (or a 404 when none of them has a canvas). */
+static int answer_manifest(struct req *rq, const char *cpart, const struct db_rows *r, int version,
+			   const char *label, bool single)
+{
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
+	struct mf_asset *assets = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *assets);
+	size_t shown = 0;
+	bool restricted = false;
+	for (size_t i = 0; i < r->n; i++) {
+		asset_from_row(rq, root, r, i, &assets[i]);
+		if (mf_asset_in_version(&assets[i], version)) {
+			shown++;
+			restricted |= assets[i].restricted;
+		}
+	}
+	if (shown == 0)
+		return fail(rq, req_fail(rq, 404, "no asset here can be shown in a %s manifest",
+					 version == 2 ? "Presentation 2.1" : "Presentation 3"));
+	struct mf_doc d = {
+		.version = version,
+		.id = arena_printf(rq->arena, "%s%s", rq->base_url, rq->path),
+		.base = rq->base_url,
+		.cpart = cpart,
+		.label = label,
+		.single = single,
+		.assets = assets,
+		.n = r->n,
+	};
+	struct jw *w = jw_new(rq->arena);
+	manifest_write(w, rq->arena, &d);
+	size_t len;
+	const char *text = jw_text(w, &len);
+	if (!text)
+		return fail(rq, req_fail(rq, 500, "could not generate the manifest"));
+	req_header(rq, "Vary", "Accept");
+	return send_body(rq, text, len,
+			 version == 2 ? "application/ld+json;profile=\"" P2_PROFILE "\""
+				      : "application/ld+json;profile=\"" P3_PROFILE "\"",
+			 restricted);
+}
+
+int nq_path_run(struct req *rq, int *c, struct nq_result *out)
+{
+	int st = customer_resolve(rq, rq->strs[0], c);
+	if (st)
+		return st;
+	struct named_query nq;
+	bool found;
+	if (nq_lookup(rq->app->db, rq->arena, *c, rq->strs[1], &nq, &found) != DB_OK)
+		return req_db_fail(rq, "looking up the named query");
+	if (!found)
+		return req_fail(rq, 404, "named query '%s' not found", rq->strs[1]);
+	struct nq_result res;
+	const char *why = NULL;
+	size_t limit = max_assets(rq);
+	int rc = nq_run(rq->app->db, rq->arena, *c, &nq, rq->rest, rq->nrest, limit, &res, &why);
+	if (rc == 400)
+		return req_fail(rq, 400, "named query '%s': %s", nq.name, why);
+	if (rc != 0)
+		return req_db_fail(rq, "running the named query");
+	if (res.truncated)
+		return req_fail(rq, 400,
+				"named query '%s' selects more than %zu assets "
+				"(named_query_max_assets): give it narrower arguments",
+				nq.name, limit);
+	if (res.rows->n == 0)
+		return req_fail(rq, 404, "named query '%s' selects no asset", nq.name);
+	*out = res;
+	return 0;
+}
+
+/* The path's named query's rows (nq_path_run). */
+static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
+{
+	struct nq_result res;
+	int st = nq_path_run(rq, c, &res);
+	if (st == 0)
+		*rows = res.rows;
+	return st;
+}
+
+static int resource_v(struct req *rq, int forced)
+{
+	int c;
+	struct db_rows *rows;
+	int st = run_path_query(rq, &c, &rows);
+	if (st)
+		return fail(rq, st);
+	const char *label = arena_printf(rq->arena, "Generated from '%s' named query", rq->strs[1]);
+	return answer_manifest(rq, rq->strs[0], rows, version_of(rq, forced), label, false);
+}
+
+int iiif_resource_get(struct req *rq)
+{
+	return resource_v(rq, 0);
+}
+
+int iiif_resource_v2(struct req *rq)
+{
+	return resource_v(rq, 2);
+}
+
+int iiif_resource_v3(struct req *rq)
+{
+	return resource_v(rq, 3);
+}
+
+static int manifest_v(struct req *rq, int forced)
+{
+	int c, s = (int)rq->ints[0];
+	const char *id = rq->strs[1];
+	int st = customer_resolve(rq, rq->strs[0], &c);
+	if (st)
+		return fail(rq, st);
+	if (!asset_id_valid(id))
+		return fail(rq, req_fail(rq, 404, "asset not found"));
+	struct db_rows *r = db_query(rq->app->db, rq->arena, SQL[SQL_ASSET], "iis", c, s, id);
+	if (!r)
+		return fail(rq, req_db_fail(rq, "reading the asset"));
+	if (r->n == 0)
+		return fail(rq, req_fail(rq, 404, "asset %d/%d/%s not found", c, s, id));
+	req_header(rq, "X-Asset-Id", arena_printf(rq->arena, "%d/%d/%s", c, s, id));
+	return answer_manifest(rq, rq->strs[0], r, version_of(rq, forced), "Generated by DLCS",
+			       true);
+}
+
+int iiif_manifest_get(struct req *rq)
+{
+	return manifest_v(rq, 0);
+}
+
+int iiif_manifest_v2(struct req *rq)
+{
+	return manifest_v(rq, 2);
+}
+
+int iiif_manifest_v3(struct req *rq)
+{
+	return manifest_v(rq, 3);
+}
+
+int raw_resource_get(struct req *rq)
+{
+	int c;
+	struct db_rows *rows;
+	int st = run_path_query(rq, &c, &rows);
+	if (st)
+		return fail(rq, st);
+	struct jw *w = jw_new(rq->arena);
+	jw_arr(w);
+	for (size_t i = 0; i < rows->n; i++)
+		jw_str(w, arena_printf(rq->arena, "%d/%lld/%s", c, db_int(rows, i, ACOL_SPACE),
+				       db_str(rows, i, ACOL_ID)));
+	jw_arr_end(w);
+	size_t len;
+	const char *text = jw_text(w, &len);
+	if (!text)
+		return fail(rq, req_fail(rq, 500, "could not generate the list"));
+	return send_body(rq, text, len, "application/json", false);
+}

@@ -1,0 +1,219 @@
+/* Sessions of the access flow (asset/auth_session.h). */
+#include <fcntl.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "cache.h"
+#include "db.h"
+#include "ids.h"
+#include "json.h"
+#include "log.h"
+#include "str.h"
+#include "sha256.h"
+#include "asset/auth_session.h"
+#include "asset/role_uri.h"
+#include "banned.h"
+
+enum {
+	SQL_INSERT,
+	SQL_SLIDE_COOKIE,
+	SQL_SLIDE_TOKEN,
+	SQL_GET_COOKIE,
+	SQL_GET_TOKEN,
+	SQL_END,
+	SQL__MAX
+};
+
+static const char *const SQL[SQL__MAX] = {
+	[SQL_INSERT] = "INSERT INTO auth_sessions (cookie_hash, token_hash, customer_id, roles,"
+		       " origin, ttl, expires, created) VALUES (?, ?, ?, ?, ?, ?,"
+		       " UTC_TIMESTAMP(6) + INTERVAL ? SECOND, UTC_TIMESTAMP(6))",
+	/* sliding expiry: a live session's is moved on by its ttl */
+	[SQL_SLIDE_COOKIE] =
+		"UPDATE auth_sessions SET expires = UTC_TIMESTAMP(6) + INTERVAL ttl SECOND"
+		" WHERE cookie_hash = ? AND customer_id = ? AND revoked = 0"
+		" AND expires > UTC_TIMESTAMP(6)",
+	[SQL_SLIDE_TOKEN] =
+		"UPDATE auth_sessions SET expires = UTC_TIMESTAMP(6) + INTERVAL ttl SECOND"
+		" WHERE token_hash = ? AND customer_id = ? AND revoked = 0"
+		" AND expires > UTC_TIMESTAMP(6)",
+	[SQL_GET_COOKIE] = "SELECT roles, origin, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), expires)"
+			   " FROM auth_sessions WHERE cookie_hash = ? AND customer_id = ?"
+			   " AND revoked = 0 AND expires > UTC_TIMESTAMP(6)",
+	[SQL_GET_TOKEN] = "SELECT roles, origin, TIMESTAMPDIFF(SECOND, UTC_TIMESTAMP(6), expires)"
+			  " FROM auth_sessions WHERE token_hash = ? AND customer_id = ?"
+			  " AND revoked = 0 AND expires > UTC_TIMESTAMP(6)",
+	[SQL_END] =
+		"UPDATE auth_sessions SET revoked = 1 WHERE cookie_hash = ? AND customer_id = ?",
+};
+
+/* A secret as made here: 64 lower-case hex digits. Anything else is
+ * looked up nowhere. */
+static bool secret_valid(const char *s)
+{
+	size_t n = 0;
+	for (; s[n]; n++)
+		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
+			return false;
+	return n == AUTH_SECRET_HEX;
+}
+
+void auth_session_token(const char *cookie, char token[AUTH_SECRET_HEX + 1])
+{
+	char buf[32 + AUTH_SECRET_HEX + 1];
+	size_t n = strlen(cookie);
+	if (n > AUTH_SECRET_HEX)
+		n = AUTH_SECRET_HEX;
+	memcpy(buf, "dlcs-auth2-token:", 17);
+	memcpy(buf + 17, cookie, n);
+	sha256_hex(buf, 17 + n, token);
+}
+
+int auth_session_create(struct db *db, int c, const char *roles, int ttl, const char *origin,
+			char cookie[AUTH_SECRET_HEX + 1], char token[AUTH_SECRET_HEX + 1])
+{
+	char ch[65], th[65];
+	random_hex(cookie, AUTH_SECRET_HEX / 2);
+	auth_session_token(cookie, token);
+	sha256_hex(cookie, AUTH_SECRET_HEX, ch);
+	sha256_hex(token, AUTH_SECRET_HEX, th);
+	if (db_exec(db, SQL[SQL_INSERT], "ssissii", ch, th, c, roles, origin ? origin : "", ttl,
+		    ttl) < 0)
+		return db_last_err(db);
+	return DB_OK;
+}
+
+int auth_session_find(struct db *db, struct arena *a, int c, const char *secret, bool by_token,
+		      struct auth_session *out)
+{
+	if (!secret || !secret_valid(secret))
+		return 0;
+	char h[65];
+	sha256_hex(secret, AUTH_SECRET_HEX, h);
+	if (db_exec(db, SQL[by_token ? SQL_SLIDE_TOKEN : SQL_SLIDE_COOKIE], "si", h, c) < 0)
+		return -1;
+	struct db_rows *r =
+		db_query(db, a, SQL[by_token ? SQL_GET_TOKEN : SQL_GET_COOKIE], "si", h, c);
+	if (!r)
+		return -1;
+	if (r->n == 0)
+		return 0;
+	out->roles = db_str(r, 0, 0);
+	out->origin = db_str(r, 0, 1);
+	out->expires_in = db_int(r, 0, 2);
+	return 1;
+}
+
+int auth_session_end(struct db *db, int c, const char *cookie)
+{
+	if (!cookie || !secret_valid(cookie))
+		return DB_OK;
+	char h[65];
+	sha256_hex(cookie, AUTH_SECRET_HEX, h);
+	return db_exec(db, SQL[SQL_END], "si", h, c) < 0 ? db_last_err(db) : DB_OK;
+}
+
+int auth_session_decide(struct arena *a, int c, const char *asset_roles,
+			const struct auth_session *s)
+{
+	if (!s)
+		return 401;
+	yajl_val want = asset_roles && *asset_roles
+				? json_parse(a, asset_roles, strlen(asset_roles), NULL)
+				: NULL;
+	/* no roles: restricted by maxUnauthorised alone */
+	if (!asset_roles || !*asset_roles ||
+	    (want && YAJL_IS_ARRAY(want) && want->u.array.len == 0))
+		return 200;
+	yajl_val held = s->roles ? json_parse(a, s->roles, strlen(s->roles), NULL) : NULL;
+	if (!want || !YAJL_IS_ARRAY(want) || !held || !YAJL_IS_ARRAY(held))
+		return 403; /* fails closed */
+	for (size_t i = 0; i < want->u.array.len; i++) {
+		yajl_val w = want->u.array.values[i];
+		const char *name = YAJL_IS_STRING(w) ? role_uri_name(a, w->u.string, c) : NULL;
+		for (size_t k = 0; name && k < held->u.array.len; k++) {
+			yajl_val h = held->u.array.values[k];
+			if (YAJL_IS_STRING(h) && strcmp(h->u.string, name) == 0)
+				return 200;
+		}
+	}
+	return 403;
+}
+
+const char *auth_cookie_value(struct arena *a, const char *header, const char *name)
+{
+	size_t nl = strlen(name);
+	for (const char *p = header; p && *p;) {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			const char *v = p + nl + 1;
+			size_t vl = len - nl - 1;
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+			char *out = arena_alloc(a, vl + 1);
+			memcpy(out, v, vl);
+			out[vl] = 0;
+			return out;
+		}
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+#define CACHE_SECONDS 30
+
+/* Empties cache when the revocation file changed since it was last seen. */
+static void cache_check_revocations(struct cache *cache, const char *path)
+{
+	struct stat st;
+	char stamp[64] = "none";
+	if (stat(path, &st) == 0)
+		xsnprintf(stamp, sizeof stamp, "%lld.%09ld", (long long)st.st_mtim.tv_sec,
+			  st.st_mtim.tv_nsec);
+	const char *seen = cache_get(cache, "@revocations");
+	if (!seen || strcmp(seen, stamp) != 0) {
+		cache_clear(cache);
+		cache_put(cache, "@revocations", stamp, 1e9);
+	}
+}
+
+int auth_session_find_cached(struct db *db, struct cache *cache, const char *revocation_file,
+			     struct arena *a, int c, const char *cookie, struct auth_session *out)
+{
+	if (!cookie || !secret_valid(cookie))
+		return 0;
+	if (!cache || !revocation_file)
+		return auth_session_find(db, a, c, cookie, false, out);
+	cache_check_revocations(cache, revocation_file);
+	char key[96];
+	xsnprintf(key, sizeof key, "s%d:%s", c, cookie);
+	const char *roles = cache_get(cache, key);
+	if (roles) {
+		*out = (struct auth_session){
+			.roles = arena_strdup(a, roles), .origin = "", .expires_in = CACHE_SECONDS};
+		return 1;
+	}
+	int found = auth_session_find(db, a, c, cookie, false, out);
+	if (found == 1 && out->expires_in > 1)
+		cache_put(cache, key, out->roles,
+			  out->expires_in < CACHE_SECONDS ? (double)out->expires_in - 1
+							  : CACHE_SECONDS);
+	return found;
+}
+
+void auth_revocations_touch(const char *path)
+{
+	if (!path)
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT, 0644);
+	if (fd < 0 || futimens(fd, NULL) != 0)
+		log_err("cannot touch %s: cached sessions stay valid up to 30 seconds", path);
+	if (fd >= 0)
+		close(fd);
+}

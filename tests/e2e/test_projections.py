@@ -1,0 +1,241 @@
+"""The PDF and ZIP projections of named queries (CONTRACT section 10):
+/pdf/{c}/{query}/{args...}, /zip/..., /pdf-control/..., /zip-control/....
+Made by the runners, never inside a request: the first GET answers 202 with
+Retry-After, a later one the file (sent by nginx from storage). The PDF is
+read by poppler (pdfinfo, pdfimages, pdftotext) and its pages embed the
+stored thumbnails byte for byte; the ZIP is read by Python's zipfile.
+Restricted assets never show their full image: a redaction page in the PDF
+(roles), their open size only (maxUnauthorised), left out of the ZIP (roles).
+A projection is remade when its query's result changes; customers never see
+each other's."""
+
+import hashlib
+import io
+import os
+import random
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import zipfile
+
+import pytest
+
+from helpers import assert_created, create_space, describe, put_asset
+from origin import jpeg
+
+ROLE = "https://example.org/role/staff"
+POPPLER = shutil.which("pdfinfo") and shutil.which("pdfimages") and shutil.which("pdftotext")
+
+
+def nq(customer, name, template):
+    r = customer.api.post(customer.path + "/namedQueries", json={"name": name, "template": template})
+    return assert_created(r, "vocab:NamedQuery")
+
+
+def made(anon, path, timeout=60):
+    """GETs path until the projection is made: asserts the 202s on the way
+    (Retry-After, the control JSON in process) and returns the 200."""
+    deadline = time.time() + timeout
+    seen_202 = 0
+    while True:
+        r = anon.get(path)
+        if r.status_code == 200:
+            return r, seen_202
+        assert r.status_code == 202, describe(r)
+        assert int(r.headers["Retry-After"]) > 0, r.headers
+        assert r.headers.get("Cache-Control") == "no-store", r.headers
+        j = r.json()
+        assert j["inProcess"] is True and j["exists"] is False, j
+        seen_202 += 1
+        assert time.time() < deadline, "%s: still 202 after %ss" % (path, timeout)
+        time.sleep(0.3)
+
+
+def poppler(tool, pdf, *args):
+    with tempfile.TemporaryDirectory() as d:
+        f = os.path.join(d, "p.pdf")
+        with open(f, "wb") as out:
+            out.write(pdf)
+        tail = {"pdfimages": [] if "-list" in args else [os.path.join(d, "img")],
+                "pdftotext": ["-"]}.get(tool, [])
+        p = subprocess.run([tool, *args, f] + tail, capture_output=True, timeout=60)
+        # poppler reads a damaged file with repairs: a warning is a failure
+        assert p.returncode == 0 and not p.stderr, p.stderr
+        files = {n: open(os.path.join(d, n), "rb").read() for n in sorted(os.listdir(d)) if n != "p.pdf"}
+        return p.stdout.decode("utf-8", "replace"), files
+
+
+@pytest.fixture(scope="module")
+def book(make_customer, origin):
+    """A book of four pages (number1 order): an open 1600 x 1200 image, an
+    open 640 x 480 one, one restricted by a role, one by maxUnauthorised
+    200; a page of another book; a query over it with an objectname and a
+    redaction message."""
+    cust = make_customer("proj")
+    space = create_space(cust, name="proj-" + str(random.randrange(10**9)))
+    big, small = origin.add(jpeg(1600, 1200)), origin.add(jpeg(640, 480))
+    put_asset(space, "p1", origin=big, string1="bk", number1=1)
+    put_asset(space, "p2", origin=small, string1="bk", number1=2)
+    put_asset(space, "p3", origin=big, string1="bk", number1=3, roles=[ROLE])
+    put_asset(space, "p4", origin=big, string1="bk", number1=4, maxUnauthorised=200)
+    put_asset(space, "x1", origin=small, string1="other", number1=1)
+    nq(cust, "book", "s1=p1&canvas=n1&objectname=my-book&redactedmessage=Restricted (ask us)")
+    space.urls = (big, small)
+    return space
+
+
+@pytest.fixture(scope="module")
+def book_pdf(anon, book):
+    path = "/pdf/%d/book/bk" % book.customer.id
+    r, seen_202 = made(anon, path)
+    assert seen_202 >= 1  # never made inside the first request
+    return r
+
+
+def test_pdf_is_202_then_the_file(anon, book, book_pdf):
+    r = book_pdf
+    assert r.headers["Content-Type"] == "application/pdf", r.headers
+    assert r.headers.get("Access-Control-Allow-Origin") == "*"
+    assert r.headers.get("Content-Disposition") == 'inline; filename="my-book.pdf"', r.headers
+    assert r.content.startswith(b"%PDF-1.4\n") and r.content.rstrip().endswith(b"%%EOF")
+    # nginx sends it: ETag, and ranges
+    assert r.headers.get("ETag"), r.headers
+    part = anon.get("/pdf/%d/book/bk" % book.customer.id, headers={"Range": "bytes=0-7"})
+    assert part.status_code == 206 and part.content == b"%PDF-1.4", describe(part)
+    # the customer by name too (the same projection)
+    r2 = anon.get("/pdf/%s/book/bk" % book.customer.name)
+    assert r2.status_code == 200 and r2.content == r.content, describe(r2)
+
+
+@pytest.mark.skipif(not POPPLER, reason="poppler-utils (pdfinfo) is not installed")
+def test_pdf_pages_as_poppler_reads_them(anon, book, book_pdf):
+    pdf = book_pdf.content
+    info, _ = poppler("pdfinfo", pdf)
+    assert re.search(r"^Pages:\s+4$", info, re.M), info
+    listing, _ = poppler("pdfimages", pdf, "-list")
+    rows = [l.split() for l in listing.splitlines()[2:] if l.strip()]
+    # page, width, height, encoding: p1 its 1024 thumbnail, p2 whole, p3 a
+    # redaction page (no image), p4 at most its 200 px open size
+    got = [(int(x[0]), int(x[3]), int(x[4]), x[2], x[8]) for x in rows]
+    assert got == [(1, 1024, 768, "image", "jpeg"), (2, 640, 480, "image", "jpeg"),
+                   (4, 200, 150, "image", "jpeg")], listing
+    # the redaction page; nothing of the restricted image
+    c = book.customer
+    text, _ = poppler("pdftotext", pdf, "-f", "3", "-l", "3")
+    assert "Restricted (ask us)" in text, text
+    # embedded as stored: the bytes of the thumbnails nginx serves
+    _, files = poppler("pdfimages", pdf, "-j")
+    thumb = anon.get("/thumbs/%d/%d/p1/full/1024,768/0/default.jpg" % (c.id, book.id))
+    assert thumb.status_code == 200, describe(thumb)
+    assert files["img-000.jpg"] == thumb.content
+    small = anon.get("/thumbs/%d/%d/p4/full/200,150/0/default.jpg" % (c.id, book.id))
+    assert small.status_code == 200 and files["img-002.jpg"] == small.content
+
+
+def test_pdf_control(anon, book, book_pdf):
+    c = book.customer
+    r = anon.get("/pdf-control/%d/book/bk" % c.id)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json"), describe(r)
+    assert r.headers.get("Access-Control-Allow-Origin") == "*"
+    j = r.json()
+    assert j["exists"] is True and j["inProcess"] is False, j
+    assert j["itemCount"] == 4 and j["sizeBytes"] == len(book_pdf.content), j
+    assert j["roles"] == [ROLE], j
+    assert j["created"].endswith("Z") and j["key"].startswith("%d/pdf/book/" % c.id), j
+
+
+def test_zip(anon, book):
+    c = book.customer
+    r, seen_202 = made(anon, "/zip/%d/book/bk" % c.id)
+    assert seen_202 >= 1
+    assert r.headers["Content-Type"] == "application/zip", r.headers
+    assert r.headers.get("Content-Disposition") == 'inline; filename="my-book.zip"', r.headers
+    z = zipfile.ZipFile(io.BytesIO(r.content))
+    assert z.testzip() is None
+    # p3 (a role) is left out; p4 only in its open size
+    assert z.namelist() == ["p1.jpg", "p2.jpg", "p4.jpg"], z.namelist()
+    thumb = anon.get("/thumbs/%d/%d/p1/full/1024,768/0/default.jpg" % (c.id, book.id))
+    assert z.read("p1.jpg") == thumb.content
+    assert z.read("p4.jpg") == anon.get("/thumbs/%d/%d/p4/full/200,150/0/default.jpg" % (c.id, book.id)).content
+    assert all(i.compress_type == zipfile.ZIP_STORED for i in z.infolist())
+    j = anon.get("/zip-control/%d/book/bk" % c.id).json()
+    assert (j["exists"], j["inProcess"], j["itemCount"], j["sizeBytes"]) == (True, False, 3, len(r.content)), j
+
+
+def test_remade_when_the_result_changes(anon, book, storage_root):
+    c = book.customer
+    space = create_space(c, name="proj-remade-" + str(random.randrange(10**9)))
+    put_asset(space, "a", origin=book.urls[1], string1="rm", number1=1)
+    path = "/pdf/%d/book/rm" % c.id
+    first, _ = made(anon, path)
+    assert b"/Count 1 " in first.content
+    # the same result: the same file, no new work
+    again = anon.get(path)
+    assert again.status_code == 200 and again.content == first.content, describe(again)
+    # another asset joins the result: made again
+    put_asset(space, "b", origin=book.urls[1], string1="rm", number1=2)
+    r = anon.get(path)
+    assert r.status_code == 202, describe(r)
+    ctl = anon.get("/pdf-control/%d/book/rm" % c.id).json()
+    assert ctl["inProcess"] is True, ctl
+    second, _ = made(anon, path)
+    assert b"/Count 2 " in second.content and second.content != first.content
+    # a restriction added to an asset: made again, its page redacted
+    put_asset(space, "b", status=200, origin=book.urls[1], string1="rm", number1=2, roles=[ROLE])
+    third, seen_202 = made(anon, path)
+    assert seen_202 >= 1 and b"(Restricted \\(ask us\\)) Tj" in third.content
+    assert third.content.count(b"/Subtype /Image") == 1
+    j = anon.get("/pdf-control/%d/book/rm" % c.id).json()
+    assert j["itemCount"] == 2 and j["roles"] == [ROLE], j
+    # the replaced files are removed: one PDF of this query in storage, no
+    # temporary file left (its name: the key of the query and its arguments)
+    key = hashlib.sha256(b"book\0rm\0").hexdigest()
+    d = os.path.join(storage_root, "projections", str(c.id), "pdf")
+    mine = [n for n in os.listdir(d) if n.startswith(key)]
+    assert len(mine) == 1 and mine[0].endswith(".pdf"), os.listdir(d)
+    assert j["key"] == "%d/pdf/book/%s" % (c.id, key)
+
+
+def test_statuses(anon, book, make_customer):
+    c = book.customer
+    for kind in ("pdf", "zip", "pdf-control", "zip-control"):
+        assert anon.get("/%s/%d/book/nothing-here" % (kind, c.id)).status_code == 404  # no asset
+        assert anon.get("/%s/%d/no-such-query/bk" % (kind, c.id)).status_code == 404
+        assert anon.get("/%s/999999999/book/bk" % kind).status_code == 404
+        assert anon.get("/%s/no-such-customer-%d/book/bk" % (kind, random.randrange(10**9))).status_code == 404
+    nq(c, "bynum", "n1=p1")
+    r = anon.get("/pdf/%d/bynum/not-a-number" % c.id)
+    assert r.status_code == 400, describe(r)
+    # a template that needs an argument, given none
+    assert anon.get("/zip/%d/book" % c.id).status_code in (400, 404)
+    # writes are not routes
+    assert anon.post("/pdf/%d/book/bk" % c.id).status_code in (404, 405)
+
+
+def test_hostile_arguments(anon, book):
+    c = book.customer
+    for arg in ("..%2F..%2F..%2Fetc%2Fpasswd", "%2E%2E", "a%00b", "%0d%0aX-Injected:%201", "x" * 3000):
+        r = anon.get("/pdf/%d/book/%s" % (c.id, arg))
+        assert r.status_code in (400, 404, 414), describe(r)
+        assert "X-Injected" not in r.headers
+    # the storage location is internal
+    assert anon.get("/dlcs-storage/projections/%d/pdf/" % c.id).status_code == 404
+
+
+def test_cross_customer_isolation(anon, book, book_pdf, make_customer, origin):
+    c = book.customer
+    other = make_customer("proj-other")
+    # the query is c's: another customer does not have it
+    for kind in ("pdf", "zip", "pdf-control"):
+        assert anon.get("/%s/%d/book/bk" % (kind, other.id)).status_code == 404
+    # the same query name for the other customer selects only its own assets
+    nq(other, "book", "s1=p1&canvas=n1")
+    assert anon.get("/pdf/%d/book/bk" % other.id).status_code == 404  # none of its own
+    space = create_space(other, name="proj-o-" + str(random.randrange(10**9)))
+    put_asset(space, "mine", origin=book.urls[1], string1="bk", number1=1)
+    r, _ = made(anon, "/zip/%d/book/bk" % other.id)
+    assert zipfile.ZipFile(io.BytesIO(r.content)).namelist() == ["mine.jpg"]
+    # and c's PDF is unchanged by it
+    assert anon.get("/pdf/%d/book/bk" % c.id).content == book_pdf.content

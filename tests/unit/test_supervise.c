@@ -58,9 +58,15 @@ static int worker_usr1(void *ctx)
 	sa.sa_handler = on_usr1;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	/* blocked but inside sigsuspend: a signal that comes before the wait
+	 * is not lost */
+	sigset_t usr1, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
 	report(ctx);
 	for (;;) {
-		pause();
+		sigsuspend(&old);
 		if (usr1_seen) {
 			usr1_seen = 0;
 			report(ctx);

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 #include "supervise.h"
 #include "banned.h"
@@ -434,6 +435,11 @@ int supervise_program(int argc, char **argv, const char *program,
 		config_free(cfg);
 		return 1;
 	}
+	/* The pool's counters, mapped before the fork so every worker shares
+	 * them; without them the pool still serves. */
+	if (!metrics_open(setting_str(cfg, S_STORAGE_ROOT), program))
+		log_warn("%s: metrics: cannot map %s/.metrics/%s: %s (not counting)", program,
+			 setting_str(cfg, S_STORAGE_ROOT), program, strerror(errno));
 	struct program p = {.env = {.cfg = cfg, .config_path = path, .argv0 = argv[0]},
 			    .worker = worker};
 	int rc;

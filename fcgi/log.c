@@ -33,9 +33,10 @@ bool log_level_parse(const char *name, enum log_level *out)
 	return false;
 }
 
-/* Points stderr at log_path anew; only async-signal-safe calls. */
-static int log_reopen(void)
+int log_reopen(void)
 {
+	if (!log_path[0])
+		return 0;
 	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
@@ -58,6 +59,14 @@ static void on_usr1(int sig)
 int log_configure(enum log_level level, const char *file)
 {
 	min_level = level;
+	/* SIGUSR1 harmless from here on, with a file or without: logrotate's
+	 * postrotate and the supervisor's forward reach every process. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART; /* a reopen interrupts nothing */
+	sigaction(SIGUSR1, &sa, NULL);
 	if (!file || !*file)
 		return 0;
 	size_t n = strlen(file);
@@ -70,12 +79,6 @@ int log_configure(enum log_level level, const char *file)
 		log_path[0] = '\0';
 		return -1;
 	}
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_usr1;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART; /* a reopen interrupts nothing */
-	sigaction(SIGUSR1, &sa, NULL);
 	return 0;
 }
 

@@ -16,9 +16,16 @@ bool log_level_parse(const char *name, enum log_level *out);
 
 /* Lines below `level` are dropped. When file is set, stderr becomes that
  * file (opened to append, created 0640) and SIGUSR1 reopens it, in this
- * process and every one it forks. 0, or -1 with errno when the file cannot
+ * process and every one it forks (without a file SIGUSR1 does nothing,
+ * rather than end the process). 0, or -1 with errno when the file cannot
  * be opened (stderr is left as it was). */
 int log_configure(enum log_level level, const char *file);
+
+/* stderr pointed anew at the configured file (logrotate moved it): what
+ * SIGUSR1 does, for a process that takes the signal itself (the pool
+ * supervisor). 0, also without a file; -1 keeps the old file. Only
+ * async-signal-safe calls. */
+int log_reopen(void);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -46,6 +46,8 @@ struct req {
 	const char *strs[REQ_MAX_ARGS];
 	size_t nints, nstrs;
 	int route_arg; /* the matched row's arg (router.h) */
+	/* the matched row of app->routes, app->nroutes when none (metrics.h) */
+	size_t route_row;
 	const char **rest; /* a trailing %* capture: the remaining segments, decoded */
 	size_t nrest;
 

@@ -21,6 +21,7 @@
 #include "req.h"
 #include "resp_head.h"
 #include "respcache.h"
+#include "metrics.h"
 #include "router.h"
 #include "str.h"
 #include "banned.h"
@@ -347,6 +348,7 @@ static void handle_init(struct req *rq, struct app *app, struct arena *a,
 	rq->body = body;
 	rq->body_len = body_len;
 	rq->status = 0;
+	rq->route_row = app->nroutes;
 	app->served++;
 	/* nginx's $request_id (dlcs.conf passes it as REQUEST_ID), so that its
 	 * access log and ours name a request alike; our own when absent or
@@ -412,6 +414,8 @@ static int handle_route(struct req *rq, bool body_too_large)
 	if (rq->method == METHOD__MAX)
 		return req_fail(rq, 405, "method not supported");
 	enum route_result rr = router_match(app->routes, app->nroutes, rq, &route, &allow);
+	if (rr == ROUTE_FOUND && route)
+		rq->route_row = (size_t)(route - app->routes);
 	if (rq->method == M_OPTIONS && rr == ROUTE_BAD_METHOD) {
 		/* CORS preflight: no route takes OPTIONS, so the path's
 		 * methods are exactly the Allow list. */
@@ -581,6 +585,7 @@ void app_handle(struct app *app, struct arena *a, const char *(*getenv_fn)(void 
 		 rq->method_name, rq->path, rq->query && *rq->query ? "?" : "",
 		 rq->query ? rq->query : "", status, out_len, ms_since(&t0),
 		 client && *client ? client : "-", rq->caller_customer, cache_word[rq->cache]);
+	metrics_request(rq->route_row, app->nroutes, status);
 }
 
 static const char *fcgx_getenv(void *ctx, const char *name)
@@ -644,6 +649,7 @@ static char *read_body(FCGX_Request *r, struct arena *a, size_t max, size_t *len
 int serve(struct app *app)
 {
 	signalled_app = app;
+	metrics_routes(app->routes, app->nroutes);
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;

@@ -1,5 +1,5 @@
 /* The pool supervisor (see supervise.h). One process, one thread, no signal
- * handler: SIGCHLD, SIGTERM and SIGINT stay blocked and are taken with
+ * handler: SIGCHLD, SIGTERM, SIGINT and SIGUSR1 stay blocked and are taken with
  * sigtimedwait(), whose timeout is also the clock of the delayed
  * replacements. All of its state is the struct supervisor on its stack. */
 #include <errno.h>
@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 #include "supervise.h"
 #include "banned.h"
@@ -32,7 +33,7 @@ struct slot {
 struct supervisor {
 	struct supervise_opts o; /* with the defaults filled in */
 	pid_t self;
-	sigset_t waited;   /* SIGCHLD, SIGTERM, SIGINT: blocked, taken by sigtimedwait */
+	sigset_t waited;   /* SIGCHLD, SIGTERM, SIGINT, SIGUSR1: taken by sigtimedwait */
 	sigset_t old_mask; /* what the workers get back */
 	struct slot *slots;
 	long long deaths[DEATH_RING]; /* ring of death times, ndeaths in all */
@@ -247,6 +248,22 @@ static void stop_all(struct supervisor *s)
 	}
 }
 
+/* SIGUSR1 (logrotate moved log_file): the supervisor reopens its own,
+ * and each worker is told to reopen its, so one signal to the pool's pid
+ * (systemd's MAINPID, spawn-fcgi's pid file) is enough. A worker started
+ * later inherits the reopened file. */
+static void forward_usr1(struct supervisor *s)
+{
+	if (log_reopen() != 0)
+		log_warn("supervisor: SIGUSR1: cannot reopen the log file: %s", strerror(errno));
+	int n = 0;
+	for (int i = 0; i < s->o.workers; i++)
+		if (s->slots[i].pid > 0 && kill(s->slots[i].pid, SIGUSR1) == 0)
+			n++;
+	log_info("supervisor: SIGUSR1: log reopened, forwarded to %d worker%s", n,
+		 n == 1 ? "" : "s");
+}
+
 static int or_default(int v, int def)
 {
 	return v > 0 ? v : def;
@@ -284,6 +301,7 @@ int supervise_run(const struct supervise_opts *o)
 	sigaddset(&s.waited, SIGCHLD);
 	sigaddset(&s.waited, SIGTERM);
 	sigaddset(&s.waited, SIGINT);
+	sigaddset(&s.waited, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &s.waited, &s.old_mask);
 	log_info("supervisor: keeping %d worker%s running", o->workers, o->workers == 1 ? "" : "s");
 
@@ -302,6 +320,8 @@ int supervise_run(const struct supervise_opts *o)
 			log_info("supervisor: SIG%s: stopping %d worker%s", sigabbrev_np(sig), n,
 				 n == 1 ? "" : "s");
 			s.stopping = true;
+		} else if (sig == SIGUSR1) {
+			forward_usr1(&s);
 		}
 	}
 	stop_all(&s);
@@ -415,6 +435,11 @@ int supervise_program(int argc, char **argv, const char *program,
 		config_free(cfg);
 		return 1;
 	}
+	/* The pool's counters, mapped before the fork so every worker shares
+	 * them; without them the pool still serves. */
+	if (!metrics_open(setting_str(cfg, S_STORAGE_ROOT), program))
+		log_warn("%s: metrics: cannot map %s/.metrics/%s: %s (not counting)", program,
+			 setting_str(cfg, S_STORAGE_ROOT), program, strerror(errno));
 	struct program p = {.env = {.cfg = cfg, .config_path = path, .argv0 = argv[0]},
 			    .worker = worker};
 	int rc;

@@ -10,6 +10,7 @@ struct req;
 /* entry.c */
 int entry_get(struct req *rq);
 int ping_get(struct req *rq);
+int metrics_get(struct req *rq);
 
 /* customers.c */
 int customers_list(struct req *rq);

@@ -22,6 +22,7 @@
 const struct route api_routes[] = {
 	{M_GET, "/", entry_get, R_ANON, 0},
 	{M_GET, "/ping", ping_get, R_ANON, 0},
+	{M_GET, "/metrics", metrics_get, R_AUTH_OPT, 0},
 	{M_GET, "/openapi.json", openapi_get, R_ANON, 0},
 
 	{M_GET, "/queue", global_queue_get, R_ANON, 0},

@@ -22,6 +22,7 @@
 #include "ids.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "req.h"
 #include "sha256.h"
 #include "str.h"
@@ -520,10 +521,13 @@ static int send_render(struct req *rq, const struct delivery_asset *as, const st
 		struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_OMIT}};
 		if (utimensat(AT_FDCWD, path, ts, 0) == 0) {
 			int st = send_file(rq, rel, type, CC_IMAGE);
-			if (st)
+			if (st) {
+				metrics_count(MC_RENDER_CACHE_HIT);
 				return st;
+			}
 		}
 	}
+	metrics_count(MC_RENDER_CACHE_MISS);
 	struct render_src src = {.dir = as->dir,
 				 .W = as->st.W,
 				 .H = as->st.H,

@@ -9,6 +9,7 @@
 #include "db.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "str.h"
 #include "asset/channel_rules.h"
 #include "asset/info_static.h"
@@ -264,11 +265,13 @@ void pipeline_process(struct runner *rn, struct arena *a, const struct work_item
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	if (rc == 1)
+	if (rc == 1) {
 		log_info("item %lld (%d/%d/%s) %s in %.0f ms%s%s", w->id, w->customer, w->space,
 			 w->asset, o.error ? "failed" : "done", ms, o.error ? ": " : "",
 			 o.error ? o.error : "");
-	else if (rc == 0)
+		metrics_count(o.error ? MC_INGEST_ERROR : MC_INGEST_OK);
+		metrics_ingest_seconds(ms / 1e3);
+	} else if (rc == 0)
 		log_warn("item %lld: lease lost, outcome discarded", w->id);
 	else
 		log_err("item %lld: could not record the outcome (%s); it will be retried", w->id,

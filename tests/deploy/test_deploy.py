@@ -120,8 +120,13 @@ def test_installed_files(deployed):
                 "etc/dlcs/dlcs.conf.example", "lib/systemd/system/dlcs-api.service",
                 "lib/systemd/system/dlcs-image.service", "lib/systemd/system/dlcs-runner.service",
                 "share/man/man8/dlcs-api.8", "share/man/man8/dlcs-image.8", "share/man/man8/dlcs-runner.8",
-                "share/man/man8/dlcs-admin.8", "share/man/man5/dlcs.conf.5"]:
+                "share/man/man8/dlcs-admin.8", "share/man/man5/dlcs.conf.5", "etc/logrotate.d/dlcs"]:
         assert os.path.isfile(os.path.join(p, rel)), rel
+    # logrotate.d's file: the installed prefix's log, and the reopen signal
+    with open(os.path.join(p, "etc/logrotate.d/dlcs")) as f:
+        text = f.read()
+    assert re.search(r"^%s \{$" % re.escape(os.path.join(p, "var/log/dlcs/dlcs.log")), text, re.M), text
+    assert "pkill -USR1" in text, text
     for unit in ("dlcs-api", "dlcs-image", "dlcs-runner"):
         with open(os.path.join(p, "lib/systemd/system/%s.service" % unit)) as f:
             text = f.read()

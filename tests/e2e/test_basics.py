@@ -3,9 +3,14 @@
 
 import base64
 import json
+import os
+import signal
+import subprocess
+import time
 
 import pytest
 
+import pools
 from helpers import (allow_set, assert_collection, assert_created, assert_error, assert_resource,
                      describe, json_body, uniq)
 
@@ -24,6 +29,45 @@ def test_ping_is_anonymous_and_ok(anon):
     r = anon.get("/ping")
     j = json_body(r, 200)
     assert j.get("status") == "ok", describe(r)
+    # each check by name (a failed one: 503, "failed" with its reason)
+    assert j.get("checks") == {"database": {"status": "ok"}, "storage": {"status": "ok"},
+                                 "runners": {"status": "ok"}}, describe(r)
+    assert r.headers.get("Cache-Control") == "no-store"
+
+
+def _sql(dlcs_var, statement):
+    sock = os.path.join(dlcs_var, "run", "mysqld.sock")
+    return subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "dlcs", "-N", "-B", "-e",
+                           statement], check=True, timeout=30, capture_output=True, text=True).stdout
+
+
+def test_ping_names_the_runners_check_when_none_is_live(anon, dlcs_var):
+    # the runner pool held still (SIGSTOP: no beat, no replacement) and its
+    # heartbeats made old: no runner is live, so nothing queued is ingested
+    sup = pools.supervisor(dlcs_var, "runner")
+    assert sup, "no runner pool under %s" % dlcs_var
+    held = [sup] + pools.workers(dlcs_var, "runner")
+    for pid in held:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        _sql(dlcs_var, "UPDATE runners SET heartbeat = UTC_TIMESTAMP(6) - INTERVAL 1 HOUR")
+        r = anon.get("/ping")
+        j = json_body(r, 503)
+        assert j.get("status") == "failed", describe(r)
+        checks = j.get("checks", {})
+        assert checks.get("database") == {"status": "ok"}, describe(r)
+        assert checks.get("storage") == {"status": "ok"}, describe(r)
+        assert checks.get("runners", {}).get("status") == "failed", describe(r)
+        assert "none live" in checks["runners"].get("reason", ""), describe(r)
+        assert r.headers.get("Cache-Control") == "no-store"
+    finally:
+        for pid in reversed(held):
+            os.kill(pid, signal.SIGCONT)
+    # the runners beat again (every few seconds) and /ping recovers
+    deadline = time.time() + 30
+    while anon.get("/ping").status_code != 200:
+        assert time.time() < deadline, "no runner beat again after SIGCONT: %s" % describe(anon.get("/ping"))
+        time.sleep(0.2)
 
 
 def test_ping_with_wrong_method_is_405_with_allow(admin):

@@ -66,6 +66,13 @@ static void test_file_and_reopen(void)
 	t = slurp(path);
 	CHECK(t && strstr(t, "the new file") && strstr(t, "a warning") == NULL);
 
+	/* log_reopen is SIGUSR1's work, for the supervisor that takes it */
+	CHECK(rename(path, moved) == 0);
+	CHECK(log_reopen() == 0);
+	log_warn("after log_reopen");
+	t = slurp(path);
+	CHECK(t && strstr(t, "after log_reopen") && strstr(t, "the new file") == NULL);
+
 	/* the level also holds without a file */
 	CHECK(log_configure(LOG_DEBUG, NULL) == 0);
 	log_debug("debug now %d", 4);

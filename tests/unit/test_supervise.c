@@ -42,6 +42,39 @@ static int worker_wait(void *ctx) /* until a signal ends it (SIGTERM) */
 	return 0; /* not reached */
 }
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen = 1;
+}
+
+/* Reports its pid at start and again on each SIGUSR1 (a log reopen). */
+static int worker_usr1(void *ctx)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR1, &sa, NULL);
+	/* blocked but inside sigsuspend: a signal that comes before the wait
+	 * is not lost */
+	sigset_t usr1, old;
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	report(ctx);
+	for (;;) {
+		sigsuspend(&old);
+		if (usr1_seen) {
+			usr1_seen = 0;
+			report(ctx);
+		}
+	}
+	return 0; /* not reached */
+}
+
 static int worker_crash(void *ctx)
 {
 	report(ctx);
@@ -186,6 +219,25 @@ static void test_an_inherited_ignored_sigchld_changes_nothing(void)
 	CHECK(gone(fresh));
 }
 
+/* logrotate's one SIGUSR1 to the pool's pid reaches every worker (each
+ * reopens its log file); the supervisor survives it and starts nobody. */
+static void test_sigusr1_is_forwarded_to_every_worker(void)
+{
+	struct sup s = sup_start(2, worker_usr1);
+	pid_t w0 = next_pid(s.rd, 5000), w1 = next_pid(s.rd, 5000);
+	CHECK(w0 > 0 && w1 > 0 && w0 != w1);
+	for (int round = 0; round < 2; round++) {
+		CHECK(kill(s.pid, SIGUSR1) == 0);
+		pid_t a = next_pid(s.rd, 2000), b = next_pid(s.rd, 2000);
+		CHECK((a == w0 && b == w1) || (a == w1 && b == w0));
+		CHECK(next_pid(s.rd, 200) == 0); /* once each, nobody new */
+	}
+	CHECK(!gone(s.pid) && !gone(w0) && !gone(w1));
+	kill(s.pid, SIGTERM);
+	CHECK(sup_wait(&s, 5000) == 0);
+	CHECK(gone(w0) && gone(w1));
+}
+
 static void test_crash_loop_backs_off(void)
 {
 	struct sup s = sup_start(1, worker_crash);
@@ -289,6 +341,7 @@ int main(void)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	test_replaces_a_killed_worker_and_only_it();
 	test_an_inherited_ignored_sigchld_changes_nothing();
+	test_sigusr1_is_forwarded_to_every_worker();
 	test_crash_loop_backs_off();
 	test_bad_config_stops_the_pool();
 	test_stubborn_worker_is_killed_at_the_timeout();

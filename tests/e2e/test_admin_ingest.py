@@ -37,7 +37,7 @@ def ingest_cmd(dlcs_var, space, *args):
 
 def registered(dlcs_var, space):
     """{asset id: how many PUTs of it the API answered 200/201}."""
-    pat = re.compile(r" PUT /customers/%d/spaces/%d/images/(\S+) (20[01]) " % (space.customer.id, space.id))
+    pat = re.compile(r" PUT /customers/%d/spaces/%d/images/(\S+) (20[012]) " % (space.customer.id, space.id))
     counts = {}
     with open(os.path.join(dlcs_var, "log", "api.log"), errors="replace") as f:
         for line in f:

@@ -46,3 +46,24 @@ char *base64_decode(struct arena *a, const char *in, size_t *outlen)
 		*outlen = o;
 	return out;
 }
+
+char *base64_encode(struct arena *a, const void *in, size_t len)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = in;
+	char *out = arena_alloc(a, (len + 2) / 3 * 4 + 1), *o = out;
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned int v = (unsigned int)p[i] << 16;
+		if (i + 1 < len)
+			v |= (unsigned int)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		*o++ = abc[(v >> 18) & 63];
+		*o++ = abc[(v >> 12) & 63];
+		*o++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
+		*o++ = i + 2 < len ? abc[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}

@@ -38,5 +38,9 @@ int admin_publish(struct db *db, const struct config *cfg, bool names, const cha
  * stdout; 1 when it found a problem (each a line starting "PROBLEM"),
  * also when the database is unreachable. */
 int admin_status(struct db *db, const struct config *cfg);
+/* dlcs-admin ingest (admin/ingest.c): a folder, a CSV or a list of URLs
+ * into a space through the API, in batches, resumable; args are those after
+ * the command's name. */
+int admin_ingest(const struct config *cfg, char **args, int nargs);
 
 #endif

@@ -26,6 +26,8 @@
  *                                 so the API workers drop their cached responses
  *   dlcs-admin portal-login C EMAIL  check a portal user's login, the password
  *                                 on standard input (exit 0 when right)
+ *   dlcs-admin ingest SPACE --folder DIR|--csv FILE|--urls FILE  register
+ *                                 many assets through the API (admin/ingest.c)
  *   dlcs-admin config [--markdown | --example] the effective settings, secrets
  *                                 masked (with --markdown: the table of settings,
  *                                 as README.md holds it; with --example: a whole
@@ -91,6 +93,24 @@ static const struct command commands[] = {
 	{"config", "[--markdown | --example]", 0, 1, NEEDS_CONFIG,
 	 "the effective settings, secrets masked; --markdown: the table of settings;\n"
 	 "--example: a whole commented configuration file with the settings of -c set"},
+	{"ingest", "SPACE (--folder DIR | --csv FILE | --urls FILE) [OPTION...]", 3, 12,
+	 NEEDS_CONFIG,
+	 "register a folder of files, a CSV or a list of URLs as assets of SPACE (C/S or\n"
+	 "the space's URI) through the API, in batches, resumable after an interruption:\n"
+	 "  --folder DIR     each regular file (sorted by name; dot files skipped) is sent\n"
+	 "                   by direct upload, its id its name (made valid when needed)\n"
+	 "  --csv FILE       a header naming origin and optionally id and mediaType,\n"
+	 "                   then one asset a row (no quoting), through the queue\n"
+	 "  --urls FILE      one origin URL a line (# comments), through the queue\n"
+	 "  --batch N        assets a batch (default 100)\n"
+	 "  --api URL        the API's base URL (default: the space URI's, or base_url)\n"
+	 "  --key-file FILE  the customer's key:secret (default: $DLCS_API_CREDENTIALS)\n"
+	 "  --progress | --no-progress  a bar on stderr (default when it is a terminal),\n"
+	 "                   or a line a batch on stdout\n"
+	 "State: INPUT.dlcs-ingest beside the input records the batches confirmed; a rerun\n"
+	 "skips them and registers, of the batch interrupted, only the ids the API does\n"
+	 "not have, so nothing is registered twice. Ids come from names or rows, never\n"
+	 "from the run. Exit 1 when an asset was refused or the run stopped."},
 	{"nginx-locations", "FILE", 1, 1, NEEDS_NOTHING,
 	 "rewrite the generated blocks of nginx/dlcs.conf (for developers)"},
 };
@@ -226,8 +246,11 @@ int main(int argc, char **argv)
 	}
 	if (!cfg)
 		cfg = config_empty(&dlcs_settings);
-	int rc = c->needs == NEEDS_CONFIG ? config_command(cfg, nargs ? args[0] : NULL)
-					  : run_command(c, cfg, args, nargs);
+	int rc = strcmp(c->name, "ingest") == 0 ? admin_ingest(cfg, args, nargs)
+		 : c->needs == NEEDS_CONFIG     ? config_command(cfg, nargs ? args[0] : NULL)
+						: run_command(c, cfg, args, nargs);
+	if (rc == ADMIN_USAGE)
+		rc = usage();
 	config_free(cfg);
 	return rc;
 }

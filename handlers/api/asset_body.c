@@ -111,6 +111,7 @@ static const char *const asset_keys[] = {"@context",
 					 "mediaType",
 					 "family",
 					 "deliveryChannels",
+					 "file",
 					 "imageService",
 					 "thumbnailImageService",
 					 "storage",
@@ -237,6 +238,12 @@ int asset_body_read(struct req *rq, yajl_val body, int c, int s, const char *id,
 		return req_fail(rq, 400, "'space' (%lld) does not match the space in the URL (%d)",
 				space, s);
 
+	/* The bytes of a direct upload replace an asset's origin: PUT only
+	 * (asset_put takes them), never beside an origin. */
+	if (json_get(body, "file") && mode != BODY_PUT)
+		return req_fail(rq, 400, "'file' is only accepted by PUT or POST of a whole asset");
+	if (json_get(body, "file") && json_get(body, "origin"))
+		return req_fail(rq, 400, "'file' and 'origin' cannot be given together");
 	if (mode != BODY_BULK) {
 		const char *ignored, *family;
 		if ((st = jin_str(rq, body, "origin", &in->origin, &in->has_origin)))
@@ -414,7 +421,8 @@ int asset_plan_read(struct req *rq, yajl_val body, int c, int s, const char *id,
 	if ((st = asset_path_id_check(rq, id)) ||
 	    (st = asset_body_read(rq, body, c, s, id, BODY_PUT, in)))
 		return st;
-	if (!in->has_media_type)
+	/* An upload's type may come from its bytes (upload_take). */
+	if (!in->has_media_type && !json_get(body, "file"))
 		return req_fail(rq, 400, "'mediaType' is required");
 	return 0;
 }
@@ -475,6 +483,19 @@ char asset_plan_family(const struct asset_plan *p)
 const char *asset_plan_channels(const struct asset_plan *p)
 {
 	return p->channels;
+}
+
+void asset_plan_set_upload(struct asset_plan *p, const char *origin, const char *media_type)
+{
+	p->in.origin = origin;
+	p->in.has_origin = true;
+	p->in.media_type = media_type;
+	p->in.has_media_type = true;
+}
+
+const char **asset_plan_media_type(struct asset_plan *p)
+{
+	return &p->in.media_type;
 }
 
 bool asset_plan_has_origin(const struct asset_plan *p)

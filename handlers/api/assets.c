@@ -29,6 +29,7 @@
 #include "api/channels.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "api/upload.h"
 #include "asset/ingest_error.h"
 #include "asset/publish.h"
 #include "asset/row.h"
@@ -174,7 +175,18 @@ int asset_put(struct req *rq)
 	struct asset_plan *plan;
 	int st;
 	if ((st = asset_path_id_check(rq, id)) ||
-	    (st = asset_plan_put(rq, rq->json, c, s, id, &plan)))
+	    (st = asset_plan_read(rq, rq->json, c, s, id, &plan)))
+		return st;
+	/* A direct upload is stored before the transaction: once it commits, a
+	 * runner may look for the bytes at once. */
+	yajl_val file = json_get(rq->json, "file");
+	if (file) {
+		const char **media = asset_plan_media_type(plan), *origin;
+		if ((st = upload_take(rq, file, c, s, id, media, &origin)))
+			return st;
+		asset_plan_set_upload(plan, origin, *media);
+	}
+	if ((st = asset_plan_resolve(rq, plan)))
 		return st;
 	if (db_begin(db) != DB_OK)
 		return req_db_fail(rq, "starting a transaction");

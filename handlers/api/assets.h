@@ -72,6 +72,10 @@ char asset_plan_family(const struct asset_plan *p);
 const char *asset_plan_channels(const struct asset_plan *p);
 /* False when the asset has no origin (then there is nothing to ingest). */
 #include <stdbool.h>
+/* A direct upload's origin and media type (the declared or the sniffed one). */
+void asset_plan_set_upload(struct asset_plan *p, const char *origin, const char *media_type);
+/* The declared media type, NULL while a PUT with "file" left it out. */
+const char **asset_plan_media_type(struct asset_plan *p);
 bool asset_plan_has_origin(const struct asset_plan *p);
 /* Creates or replaces the asset inside the caller's transaction, marked
  * ingesting (and in batch batch_id when > 0). *created tells which. Returns

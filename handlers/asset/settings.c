@@ -25,6 +25,10 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 					      "still ingesting)"},
 	ROW(S_QUEUE_MAX_BATCH) = {"queue_max_batch", SETTING_INT, "1000", 1, 1000000, 0,
 				  "most assets in one batch"},
+	ROW(S_UPLOAD_MAX_BYTES) = {"upload_max_bytes", SETTING_BYTES, "10MiB", 1, GiB, 0,
+				   "largest direct upload (an asset's \"file\" bytes, decoded); "
+				   "max_body_bytes and nginx's client_max_body_size must allow "
+				   "its base64 (4/3 of it)"},
 	ROW(S_NAMED_QUERY_MAX_ASSETS) = {"named_query_max_assets", SETTING_INT, "10000", 1, 1000000,
 					 0,
 					 "most assets one manifest, raw-resource or projection "

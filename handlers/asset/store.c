@@ -35,6 +35,53 @@ static int mkdirs(struct arena *a, const char *path)
 	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+const char *store_upload_root(struct arena *a, const char *root)
+{
+	return arena_printf(a, "%s/.uploads", root);
+}
+
+const char *store_upload_path(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return arena_printf(a, "%s/.uploads/%d/%d/upload-%s", root, c, s, id);
+}
+
+int store_upload_write(struct arena *a, const char *root, int c, int s, const char *id,
+		       const void *bytes, size_t len, char *err, size_t errlen)
+{
+	const char *dir = arena_printf(a, "%s/.uploads/%d/%d", root, c, s);
+	const char *final = store_upload_path(a, root, c, s, id);
+	const char *tmp = arena_printf(a, "%s/.tmp-%d-upload-%s", dir, (int)getpid(), id);
+	if (mkdirs(a, dir) != 0) {
+		xsnprintf(err, errlen, "cannot create the upload directory: %s", strerror(errno));
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+	if (fd < 0) {
+		xsnprintf(err, errlen, "cannot write the upload: %s", strerror(errno));
+		return -1;
+	}
+	const char *p = bytes;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			xsnprintf(err, errlen, "cannot write the upload: %s",
+				  strerror(w < 0 ? errno : EIO));
+			close(fd);
+			unlink(tmp);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) != 0 || rename(tmp, final) != 0) {
+		xsnprintf(err, errlen, "cannot write the upload: %s", strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 const char *store_work_dir(struct arena *a, const char *root, const char *tag, char *err,
 			   size_t errlen)
 {
@@ -94,6 +141,9 @@ int store_rm_rf(const char *path)
 int store_remove(struct arena *a, const char *root, int c, int s, const char *id)
 {
 	const char *dir = store_asset_dir(a, root, c, s, id);
+	/* A direct upload was its origin: it goes with the asset. */
+	if (unlink(store_upload_path(a, root, c, s, id)) != 0 && errno != ENOENT)
+		return -1;
 	/* Move it aside first so a reader never sees a half-deleted asset. */
 	const char *trash =
 		arena_printf(a, "%s/.work/delete-%d-%d-%d-%s", root, (int)getpid(), c, s, id);

@@ -19,6 +19,22 @@ const char *store_work_dir(struct arena *a, const char *root, const char *tag, c
  * exchanging with an existing version, which is then deleted. 0 or -1. */
 int store_install(struct arena *a, const char *work_dir, const char *final_dir, char *err,
 		  size_t errlen);
+/* The origin an uploaded asset carries: the runner reads the upload of the
+ * asset's own ids (store_upload_path), whatever follows this prefix, and the
+ * API refuses it as a customer's origin. */
+#define UPLOAD_ORIGIN_PREFIX "dlcs-upload:"
+
+/* The bytes of a direct upload (PUT with "file"), the asset's origin:
+ * {root}/.uploads/{c}/{s}/upload-{id}, a path made of ids only (the asset id
+ * is checked by asset_id_valid: no '/', no ".."), never of other input. */
+const char *store_upload_path(struct arena *a, const char *root, int c, int s, const char *id);
+/* The directory of store_upload_path's files, the one directory the runner
+ * copies an upload from. */
+const char *store_upload_root(struct arena *a, const char *root);
+/* Writes an upload atomically (a temporary file renamed into place), 0 or -1
+ * with err filled. */
+int store_upload_write(struct arena *a, const char *root, int c, int s, const char *id,
+		       const void *bytes, size_t len, char *err, size_t errlen);
 /* Deletes an asset's directory (missing is fine). 0 or -1. */
 int store_remove(struct arena *a, const char *root, int c, int s, const char *id);
 /* Deletes a tree (no symlinks followed). 0 or -1. */

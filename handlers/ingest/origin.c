@@ -712,3 +712,18 @@ enum origin_status origin_fetch(struct db *db, struct arena *a, const struct con
 		arena_free(own);
 	return st;
 }
+
+enum origin_status origin_copy_upload(struct arena *a, const struct config *cfg,
+				      const char *upload_root, const char *upload_path,
+				      const char *dest_path, struct origin_fetch *f)
+{
+	struct origin_fetch scratch;
+	if (!f)
+		f = &scratch;
+	memset(f, 0, sizeof *f);
+	struct origin_limits l;
+	limits_read(cfg, &l);
+	l.file_dirs = upload_root;
+	const char *url = arena_printf(a, "file://%s", upload_path);
+	return file_fetch(a, &l, url, dest_path, f);
+}

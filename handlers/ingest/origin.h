@@ -70,4 +70,11 @@ struct origin_fetch {
 enum origin_status origin_fetch(struct db *db, struct arena *a, const struct config *cfg, int c,
 				const char *url, const char *dest_path, struct origin_fetch *f);
 
+/* Copies the direct upload at upload_path (a file under upload_root, the
+ * only directory it may be read from) into dest_path, within
+ * origin_max_bytes, as origin_fetch does for file:// origins. */
+enum origin_status origin_copy_upload(struct arena *a, const struct config *cfg,
+				      const char *upload_root, const char *upload_path,
+				      const char *dest_path, struct origin_fetch *f);
+
 #endif

@@ -174,7 +174,15 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 	const char *original = arena_printf(a, "%s/original", work);
 	struct origin_fetch f;
 	memset(&f, 0, sizeof f);
-	enum origin_status os = origin_fetch(rn->db, a, rn->cfg, w->customer, origin, original, &f);
+	/* A direct upload is read from the path of the asset's own ids, never
+	 * from anything written in its origin. */
+	enum origin_status os =
+		!strncmp(origin, UPLOAD_ORIGIN_PREFIX, strlen(UPLOAD_ORIGIN_PREFIX))
+			? origin_copy_upload(a, rn->cfg, store_upload_root(a, rn->storage_root),
+					     store_upload_path(a, rn->storage_root, w->customer,
+							       w->space, w->asset),
+					     original, &f)
+			: origin_fetch(rn->db, a, rn->cfg, w->customer, origin, original, &f);
 	if (runner_stopping()) {
 		/* Stopping before the work is done: another runner takes it now. */
 		store_rm_rf(work);

@@ -1,7 +1,7 @@
 /* Networks written as CIDRs ("10.0.0.0/8", "::1/128"): the parser of a
  * list of them and the one containment test. A type of the configuration
  * (config.h, SETTING_NETWORKS), so every program checks such a setting at
- * start, and the tool of the runner's origin guard (ingest/origin_guard.h),
+ * start, and the tool of the origin guard (asset/origin_guard.h),
  * which decides with them. Pure functions: tests/unit/test_origin_guard.c
  * covers them case by case. */
 #ifndef DLCS_CIDR_H

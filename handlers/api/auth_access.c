@@ -227,10 +227,20 @@ int auth_access_post(struct req *rq)
 		return grant(rq, c, svc, role_names(rq, c, u.roles), origin);
 	}
 	const char *token = form_value(rq, "token");
-	const char *uris = token && *token
-				   ? auth_external_roles(rq, svc, COL_PCONFIG, COL_PCRED, token)
-				   : NULL;
-	if (!uris)
+	bool refused = false;
+	const char *uris = token && *token ? auth_external_roles(rq, svc, COL_PCONFIG, COL_PCRED,
+								 token, &refused)
+					   : NULL;
+	if (refused)
+		return access_form(rq, svc, origin,
+				   "The role provider's address is not allowed; "
+				   "the token was not sent.",
+				   502);
+	/* a provider that grants none of the customer's roles has not accepted
+	 * the token: a session without roles would still open every asset
+	 * restricted by maxUnauthorised alone (auth_session_decide) */
+	const char *names = uris ? role_names(rq, c, uris) : NULL;
+	if (!names || !strcmp(names, "[]"))
 		return access_form(rq, svc, origin, "The token was not accepted.", 401);
-	return grant(rq, c, svc, role_names(rq, c, uris), origin);
+	return grant(rq, c, svc, names, origin);
 }

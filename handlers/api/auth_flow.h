@@ -32,9 +32,14 @@ const char *auth_cookie_header(struct req *rq, int c, const char *value);
  * credentials when it has them; the answer must be a JSON array of
  * strings, returned as its text (in the request's arena). NULL when the
  * URL does not answer 200 with one within 5 seconds. svc's columns
- * cfg_col and cred_col are the provider's configuration and credentials. */
+ * cfg_col and cred_col are the provider's configuration and credentials.
+ * The fetch meets the origin guard (asset/origin_guard.h) on every address
+ * it connects to: a provider inside the platform's networks (loopback,
+ * 10/8, 169.254.169.254, ...) is refused unless origin_allow_networks
+ * opens it; then *refused is set (may be NULL) and the log names the
+ * address, and no byte is sent there. */
 struct db_rows;
 const char *auth_external_roles(struct req *rq, const struct db_rows *svc, int cfg_col,
-				int cred_col, const char *token);
+				int cred_col, const char *token, bool *refused);
 
 #endif

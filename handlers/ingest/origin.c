@@ -24,7 +24,7 @@
 #include "str.h"
 #include "asset/origin_rules.h"
 #include "ingest/origin.h"
-#include "ingest/origin_guard.h"
+#include "asset/origin_guard.h"
 #include "asset/settings.h"
 #include "banned.h"
 

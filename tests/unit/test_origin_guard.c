@@ -1,8 +1,8 @@
-/* The origin address guard (handlers/ingest/origin_guard.c): the ranges
+/* The origin address guard (handlers/asset/origin_guard.c): the ranges
  * refused by default at their edges, the IPv6 forms that carry an IPv4
  * address, origin_allow_networks and its parser. No traffic: addresses
  * are only judged. */
-#include "../../handlers/ingest/origin_guard.c"
+#include "../../handlers/asset/origin_guard.c"
 
 #include <stdlib.h>
 #include <sys/un.h>

@@ -19,8 +19,11 @@
  * address it carries.
  *
  * The check is made on the address the HTTP client actually connects to
- * (origin.c installs it as libcurl's socket opener), so names that resolve
- * to an inside address, DNS rebinding and every redirect hop meet it. */
+ * (the runner's ingest/origin.c installs it as libcurl's socket opener), so
+ * names that resolve to an inside address, DNS rebinding and every
+ * redirect hop meet it. The API's external role provider (api/
+ * auth_external.c), another URL the customer chooses, is fetched under the
+ * same rule and the same setting: one guard for every program. */
 #ifndef DLCS_ORIGIN_GUARD_H
 #define DLCS_ORIGIN_GUARD_H
 

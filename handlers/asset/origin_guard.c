@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ingest/origin_guard.h"
+#include "asset/origin_guard.h"
 #include "banned.h"
 
 #define SETTING "origin_allow_networks"

@@ -344,6 +344,8 @@ static int batch_register(struct ingest *g, struct item **todo, size_t n, size_t
 		}
 		return 0;
 	}
+	if (n == 0) /* all there already: an empty batch is no batch */
+		return 0;
 	struct jw *w = jw_new(g->a);
 	jw_obj(w);
 	jw_kstr(w, "@type", "Collection");

@@ -319,26 +319,26 @@ static const char *file_body(struct ingest *g, const char *path, size_t *len)
 /* Registers the to-do items of one batch; 0, or 1 when the run must stop
  * (no answer, or a server error: a rerun tries again). *failed counts the
  * items the API refused (4xx), which a rerun would refuse again. */
-static int batch_register(struct ingest *g, struct item **todo, size_t n, size_t *failed)
+static int batch_register(struct ingest *g, struct item **pending, size_t n, size_t *failed)
 {
 	const char *why;
 	if (g->src == SRC_FOLDER) {
 		for (size_t i = 0; i < n; i++) {
 			size_t len;
-			const char *body = file_body(g, todo[i]->path, &len);
+			const char *body = file_body(g, pending[i]->path, &len);
 			if (!body) {
-				log_err("cannot read %s: %s", todo[i]->path, strerror(errno));
+				log_err("cannot read %s: %s", pending[i]->path, strerror(errno));
 				(*failed)++;
 				continue;
 			}
-			long st = request(g, "PUT", asset_url(g, todo[i]->id), body, len, &why);
+			long st = request(g, "PUT", asset_url(g, pending[i]->id), body, len, &why);
 			if (st < 0 || st >= 500) {
 				if (st >= 500)
-					log_err("%s: %ld %s", todo[i]->path, st, why);
+					log_err("%s: %ld %s", pending[i]->path, st, why);
 				return 1;
 			}
 			if (st >= 400) {
-				log_err("%s: refused (%ld): %s", todo[i]->path, st, why);
+				log_err("%s: refused (%ld): %s", pending[i]->path, st, why);
 				(*failed)++;
 			}
 		}
@@ -353,10 +353,10 @@ static int batch_register(struct ingest *g, struct item **todo, size_t n, size_t
 	jw_arr(w);
 	for (size_t i = 0; i < n; i++) {
 		jw_obj(w);
-		jw_kstr(w, "id", todo[i]->id);
+		jw_kstr(w, "id", pending[i]->id);
 		jw_kint(w, "space", g->s);
-		jw_kstr(w, "origin", todo[i]->url);
-		jw_kstr(w, "mediaType", todo[i]->media);
+		jw_kstr(w, "origin", pending[i]->url);
+		jw_kstr(w, "mediaType", pending[i]->media);
 		jw_obj_end(w);
 	}
 	jw_arr_end(w);
@@ -464,7 +464,7 @@ static int run(struct ingest *g)
 		}
 		/* A batch not confirmed may have been registered in part (a kill in
 		 * the middle): what the API has already is left alone. */
-		struct item **todo = arena_alloc(g->a, n * sizeof *todo);
+		struct item **pending = arena_alloc(g->a, n * sizeof *pending);
 		size_t nt = 0;
 		for (size_t i = 0; i < n; i++) {
 			const char *why;
@@ -473,7 +473,7 @@ static int run(struct ingest *g)
 			if (s == 200) {
 				skip++;
 			} else if (s == 404) {
-				todo[nt++] = it;
+				pending[nt++] = it;
 			} else {
 				if (s > 0)
 					log_err("GET %s: %ld %s", it->id, s, why);
@@ -481,7 +481,7 @@ static int run(struct ingest *g)
 				return 1;
 			}
 		}
-		if (batch_register(g, todo, nt, &failed) != 0) {
+		if (batch_register(g, pending, nt, &failed) != 0) {
 			close(fd);
 			return 1;
 		}

@@ -7,8 +7,10 @@
  * or, on the paths without a version, the Accept header asks for the 2.1
  * profile. Anonymous, with CORS (every response), an ETag over the body
  * (If-None-Match answers 304) and Cache-Control; the manifest of many
- * assets costs one query for the assets and one small file per asset (its
- * stored thumbnail sizes), never a query per canvas. */
+ * assets costs one query for the assets, never a query per canvas, and
+ * each canvas is kept per worker as text while its row is unchanged
+ * (answer_manifest), so that only a new or changed asset costs its small
+ * file (the stored thumbnail sizes) and the JSON writer. */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,11 +19,13 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "fragcache.h"
 #include "ids.h"
 #include "json.h"
 #include "req.h"
 #include "str.h"
 #include "api/handlers.h"
+#include "api/manifest_fragment.h"
 #include "api/manifest_write.h"
 #include "asset/access.h"
 #include "asset/channel_rules.h"
@@ -187,20 +191,100 @@ static void asset_from_row(struct req *rq, const char *root, const struct db_row
 	as->nsizes = st->nsizes;
 }
 
-/* The manifest of rows (or a 404 when none of them has a canvas). */
+/* What one row gives the manifest: whether it has a canvas, whether it is
+ * restricted, and the canvas as a fragment (api/manifest_fragment.h), or
+ * as (with frag NULL) when it has to be written the long way. */
+struct row_canvas {
+	bool shown, restricted;
+	const char *frag;
+	size_t len;
+	struct mf_asset *as;
+};
+
+/* The first byte of a kept fragment: '@' + these bits, then the text. */
+enum { KEPT_SHOWN = 1, KEPT_RESTRICTED = 2 };
+
+/* The cache key of row i's canvas in this version, and its stamp: every
+ * cell of the row, length-prefixed, so that any change to the asset (a
+ * reingest sets `finished` anew, a PATCH changes what it changes) makes
+ * the kept fragment unusable at once. The stored sizes come from s.json,
+ * which only an ingest writes, and an ingest changes the row. */
+static void row_key(struct arena *a, const struct db_rows *r, size_t i, int version,
+		    struct sbuf *key, struct sbuf *stamp)
+{
+	const struct db_cell *row = &r->cells[i * r->ncols];
+	sbuf_init(key, a);
+	sbuf_printf(key, "manifest-canvas/%d/%s/%s/%s", version, row[ACOL_CUSTOMER].s,
+		    row[ACOL_SPACE].s, row[ACOL_ID].s);
+	sbuf_init(stamp, a);
+	for (size_t k = 0; k < r->ncols; k++) {
+		if (!row[k].s) {
+			sbuf_adds(stamp, "-;");
+			continue;
+		}
+		sbuf_printf(stamp, "%zu:", row[k].len);
+		sbuf_add(stamp, row[k].s, row[k].len);
+	}
+}
+
+/* Row i's canvas: kept from an earlier request when the row is unchanged,
+ * else made from the row and its s.json (and kept). */
+static void row_canvas(struct req *rq, const char *root, const struct db_rows *r, size_t i,
+		       int version, struct row_canvas *out)
+{
+	struct arena *a = rq->arena;
+	struct fragcache *fc = rq->app->fragments;
+	struct sbuf key, stamp;
+	memset(out, 0, sizeof *out);
+	if (fc) {
+		row_key(a, r, i, version, &key, &stamp);
+		size_t len;
+		const char *kept = fragcache_get(fc, key.buf, key.len, stamp.buf, stamp.len, &len);
+		if (kept && len >= 1) {
+			/* copied: a later put may free it */
+			out->shown = (kept[0] - '@') & KEPT_SHOWN;
+			out->restricted = (kept[0] - '@') & KEPT_RESTRICTED;
+			out->frag = arena_strndup(a, kept + 1, len - 1);
+			out->len = len - 1;
+			return;
+		}
+	}
+	out->as = arena_alloc(a, sizeof *out->as);
+	asset_from_row(rq, root, r, i, out->as);
+	out->shown = mf_asset_in_version(out->as, version);
+	out->restricted = out->as->restricted;
+	if (out->shown)
+		out->frag = mf_fragment_make(a, version, out->as, &out->len);
+	else
+		out->frag = "", out->len = 0;
+	if (!fc || !out->frag)
+		return;
+	struct sbuf v;
+	sbuf_init(&v, a);
+	sbuf_addc(&v, (char)('@' + (out->shown ? KEPT_SHOWN : 0) +
+			     (out->restricted ? KEPT_RESTRICTED : 0)));
+	sbuf_add(&v, out->frag, out->len);
+	fragcache_put(fc, key.buf, key.len, stamp.buf, stamp.len, v.buf, v.len);
+}
+
+/* The manifest of rows (or a 404 when none of them has a canvas): the
+ * head and tail from the writer, each canvas its fragment filled in for
+ * this request, so that a manifest of a thousand canvases reads no file
+ * but the first canvas's s.json (its thumbnail heads the manifest) once
+ * its fragments are kept. */
 static int answer_manifest(struct req *rq, const char *cpart, const struct db_rows *r, int version,
 			   const char *label, bool single)
 {
 	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
-	struct mf_asset *assets = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *assets);
-	size_t shown = 0;
+	struct row_canvas *rc = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *rc);
+	size_t shown = 0, first = 0;
 	bool restricted = false;
 	for (size_t i = 0; i < r->n; i++) {
-		asset_from_row(rq, root, r, i, &assets[i]);
-		if (mf_asset_shown(&assets[i]) &&
-		    (version == 3 || assets[i].iiif_img || assets[i].thumbs)) {
-			shown++;
-			restricted |= assets[i].restricted;
+		row_canvas(rq, root, r, i, version, &rc[i]);
+		if (rc[i].shown) {
+			if (shown++ == 0)
+				first = i;
+			restricted |= rc[i].restricted;
 		}
 	}
 	if (shown == 0)
@@ -213,13 +297,35 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 		.cpart = cpart,
 		.label = label,
 		.single = single,
-		.assets = assets,
-		.n = r->n,
 	};
+	if (!rc[first].as) {
+		rc[first].as = arena_alloc(rq->arena, sizeof *rc[first].as);
+		asset_from_row(rq, root, r, first, rc[first].as);
+	}
+	const char *base_json = mf_json_inner(rq->arena, d.base);
+	const char *cpart_json = mf_json_inner(rq->arena, cpart);
 	struct jw *w = jw_new(rq->arena);
-	manifest_write(w, rq->arena, &d);
+	manifest_write_head(w, rq->arena, &d, rc[first].as);
+	struct sbuf canvas;
+	sbuf_init(&canvas, rq->arena);
+	int n = 0;
+	for (size_t i = 0; i < r->n && base_json && cpart_json; i++) {
+		if (!rc[i].shown)
+			continue;
+		n++;
+		if (!rc[i].frag) {
+			char num[16];
+			xsnprintf(num, sizeof num, "%d", n);
+			manifest_write_canvas(w, rq->arena, &d, rc[i].as, num);
+			continue;
+		}
+		canvas.len = 0;
+		mf_fragment_fill(&canvas, rc[i].frag, rc[i].len, base_json, cpart_json, n);
+		jw_raw(w, canvas.buf, canvas.len);
+	}
+	manifest_write_tail(w, &d);
 	size_t len;
-	const char *text = jw_text(w, &len);
+	const char *text = base_json && cpart_json ? jw_text(w, &len) : NULL;
 	if (!text)
 		return fail(rq, req_fail(rq, 500, "could not generate the manifest"));
 	req_header(rq, "Vary", "Accept");

@@ -134,8 +134,9 @@ static int send_body(struct req *rq, const char *text, size_t len, const char *t
 		rq->status = 304;
 		return 304;
 	}
-	sbuf_init(&rq->out, rq->arena);
-	sbuf_add(&rq->out, text, len);
+	/* the body is the text itself (in the arena): not copied again */
+	rq->out =
+		(struct sbuf){.arena = rq->arena, .buf = (char *)text, .len = len, .cap = len + 1};
 	rq->content_type = type;
 	rq->status = 200;
 	return 200;
@@ -193,58 +194,63 @@ static void asset_from_row(struct req *rq, const char *root, const struct db_row
 
 /* What one row gives the manifest: whether it has a canvas, whether it is
  * restricted, and the canvas as a fragment (api/manifest_fragment.h), or
- * as (with frag NULL) when it has to be written the long way. */
+ * as (with frag NULL) when it has to be written the long way; keep: a
+ * fragment made for this request, to be kept once the answer is written. */
 struct row_canvas {
-	bool shown, restricted;
+	bool shown, restricted, keep;
 	const char *frag;
 	size_t len;
 	struct mf_asset *as;
+	struct sbuf key, stamp;
 };
 
 /* The first byte of a kept fragment: '@' + these bits, then the text. */
 enum { KEPT_SHOWN = 1, KEPT_RESTRICTED = 2 };
 
 /* The cache key of row i's canvas in this version, and its stamp: every
- * cell of the row, length-prefixed, so that any change to the asset (a
- * reingest sets `finished` anew, a PATCH changes what it changes) makes
- * the kept fragment unusable at once. The stored sizes come from s.json,
- * which only an ingest writes, and an ingest changes the row. */
+ * cell of the row, length-prefixed (SIZE_MAX for NULL), so that any change
+ * to the asset (a reingest sets `finished` anew, a PATCH changes what it
+ * changes) makes the kept fragment unusable at once. The stored sizes come
+ * from s.json, which only an ingest writes, and an ingest changes the row.
+ * No printf: this runs for every row of every manifest. */
 static void row_key(struct arena *a, const struct db_rows *r, size_t i, int version,
 		    struct sbuf *key, struct sbuf *stamp)
 {
 	const struct db_cell *row = &r->cells[i * r->ncols];
 	sbuf_init(key, a);
-	sbuf_printf(key, "manifest-canvas/%d/%s/%s/%s", version, row[ACOL_CUSTOMER].s,
-		    row[ACOL_SPACE].s, row[ACOL_ID].s);
+	sbuf_adds(key, version == 2 ? "manifest-canvas/2/" : "manifest-canvas/3/");
+	sbuf_add(key, row[ACOL_CUSTOMER].s, row[ACOL_CUSTOMER].len);
+	sbuf_addc(key, '/');
+	sbuf_add(key, row[ACOL_SPACE].s, row[ACOL_SPACE].len);
+	sbuf_addc(key, '/');
+	sbuf_add(key, row[ACOL_ID].s, row[ACOL_ID].len);
 	sbuf_init(stamp, a);
 	for (size_t k = 0; k < r->ncols; k++) {
-		if (!row[k].s) {
-			sbuf_adds(stamp, "-;");
-			continue;
-		}
-		sbuf_printf(stamp, "%zu:", row[k].len);
-		sbuf_add(stamp, row[k].s, row[k].len);
+		size_t len = row[k].s ? row[k].len : SIZE_MAX;
+		sbuf_add(stamp, &len, sizeof len);
+		if (row[k].s)
+			sbuf_add(stamp, row[k].s, row[k].len);
 	}
 }
 
-/* Row i's canvas: kept from an earlier request when the row is unchanged,
- * else made from the row and its s.json (and kept). */
+/* Row i's canvas: kept from an earlier request when the row is unchanged
+ * (the text stays the cache's: nothing is put into it before the answer is
+ * written), else made from the row and its s.json. */
 static void row_canvas(struct req *rq, const char *root, const struct db_rows *r, size_t i,
 		       int version, struct row_canvas *out)
 {
 	struct arena *a = rq->arena;
 	struct fragcache *fc = rq->app->fragments;
-	struct sbuf key, stamp;
 	memset(out, 0, sizeof *out);
 	if (fc) {
-		row_key(a, r, i, version, &key, &stamp);
+		row_key(a, r, i, version, &out->key, &out->stamp);
 		size_t len;
-		const char *kept = fragcache_get(fc, key.buf, key.len, stamp.buf, stamp.len, &len);
+		const char *kept = fragcache_get(fc, out->key.buf, out->key.len, out->stamp.buf,
+						 out->stamp.len, &len);
 		if (kept && len >= 1) {
-			/* copied: a later put may free it */
 			out->shown = (kept[0] - '@') & KEPT_SHOWN;
 			out->restricted = (kept[0] - '@') & KEPT_RESTRICTED;
-			out->frag = arena_strndup(a, kept + 1, len - 1);
+			out->frag = kept + 1;
 			out->len = len - 1;
 			return;
 		}
@@ -257,14 +263,25 @@ static void row_canvas(struct req *rq, const char *root, const struct db_rows *r
 		out->frag = mf_fragment_make(a, version, out->as, &out->len);
 	else
 		out->frag = "", out->len = 0;
-	if (!fc || !out->frag)
-		return;
+	out->keep = fc && out->frag;
+}
+
+/* Keeps the fragments made for this request. */
+static void rows_keep(struct req *rq, struct row_canvas *rc, size_t n)
+{
+	struct fragcache *fc = rq->app->fragments;
 	struct sbuf v;
-	sbuf_init(&v, a);
-	sbuf_addc(&v, (char)('@' + (out->shown ? KEPT_SHOWN : 0) +
-			     (out->restricted ? KEPT_RESTRICTED : 0)));
-	sbuf_add(&v, out->frag, out->len);
-	fragcache_put(fc, key.buf, key.len, stamp.buf, stamp.len, v.buf, v.len);
+	sbuf_init(&v, rq->arena);
+	for (size_t i = 0; i < n; i++) {
+		if (!rc[i].keep)
+			continue;
+		v.len = 0;
+		sbuf_addc(&v, (char)('@' + (rc[i].shown ? KEPT_SHOWN : 0) +
+				     (rc[i].restricted ? KEPT_RESTRICTED : 0)));
+		sbuf_add(&v, rc[i].frag, rc[i].len);
+		fragcache_put(fc, rc[i].key.buf, rc[i].key.len, rc[i].stamp.buf, rc[i].stamp.len,
+			      v.buf, v.len);
+	}
 }
 
 /* The manifest of rows (or a 404 when none of them has a canvas): the
@@ -326,6 +343,7 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 	manifest_write_tail(w, &d);
 	size_t len;
 	const char *text = base_json && cpart_json ? jw_text(w, &len) : NULL;
+	rows_keep(rq, rc, r->n);
 	if (!text)
 		return fail(rq, req_fail(rq, 500, "could not generate the manifest"));
 	req_header(rq, "Vary", "Accept");

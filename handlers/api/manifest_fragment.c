@@ -28,10 +28,22 @@ static bool has_mark(const char *s)
 	return s && strchr(s, MARK) != NULL;
 }
 
+/* The same for stored JSON text (tags, roles): the marker byte raw or as
+ * its escape, which the writer turns back into the byte. */
+static bool json_has_mark(const char *s)
+{
+	if (!s)
+		return false;
+	for (const char *p = s; (p = strstr(p, "\\u007")); p += 5)
+		if (p[5] == 'f' || p[5] == 'F')
+			return true;
+	return has_mark(s);
+}
+
 const char *mf_fragment_make(struct arena *a, int version, const struct mf_asset *as, size_t *len)
 {
-	if (has_mark(as->id) || has_mark(as->media_type) || has_mark(as->tags_json) ||
-	    has_mark(as->roles_json))
+	if (has_mark(as->id) || has_mark(as->media_type) || json_has_mark(as->tags_json) ||
+	    json_has_mark(as->roles_json))
 		return NULL;
 	for (int k = 0; k < 3; k++)
 		if (has_mark(as->strings[k]))

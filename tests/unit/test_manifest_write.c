@@ -287,13 +287,17 @@ static void test_fragments(void)
 	as[n].strings[1] = "a\x7f"
 			   "B b";
 	size_t marked = n++;
-	while (n < 14) {
+	while (n < 15) {
 		as[n] = image(n % 2 ? "odd" : "even", (int)n);
 		as[n].tags_json = "[\"x\\\"y\", \"\\u00e9\"]";
 		n++;
 	}
+	as[n] = image("escaped-mark", 6);
+	as[n].tags_json = "[\"a\\u007FB\"]"; /* the marker byte, escaped */
+	size_t escaped = n++;
 	size_t flen;
 	CHECK(mf_fragment_make(A, 3, &as[marked], &flen) == NULL);
+	CHECK(mf_fragment_make(A, 2, &as[escaped], &flen) == NULL);
 	CHECK(mf_fragment_make(A, 3, &as[0], &flen) != NULL);
 	const char *bases[] = {"https://h", "http://h\"q\\:8080/x y", "http://127.0.0.1:8580"};
 	const char *cparts[] = {"7", "lib\"rary", "caf\xc3\xa9"};

@@ -62,7 +62,22 @@ bool mf_asset_shown(const struct mf_asset *as);
  * canvases (the reference's P2 manifests skip AV assets). */
 bool mf_asset_in_version(const struct mf_asset *as, int version);
 
+/* True when the asset has a canvas in a manifest of this version (2 or 3):
+ * shown, and 2.1 has images only. */
+bool mf_asset_in_version(const struct mf_asset *as, int version);
+
 /* Writes the manifest of d's shown assets (errors latch in w). */
 void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d);
+
+/* The same in parts, for a caller that has some canvases as text already
+ * (api/manifest_canvases.h): the head (everything before the first canvas;
+ * its thumbnail is first's, the first asset with a canvas, NULL for none),
+ * one canvas (number n, as decimal text, or a marker the caller replaces)
+ * and the tail. d->assets and d->n are not read by these. */
+void manifest_write_head(struct jw *w, struct arena *a, const struct mf_doc *d,
+			 const struct mf_asset *first);
+void manifest_write_canvas(struct jw *w, struct arena *a, const struct mf_doc *d,
+			   const struct mf_asset *as, const char *n);
+void manifest_write_tail(struct jw *w, const struct mf_doc *d);
 
 #endif

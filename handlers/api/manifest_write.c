@@ -229,11 +229,16 @@ static void thumbnail3(struct jw *w, struct arena *a, const struct mf_urls *u,
 	jw_arr_end(w);
 }
 
-/* The image services of a body: where access control (CONTRACT section 9)
- * will add, for a restricted asset, the probe service reference beside
- * them (as->restricted says which). Until then a restricted asset's canvas
- * shows with its image service like any other, and the image server
- * answers 401 for what it may not send. */
+/* A restricted asset's probe service (IIIF Auth 2.0: on the content
+ * resource), as the caller wrote it; nothing for an open one. */
+static void probe_service(struct jw *w, const struct mf_asset *as)
+{
+	if (as->probe_json)
+		jw_raw(w, as->probe_json, as->probe_len);
+}
+
+/* The image services of a body, and in 3.0 a restricted asset's probe
+ * service beside them (2.1 clients know no Auth 2.0 services). */
 static void image_services(struct jw *w, const struct mf_urls *u, const struct mf_asset *as,
 			   int version)
 {
@@ -254,6 +259,7 @@ static void image_services(struct jw *w, const struct mf_urls *u, const struct m
 	jw_kint(w, "width", as->width);
 	jw_kint(w, "height", as->height);
 	jw_obj_end(w);
+	probe_service(w, as);
 	jw_arr_end(w);
 }
 
@@ -271,8 +277,14 @@ static void image_body(struct jw *w, struct arena *a, const struct mf_urls *u,
 	jw_kstr(w, "format", "image/jpeg");
 	jw_kint(w, "width", b.w);
 	jw_kint(w, "height", b.h);
-	if (as->iiif_img)
+	if (as->iiif_img) {
 		image_services(w, u, as, version);
+	} else if (version == 3 && as->probe_json) {
+		jw_key(w, "service");
+		jw_arr(w);
+		probe_service(w, as);
+		jw_arr_end(w);
+	}
 }
 
 /* One transcode of audio or video (3.0 only), its own duration and size. */
@@ -292,6 +304,12 @@ static void av_item(struct jw *w, struct arena *a, const struct mf_asset *as,
 	}
 	jw_key(w, "duration");
 	jw_double(w, (double)(o->duration ? o->duration : as->duration) / 1000.0);
+	if (as->probe_json) {
+		jw_key(w, "service");
+		jw_arr(w);
+		probe_service(w, as);
+		jw_arr_end(w);
+	}
 	jw_obj_end(w);
 }
 

@@ -40,6 +40,10 @@ struct mf_asset {
 	/* av: its transcodes, as av.json lists them (asset/av_stored.h) */
 	const struct av_output *av_out;
 	size_t n_av;
+	/* restricted: its AuthProbeService2 object as JSON text
+	 * (asset/auth_doc.h), written on its bodies in 3.0; NULL for none */
+	const char *probe_json;
+	size_t probe_len;
 };
 
 struct mf_doc {
@@ -62,15 +66,11 @@ bool mf_asset_shown(const struct mf_asset *as);
  * canvases (the reference's P2 manifests skip AV assets). */
 bool mf_asset_in_version(const struct mf_asset *as, int version);
 
-/* True when the asset has a canvas in a manifest of this version (2 or 3):
- * shown, and 2.1 has images only. */
-bool mf_asset_in_version(const struct mf_asset *as, int version);
-
 /* Writes the manifest of d's shown assets (errors latch in w). */
 void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d);
 
 /* The same in parts, for a caller that has some canvases as text already
- * (api/manifest_canvases.h): the head (everything before the first canvas;
+ * (api/manifest_fragment.h): the head (everything before the first canvas;
  * its thumbnail is first's, the first asset with a canvas, NULL for none),
  * one canvas (number n, as decimal text, or a marker the caller replaces)
  * and the tail. d->assets and d->n are not read by these. */

@@ -28,6 +28,7 @@
 #include "api/manifest_fragment.h"
 #include "api/manifest_write.h"
 #include "asset/access.h"
+#include "asset/auth_doc.h"
 #include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "asset/named_query.h"
@@ -246,8 +247,25 @@ static void row_key(struct arena *a, const struct db_rows *r, size_t i, int vers
 /* Row i's canvas: kept from an earlier request when the row is unchanged
  * (the text stays the cache's: nothing is put into it before the answer is
  * written), else made from the row and its s.json. */
-static void row_canvas(struct req *rq, const char *root, const struct db_rows *r, size_t i,
-		       int version, struct row_canvas *out)
+/* A restricted asset's probe service in 3.0 (asset/auth_doc.h), its
+ * customer's roles and services read at the first one (ad->services NULL
+ * until then). 0, or negative on a database error. */
+static int row_probe(struct req *rq, const char *cpart, int version, struct auth_doc *ad,
+		     struct mf_asset *as, int c)
+{
+	if (version != 3 || !as->restricted)
+		return 0;
+	if (!ad->services && auth_doc_load(ad, rq->app->db, rq->arena, c) < 0)
+		return -1;
+	struct jw *w = jw_new(rq->arena);
+	auth_doc_write_probe(w, ad, rq->arena, rq->base_url, cpart, as->space, as->id,
+			     as->roles_json);
+	as->probe_json = jw_text(w, &as->probe_len);
+	return as->probe_json ? 0 : -1;
+}
+
+static int row_canvas(struct req *rq, const char *root, const struct db_rows *r, size_t i,
+		      int version, const char *cpart, struct auth_doc *ad, struct row_canvas *out)
 {
 	struct arena *a = rq->arena;
 	struct fragcache *fc = rq->app->fragments;
@@ -262,18 +280,22 @@ static void row_canvas(struct req *rq, const char *root, const struct db_rows *r
 			out->restricted = (kept[0] - '@') & KEPT_RESTRICTED;
 			out->frag = kept + 1;
 			out->len = len - 1;
-			return;
+			return 0;
 		}
 	}
 	out->as = arena_alloc(a, sizeof *out->as);
 	asset_from_row(rq, root, r, i, out->as);
 	out->shown = mf_asset_in_version(out->as, version);
 	out->restricted = out->as->restricted;
+	if (out->shown &&
+	    row_probe(rq, cpart, version, ad, out->as, (int)db_int(r, i, ACOL_CUSTOMER)) < 0)
+		return -1;
 	if (out->shown)
 		out->frag = mf_fragment_make(a, version, out->as, &out->len);
 	else
 		out->frag = "", out->len = 0;
 	out->keep = fc && out->frag;
+	return 0;
 }
 
 /* Keeps the fragments made for this request. */
@@ -306,8 +328,10 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 	struct row_canvas *rc = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *rc);
 	size_t shown = 0, first = 0;
 	bool restricted = false;
+	struct auth_doc ad = {0};
 	for (size_t i = 0; i < r->n; i++) {
-		row_canvas(rq, root, r, i, version, &rc[i]);
+		if (row_canvas(rq, root, r, i, version, cpart, &ad, &rc[i]) < 0)
+			return fail(rq, req_db_fail(rq, "reading the auth services"));
 		if (rc[i].shown) {
 			if (shown++ == 0)
 				first = i;

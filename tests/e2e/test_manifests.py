@@ -131,6 +131,33 @@ def test_restricted_asset_keeps_its_canvas(anon, iiif_client, book):
     assert body["service"][1]["type"] == "ImageService3"
     # the asset confined to 200 px, computed by the image service (401 until authorised)
     assert body["id"].endswith("/full/200,150/0/default.jpg"), body
+    # IIIF Auth 2.0: the body's probe service holds the clickthrough access
+    # service (the role's) with its token and logout services; open canvases
+    # have none. No manifest-level "services": manifesto.js gives those to
+    # every resource, so a viewer would take open images for restricted.
+    c = book.customer
+    probe = body["service"][2]
+    assert probe["type"] == "AuthProbeService2", body
+    assert probe["id"] == anon.base + "/auth/v2/probe/%d/%d/p-r" % (c.id, book.id)
+    access = probe["service"][0]
+    assert access["type"] == "AuthAccessService2" and access["profile"] == "active", probe
+    assert access["id"] == anon.base + "/auth/v2/access/%d/clickthrough" % c.id
+    assert access["label"]["en"][0]
+    kinds = {x["type"]: x["id"] for x in access["service"]}
+    assert kinds == {"AuthAccessTokenService2": anon.base + "/auth/v2/access/%d/token" % c.id,
+                     "AuthLogoutService2": anon.base + "/auth/v2/access/%d/clickthrough/logout" % c.id}
+    assert "services" not in j
+    for cv in j["items"][:-1]:
+        assert len(cv["items"][0]["items"][0]["body"]["service"]) == 2, cv
+    # the probe service answers for this asset: 401 without a session
+    r = anon.get(probe["id"][len(anon.base):])
+    assert r.status_code == 200 and r.json()["status"] == 401, describe(r)
+    # by name, the ids name the customer as the request did; 2.1 has no Auth 2.0 services
+    j = manifest(anon, iiif_client, "/iiif-resource/%s/manifest/book-7" % c.name)
+    probe = j["items"][-1]["items"][0]["items"][0]["body"]["service"][2]
+    assert probe["id"] == anon.base + "/auth/v2/probe/%s/%d/p-r" % (c.name, book.id)
+    j2 = manifest(anon, iiif_client, "/iiif-resource/v2/%d/manifest/book-7" % c.id, version=2)
+    assert "AuthProbeService2" not in str(j2) and "services" not in j2
     # an open query's manifest may be cached publicly
     r = anon.get("/iiif-resource/%d/manifest/book-8" % book.customer.id)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=3600", describe(r)

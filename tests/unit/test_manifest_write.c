@@ -404,6 +404,57 @@ static void test_fragments(void)
 		}
 }
 
+/* A restricted asset's probe service (written by the caller, as text):
+ * on its image body beside the image services and on each AV transcode in
+ * 3.0, never in 2.1, and no manifest-level "services"; such an asset gets
+ * no fragment (the probe is written per request). */
+static void test_probe(void)
+{
+	static const char probe[] = "{\"id\":\"https://h/auth/v2/probe/7/4/r\","
+				    "\"type\":\"AuthProbeService2\",\"service\":[]}";
+	static struct av_output song[1];
+	song[0] = (struct av_output){av_preset_find("audio-mp3-128"), 0, 0, 61020};
+	struct mf_asset as[3] = {image("r", 4), image("open", 4),
+				 (struct mf_asset){.space = 4,
+						   .id = "song",
+						   .media_type = "audio/mpeg",
+						   .av = true,
+						   .restricted = true,
+						   .duration = 61000,
+						   .av_out = song,
+						   .n_av = 1}};
+	as[0].restricted = true;
+	as[0].probe_json = as[2].probe_json = probe;
+	as[0].probe_len = as[2].probe_len = strlen(probe);
+	struct mf_doc d = {.version = 3,
+			   .id = "https://h/iiif-resource/7/q",
+			   .base = "https://h",
+			   .cpart = "7",
+			   .label = "q",
+			   .assets = as,
+			   .n = 3};
+	yajl_val v = write_doc(&d);
+	yajl_val svc = AT(v, "items", "0", "items", "0", "items", "0", "body", "service");
+	CHECK(len(svc) == 3);
+	CHECK_STR(str(AT(svc, "2", "type")), "AuthProbeService2");
+	CHECK_STR(str(AT(svc, "2", "id")), "https://h/auth/v2/probe/7/4/r");
+	CHECK(len(AT(v, "items", "1", "items", "0", "items", "0", "body", "service")) == 2);
+	CHECK_STR(str(AT(v, "items", "2", "items", "0", "items", "0", "body", "service", "0",
+			 "type")),
+		  "AuthProbeService2");
+	CHECK(AT(v, "services") == NULL);
+	size_t flen;
+	CHECK(mf_fragment_make(A, 3, &as[0], &flen) == NULL);
+	CHECK(mf_fragment_make(A, 3, &as[1], &flen) != NULL);
+	/* 2.1: neither */
+	d.version = 2;
+	v = write_doc(&d);
+	CHECK(AT(v, "services") == NULL);
+	CHECK(AT(v, "sequences", "0", "canvases", "0", "images", "0", "resource", "service",
+		 "@id") != NULL);
+	CHECK(len(AT(v, "sequences", "0", "canvases")) == 2);
+}
+
 int main(void)
 {
 	A = arena_new(1 << 16);
@@ -411,6 +462,7 @@ int main(void)
 	test_p2();
 	test_av();
 	test_fragments();
+	test_probe();
 	arena_free(A);
 	return check_done();
 }

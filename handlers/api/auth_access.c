@@ -224,7 +224,13 @@ int auth_access_post(struct req *rq)
 		if (v != PORTAL_OK)
 			return access_form(rq, svc, origin, "The e-mail or the password is wrong.",
 					   401);
-		return grant(rq, c, svc, role_names(rq, c, u.roles), origin);
+		/* the provider rule of the external login below: a user who
+		 * holds none of the customer's roles gets no session */
+		const char *names = role_names(rq, c, u.roles);
+		if (!strcmp(names, "[]"))
+			return access_form(rq, svc, origin,
+					   "This account has not been given access here.", 403);
+		return grant(rq, c, svc, names, origin);
 	}
 	const char *token = form_value(rq, "token");
 	bool refused = false;

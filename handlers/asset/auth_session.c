@@ -24,6 +24,7 @@ enum {
 	SQL_GET_COOKIE,
 	SQL_GET_TOKEN,
 	SQL_END,
+	SQL_PURGE,
 	SQL__MAX
 };
 
@@ -48,7 +49,14 @@ static const char *const SQL[SQL__MAX] = {
 			  " AND revoked = 0 AND expires > UTC_TIMESTAMP(6)",
 	[SQL_END] =
 		"UPDATE auth_sessions SET revoked = 1 WHERE cookie_hash = ? AND customer_id = ?",
+	/* bounded, so that a login never waits on a long delete: at most
+	 * PURGE_BATCH per login, more than logins make expire */
+	[SQL_PURGE] = "DELETE FROM auth_sessions WHERE expires < UTC_TIMESTAMP(6)"
+		      " ORDER BY expires LIMIT ?",
 };
+
+/* Expired sessions deleted at each login (auth_session_create). */
+#define PURGE_BATCH 100
 
 /* A secret as made here: 64 lower-case hex digits. Anything else is
  * looked up nowhere. */
@@ -83,6 +91,10 @@ int auth_session_create(struct db *db, int c, const char *roles, int ttl, const 
 	if (db_exec(db, SQL[SQL_INSERT], "ssissii", ch, th, c, roles, origin ? origin : "", ttl,
 		    ttl) < 0)
 		return db_last_err(db);
+	/* expired sessions (a revoked one stays until its expiry passes) are
+	 * of no use: the login has its session whatever this does */
+	if (db_exec(db, SQL[SQL_PURGE], "i", PURGE_BATCH) < 0)
+		log_err("auth sessions: cannot purge the expired ones: %s", db_last_msg(db));
 	return DB_OK;
 }
 

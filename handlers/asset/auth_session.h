@@ -30,7 +30,9 @@ struct auth_session {
 void auth_session_token(const char *cookie, char token[AUTH_SECRET_HEX + 1]);
 
 /* A new session of customer c holding roles (JSON array of names), for
- * ttl seconds; cookie and token receive its secrets. DB_OK or the error. */
+ * ttl seconds; cookie and token receive its secrets. Expired sessions,
+ * any customer's, are deleted on the way (a bounded number each time).
+ * DB_OK or the error. */
 int auth_session_create(struct db *db, int c, const char *roles, int ttl, const char *origin,
 			char cookie[AUTH_SECRET_HEX + 1], char token[AUTH_SECRET_HEX + 1]);
 

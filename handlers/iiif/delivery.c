@@ -458,24 +458,23 @@ static void thumbs_dims(const struct delivery_asset *as, int *W, int *H)
 	info_thumbs_size(&as->st, as->width, as->height, W, H);
 }
 
+/* A restricted asset's thumbnails' info.json answers 200 as /iiif-img's
+ * does (restricted_info), even with no open size to list: a client finds
+ * the probe service there, and an info.json that answers 401 leaves it
+ * no way in (the reference implementation's users got stuck on that). */
 static int thumbs_info_v(struct req *rq, int version)
 {
 	struct delivery_asset as;
 	int st = asset_load(rq, NEED_SIZES, &as);
 	if (st)
 		return st;
-	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
-	size_t n = 0;
-	for (size_t i = 0; i < as.st.nsizes; i++)
-		if (access_allows(&as, as.st.sizes[i].w, as.st.sizes[i].h))
-			sizes[n++] = as.st.sizes[i];
-	if (n == 0)
-		return as.restricted ? delivery_access(rq, &as, 0, 0)
-				     : req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c,
-						as.s, as.id);
+	if (!as.restricted && as.st.nsizes == 0)
+		return req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c, as.s, as.id);
 	struct info_doc d;
-	info_doc_thumbs(&d, &as.st, sizes, n, as.width, as.height, version,
+	info_doc_thumbs(&d, &as.st, as.st.sizes, as.st.nsizes, as.width, as.height, version,
 			service_id(rq, "thumbs", version, &as));
+	if (as.restricted && (st = restricted_info(rq, &as, &d)))
+		return st;
 	return send_info(rq, version, &d);
 }
 

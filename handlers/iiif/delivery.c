@@ -576,6 +576,9 @@ static int img_image(struct req *rq, int version)
 		return req_fail(rq, st, "%s", why);
 	if ((st = delivery_access(rq, &as, r.w, r.h)))
 		return st;
+	/* past the open sizes: the session holds the asset's roles, and may
+	 * have every stored file */
+	bool granted = !access_allows(&as, r.w, r.h);
 	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
 	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
 		/* exactly a stored tile or thumbnail: the file itself. For a
@@ -586,12 +589,17 @@ static int img_image(struct req *rq, int version)
 		int tw, th;
 		if (stored_match_tile(&as.st, &r, name, sizeof name, &tw, &th)) {
 			const char *rel = arena_printf(rq->arena, "%s/tiles/%s", as.rel, name);
-			if (access_allows(&as, tw, th) &&
+			/* nginx sends the next ones itself (store.h) */
+			if (granted && store_restricted_link(rq->arena, storage_root(rq), as.c,
+							     as.s, as.id) < 0)
+				log_err("%s: cannot link %s under %s/restricted", rq->request_id,
+					as.rel, storage_root(rq));
+			if ((granted || access_allows(&as, tw, th)) &&
 			    (st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
 				return st;
 		}
 		int k = stored_match_size(as.st.sizes, as.st.nsizes, as.st.W, as.st.H, &r);
-		if (k >= 0 && access_allows(&as, as.st.sizes[k].w, as.st.sizes[k].h)) {
+		if (k >= 0 && (granted || access_allows(&as, as.st.sizes[k].w, as.st.sizes[k].h))) {
 			const char *rel = arena_printf(rq->arena, "%s/thumbs/%d.jpg", as.rel,
 						       longest(as.st.sizes[k].w, as.st.sizes[k].h));
 			if ((st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
@@ -638,6 +646,31 @@ static int thumbs_image_v(struct req *rq, int version)
 	return req_fail(rq, 500, "a stored thumbnail is missing");
 }
 
+/* --- the restricted tiles' access decision --- */
+
+/* nginx's auth_request for a restricted tile it would send itself
+ * (nginx/dlcs.conf, "restricted tiles"), which it keeps a few seconds when
+ * it is a yes: 204 when the session of the cookie nginx passes (the URL
+ * customer's, and only it) may see every size of the asset; any other
+ * answer makes nginx hand the tile request to img_image, which answers
+ * it in full. */
+static int tile_access(struct req *rq)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_TILES, &as);
+	if (st)
+		return st;
+	if (!as.restricted)
+		return req_fail(rq, 404, "asset %d/%d/%s is not restricted", as.c, as.s, as.id);
+	int d = session_decision(rq, &as);
+	if (d < 0)
+		return req_db_fail(rq, "reading the session");
+	if (d != 200)
+		return req_fail(rq, d, "asset %d/%d/%s: no access", as.c, as.s, as.id);
+	rq->status = 204;
+	return 204;
+}
+
 /* --- redirects --- */
 
 static int redirect_info(struct req *rq, const char *prefix, int status)
@@ -669,6 +702,11 @@ int iiif_img_redirect(struct req *rq)
 {
 	return finish(rq,
 		      redirect_info(rq, route_version(rq) == 2 ? "iiif-img/v2" : "iiif-img", 303));
+}
+
+int iiif_img_access(struct req *rq)
+{
+	return finish(rq, tile_access(rq));
 }
 
 int iiif_img_info(struct req *rq)

@@ -138,7 +138,7 @@ def test_clickthrough_flow(site, anon):
     c = site.customer
     s = type(anon)(anon.base)
     r, cookie = login(s, c)
-    assert r.status_code == 200 and cookie and re.fullmatch(r"[0-9a-f]{64}", cookie), describe(r)
+    assert r.status_code == 200 and cookie and re.fullmatch(r"[0-9a-f]{96}", cookie), describe(r)
     sc = r.headers["Set-Cookie"]
     assert "HttpOnly" in sc and "Path=/" in sc and "Secure" not in sc, sc
     assert "window.close()" in r.text

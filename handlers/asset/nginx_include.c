@@ -739,11 +739,16 @@ static void customer_locations(struct arena *a, const struct rrow *rows, size_t 
 	int c = rows[i].c;
 	const char *calt = customer_alt(a, c, rows[i].name);
 	size_t nwide = 0, j = i;
+	bool role_rows = false;
+	for (size_t k = i; k < end; k++)
+		role_rows |= rows[k].role != NULL;
 	for (; j < end && !rows[j].has_space; j++)
 		if (!rows[j].role)
 			custom_header_set(h, &nwide, rows[j].key, rows[j].value);
 	struct rloc wide = rloc_make(a, c, false, calt, ANY_SPACE, h, nwide);
-	if (nwide)
+	/* role-specific headers only: locations all the same, so that its
+	 * restricted tiles go to dlcs-image, which adds them */
+	if (nwide || role_rows)
 		locs[(*nlocs)++] = wide;
 	/* Spaces, in id order; spaces with the same headers share a location. */
 	size_t first_space_loc = *nlocs;

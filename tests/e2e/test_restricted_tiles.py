@@ -279,3 +279,31 @@ def test_no_url_trick_reaches_a_restricted_tile(rsite, make_customer, anon, stor
         if "/staff/" in p or p.endswith("/staff"):
             status, body = raw_get(anon.base, p, {"Cookie": "%s=%s" % (cookie_name(c), cookie)})
             assert status not in (200, 204, 206) and body[:2] != b"\xff\xd8", (p, status)
+
+
+def test_role_headers_keep_restricted_tiles_with_dlcs_image(make_customer, origin, anon, storage_root,
+                                                            stack_config, dlcs_var):
+    """A customer's role-specific headers are dlcs-image's to add: its tiles
+    never take nginx's restricted path, even once the asset is linked."""
+    from helpers import change_counter, include_generation
+    c = make_customer("rtilesrole")
+    sp = create_space(c)
+    ingest(sp, origin, "r", roles=[role_uri(c)])
+    r = c.api.post(c.path + "/customHeaders", json={"key": "X-Role-Tile", "value": "granted",
+                                                    "role": role_uri(c)})
+    assert r.status_code == 201, describe(r)
+    want, end = change_counter(dlcs_var), time.time() + 20
+    while True:  # the runner renders the include, nginx reloads
+        with open(stack_config["nginx_custom_headers"]) as f:
+            text = f.read()
+        # its alternative, in a location it may share with other customers
+        if include_generation(text) >= want and "%d|%s" % (c.id, c.name.replace(".", "\\.")) in text:
+            break
+        assert time.time() < end, "the include was not rendered"
+        time.sleep(0.2)
+    time.sleep(1)
+    s, cookie = session(anon, c)
+    warm(s, sp, "r", storage_root)
+    for rest in TILES:
+        g = s.get(tile_url(sp, "r", rest))
+        assert g.status_code == 200 and g.headers.get("X-Role-Tile") == "granted", (rest, g.headers)

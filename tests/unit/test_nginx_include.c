@@ -260,6 +260,17 @@ static void test_include_is_dlcs_conf_per_customer(void)
 				: "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
 		CHECK_STR(space, generic);
 	}
+	/* a customer with role-specific headers alone has locations too: its
+	 * restricted tiles go to dlcs-image, which adds them */
+	{
+		const struct rrow role_only[] = {{9, "roles.only", false, 0, "staff", "X-R", "v"}};
+		int n9 = 0;
+		const char *inc9 = render_text(A, 1, role_only, 1, &n9);
+		const char *tiles9 = include_location(inc9, "customer(s) 9|roles\\.only: tiles");
+		CHECK(n9 == 1 + (int)FAST_PATHS_N);
+		CHECK(strstr(tiles9, "error_page 404 = @dlcs_image;") != NULL);
+		CHECK(strstr(inc9, "\"v\"") == NULL);
+	}
 	/* role-specific values are the application's; their keys come back in
 	 * the accel location, which is dlcs.conf's plus the keys */
 	CHECK(strstr(inc, "role value") == NULL);

@@ -24,6 +24,7 @@
 #include "asset/auth_session.h"
 #include "asset/portal_user.h"
 #include "asset/role_uri.h"
+#include "asset/settings.h"
 #include "banned.h"
 
 enum { SQL_SERVICE, SQL_ROLE_EXISTS, SQL__MAX };
@@ -156,9 +157,9 @@ static const char *role_names(struct req *rq, int c, const char *uris_json)
 static int grant(struct req *rq, int c, const struct db_rows *svc, const char *roles,
 		 const char *origin)
 {
-	char cookie[AUTH_SECRET_HEX + 1], token[AUTH_SECRET_HEX + 1];
-	if (auth_session_create(rq->app->db, c, roles, (int)db_int(svc, 0, COL_TTL), origin, cookie,
-				token) != DB_OK)
+	char cookie[AUTH_COOKIE_HEX + 1], token[AUTH_SECRET_HEX + 1];
+	if (auth_session_create(rq->app->db, setting_str(rq->app->cfg, S_STORAGE_ROOT), c, roles,
+				(int)db_int(svc, 0, COL_TTL), origin, cookie, token) != DB_OK)
 		return req_db_fail(rq, "creating the session");
 	req_header(rq, "Set-Cookie", auth_cookie_header(rq, c, cookie));
 	return auth_page(rq, 200, "Access granted",
@@ -224,7 +225,13 @@ int auth_access_post(struct req *rq)
 		if (v != PORTAL_OK)
 			return access_form(rq, svc, origin, "The e-mail or the password is wrong.",
 					   401);
-		return grant(rq, c, svc, role_names(rq, c, u.roles), origin);
+		/* the provider rule of the external login below: a user who
+		 * holds none of the customer's roles gets no session */
+		const char *names = role_names(rq, c, u.roles);
+		if (!strcmp(names, "[]"))
+			return access_form(rq, svc, origin,
+					   "This account has not been given access here.", 403);
+		return grant(rq, c, svc, names, origin);
 	}
 	const char *token = form_value(rq, "token");
 	bool refused = false;

@@ -37,7 +37,6 @@ enum {
 	SQL_ROLE_DELETE,
 	SQL_ROLE_ASSET_USES,
 	SQL_ROLE_SPACE_USES,
-	SQL_ROLE_REVOKE,
 	SQL_SERVICE_EXISTS,
 	SQL__MAX
 };
@@ -62,9 +61,6 @@ static const char *const SQL[SQL__MAX] = {
 	/* (c, tail + '"'): the end of a URI in the JSON array text */
 	[SQL_ROLE_SPACE_USES] = "SELECT 1 FROM spaces WHERE customer_id = ?"
 				" AND LOCATE(?, default_roles) > 0 LIMIT 1",
-	/* (c, '"' name '"'): sessions hold role names */
-	[SQL_ROLE_REVOKE] = "UPDATE auth_sessions SET revoked = 1 WHERE customer_id = ?"
-			    " AND LOCATE(?, roles) > 0",
 	[SQL_SERVICE_EXISTS] = "SELECT 1 FROM auth_services WHERE customer_id = ? AND name = ?",
 };
 
@@ -274,7 +270,8 @@ int role_delete(struct req *rq)
 		return req_db_fail(rq, "deleting the role");
 	if (n == 0)
 		return req_fail(rq, 404, "role %s not found", name);
-	if (db_exec(db, SQL[SQL_ROLE_REVOKE], "is", c, arena_printf(rq->arena, "\"%s\"", name)) < 0)
+	if (auth_session_end_role(db, rq->arena, setting_str(rq->app->cfg, S_STORAGE_ROOT), c,
+				  name) != DB_OK)
 		return req_db_fail(rq, "ending the role's sessions");
 	/* dlcs-image's workers forget their cached sessions */
 	auth_revocations_touch(setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE));

@@ -1,8 +1,12 @@
 /* Sessions of the access flow (asset/auth_session.h). */
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -24,13 +28,17 @@ enum {
 	SQL_GET_COOKIE,
 	SQL_GET_TOKEN,
 	SQL_END,
+	SQL_ROLE_SIDS,
+	SQL_ROLE_END,
+	SQL_PURGE,
 	SQL__MAX
 };
 
 static const char *const SQL[SQL__MAX] = {
-	[SQL_INSERT] = "INSERT INTO auth_sessions (cookie_hash, token_hash, customer_id, roles,"
-		       " origin, ttl, expires, created) VALUES (?, ?, ?, ?, ?, ?,"
-		       " UTC_TIMESTAMP(6) + INTERVAL ? SECOND, UTC_TIMESTAMP(6))",
+	[SQL_INSERT] =
+		"INSERT INTO auth_sessions (cookie_hash, token_hash, sid, customer_id, roles,"
+		" origin, ttl, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?,"
+		" UTC_TIMESTAMP(6) + INTERVAL ? SECOND, UTC_TIMESTAMP(6))",
 	/* sliding expiry: a live session's is moved on by its ttl */
 	[SQL_SLIDE_COOKIE] =
 		"UPDATE auth_sessions SET expires = UTC_TIMESTAMP(6) + INTERVAL ttl SECOND"
@@ -48,51 +56,135 @@ static const char *const SQL[SQL__MAX] = {
 			  " AND revoked = 0 AND expires > UTC_TIMESTAMP(6)",
 	[SQL_END] =
 		"UPDATE auth_sessions SET revoked = 1 WHERE cookie_hash = ? AND customer_id = ?",
+	/* (c, '"' name '"'): sessions hold role names */
+	[SQL_ROLE_SIDS] = "SELECT sid FROM auth_sessions WHERE customer_id = ? AND revoked = 0"
+			  " AND expires > UTC_TIMESTAMP(6) AND sid IS NOT NULL"
+			  " AND LOCATE(?, roles) > 0",
+	[SQL_ROLE_END] = "UPDATE auth_sessions SET revoked = 1 WHERE customer_id = ?"
+			 " AND LOCATE(?, roles) > 0",
+	/* bounded, so that a login never waits on a long delete: at most
+	 * PURGE_BATCH per login, more than logins make expire */
+	[SQL_PURGE] = "DELETE FROM auth_sessions WHERE expires < UTC_TIMESTAMP(6)"
+		      " ORDER BY expires LIMIT ?",
 };
 
-/* A secret as made here: 64 lower-case hex digits. Anything else is
- * looked up nowhere. */
-static bool secret_valid(const char *s)
+/* Expired sessions deleted at each login (auth_session_create). */
+#define PURGE_BATCH 100
+
+static bool hex_lower(const char *s, size_t *len)
 {
 	size_t n = 0;
 	for (; s[n]; n++)
 		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
 			return false;
-	return n == AUTH_SECRET_HEX;
+	*len = n;
+	return true;
+}
+
+/* A token as made here: 64 lower-case hex digits. A cookie: 96 ({sid}
+ * {secret}), or 64 for a session made before sids. Anything else is
+ * looked up nowhere. */
+static bool secret_valid(const char *s, bool cookie)
+{
+	size_t n;
+	return hex_lower(s, &n) && (n == AUTH_SECRET_HEX || (cookie && n == AUTH_COOKIE_HEX));
 }
 
 void auth_session_token(const char *cookie, char token[AUTH_SECRET_HEX + 1])
 {
-	char buf[32 + AUTH_SECRET_HEX + 1];
+	char buf[32 + AUTH_COOKIE_HEX + 1];
 	size_t n = strlen(cookie);
-	if (n > AUTH_SECRET_HEX)
-		n = AUTH_SECRET_HEX;
+	if (n > AUTH_COOKIE_HEX)
+		n = AUTH_COOKIE_HEX;
 	memcpy(buf, "dlcs-auth2-token:", 17);
 	memcpy(buf + 17, cookie, n);
 	sha256_hex(buf, 17 + n, token);
 }
 
-int auth_session_create(struct db *db, int c, const char *roles, int ttl, const char *origin,
-			char cookie[AUTH_SECRET_HEX + 1], char token[AUTH_SECRET_HEX + 1])
+/* Deletes the revocation markers older than AUTH_REVOKED_KEEP, looking at
+ * no more than a bounded number of them per call. */
+static void revoked_sweep(const char *root)
+{
+	char dir[4096];
+	if (!root || snprintf(dir, sizeof dir, "%s/" AUTH_REVOKED_DIR, root) >= (int)sizeof dir)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	time_t now = time(NULL);
+	struct dirent *e;
+	for (int seen = 0; seen < 1000 && (e = readdir(d)); seen++) {
+		struct stat st;
+		size_t n;
+		if (!hex_lower(e->d_name, &n) || n != AUTH_SID_HEX ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if (st.st_mtime < now - AUTH_REVOKED_KEEP)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
+int auth_session_create(struct db *db, const char *root, int c, const char *roles, int ttl,
+			const char *origin, char cookie[AUTH_COOKIE_HEX + 1],
+			char token[AUTH_SECRET_HEX + 1])
 {
 	char ch[65], th[65];
-	random_hex(cookie, AUTH_SECRET_HEX / 2);
+	random_hex(cookie, AUTH_COOKIE_HEX / 2);
 	auth_session_token(cookie, token);
-	sha256_hex(cookie, AUTH_SECRET_HEX, ch);
+	sha256_hex(cookie, AUTH_COOKIE_HEX, ch);
 	sha256_hex(token, AUTH_SECRET_HEX, th);
-	if (db_exec(db, SQL[SQL_INSERT], "ssissii", ch, th, c, roles, origin ? origin : "", ttl,
-		    ttl) < 0)
+	char sid[AUTH_SID_HEX + 1];
+	memcpy(sid, cookie, AUTH_SID_HEX);
+	sid[AUTH_SID_HEX] = 0;
+	if (db_exec(db, SQL[SQL_INSERT], "sssissii", ch, th, sid, c, roles, origin ? origin : "",
+		    ttl, ttl) < 0)
 		return db_last_err(db);
+	/* expired sessions (a revoked one stays until its expiry passes) are
+	 * of no use: the login has its session whatever this does */
+	if (db_exec(db, SQL[SQL_PURGE], "i", PURGE_BATCH) < 0)
+		log_err("auth sessions: cannot purge the expired ones: %s", db_last_msg(db));
+	revoked_sweep(root);
 	return DB_OK;
+}
+
+int auth_sid_revoke(const char *root, const char *sid)
+{
+	size_t n;
+	char path[4096];
+	if (!root || !hex_lower(sid, &n) || n != AUTH_SID_HEX)
+		return -1;
+	if (snprintf(path, sizeof path, "%s/" AUTH_REVOKED_DIR, root) >= (int)sizeof path)
+		return -1;
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return -1;
+	if (snprintf(path, sizeof path, "%s/" AUTH_REVOKED_DIR "/%s", root, sid) >=
+	    (int)sizeof path)
+		return -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = futimens(fd, NULL);
+	close(fd);
+	return rc;
+}
+
+static void sid_revoke_logged(const char *root, const char *sid)
+{
+	if (auth_sid_revoke(root, sid) != 0)
+		log_err("cannot write the revocation marker of session %s under "
+			"%s/" AUTH_REVOKED_DIR
+			": nginx may trust its cached access decisions a few seconds more",
+			sid, root);
 }
 
 int auth_session_find(struct db *db, struct arena *a, int c, const char *secret, bool by_token,
 		      struct auth_session *out)
 {
-	if (!secret || !secret_valid(secret))
+	if (!secret || !secret_valid(secret, !by_token))
 		return 0;
 	char h[65];
-	sha256_hex(secret, AUTH_SECRET_HEX, h);
+	sha256_hex(secret, strlen(secret), h);
 	if (db_exec(db, SQL[by_token ? SQL_SLIDE_TOKEN : SQL_SLIDE_COOKIE], "si", h, c) < 0)
 		return -1;
 	struct db_rows *r =
@@ -107,13 +199,32 @@ int auth_session_find(struct db *db, struct arena *a, int c, const char *secret,
 	return 1;
 }
 
-int auth_session_end(struct db *db, int c, const char *cookie)
+int auth_session_end(struct db *db, const char *root, int c, const char *cookie)
 {
-	if (!cookie || !secret_valid(cookie))
+	if (!cookie || !secret_valid(cookie, true))
 		return DB_OK;
 	char h[65];
-	sha256_hex(cookie, AUTH_SECRET_HEX, h);
-	return db_exec(db, SQL[SQL_END], "si", h, c) < 0 ? db_last_err(db) : DB_OK;
+	sha256_hex(cookie, strlen(cookie), h);
+	if (db_exec(db, SQL[SQL_END], "si", h, c) < 0)
+		return db_last_err(db);
+	if (strlen(cookie) == AUTH_COOKIE_HEX && root) {
+		char sid[AUTH_SID_HEX + 1];
+		memcpy(sid, cookie, AUTH_SID_HEX);
+		sid[AUTH_SID_HEX] = 0;
+		sid_revoke_logged(root, sid);
+	}
+	return DB_OK;
+}
+
+int auth_session_end_role(struct db *db, struct arena *a, const char *root, int c, const char *name)
+{
+	const char *quoted = arena_printf(a, "\"%s\"", name);
+	struct db_rows *r = db_query(db, a, SQL[SQL_ROLE_SIDS], "is", c, quoted);
+	if (!r || db_exec(db, SQL[SQL_ROLE_END], "is", c, quoted) < 0)
+		return db_last_err(db);
+	for (size_t i = 0; root && i < r->n; i++)
+		sid_revoke_logged(root, db_str(r, i, 0));
+	return DB_OK;
 }
 
 int auth_session_decide(struct arena *a, int c, const char *asset_roles,
@@ -186,12 +297,12 @@ static void cache_check_revocations(struct cache *cache, const char *path)
 int auth_session_find_cached(struct db *db, struct cache *cache, const char *revocation_file,
 			     struct arena *a, int c, const char *cookie, struct auth_session *out)
 {
-	if (!cookie || !secret_valid(cookie))
+	if (!cookie || !secret_valid(cookie, true))
 		return 0;
 	if (!cache || !revocation_file)
 		return auth_session_find(db, a, c, cookie, false, out);
 	cache_check_revocations(cache, revocation_file);
-	char key[96];
+	char key[32 + AUTH_COOKIE_HEX];
 	xsnprintf(key, sizeof key, "s%d:%s", c, cookie);
 	const char *roles = cache_get(cache, key);
 	if (roles) {

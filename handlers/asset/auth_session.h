@@ -15,7 +15,13 @@
 struct arena;
 struct db;
 
-#define AUTH_SECRET_HEX 64 /* a cookie value or token: 32 bytes in hex */
+#define AUTH_SECRET_HEX 64 /* a token, or a cookie's secret: 32 bytes in hex */
+/* A cookie value is {sid}{secret}: the session's public id, 16 random
+ * bytes in hex, which names its revocation marker (auth_sid_revoke), then
+ * the secret. Cookies of sessions made before sids (AUTH_SECRET_HEX long)
+ * stay valid, with no sid. */
+#define AUTH_SID_HEX    32
+#define AUTH_COOKIE_HEX (AUTH_SID_HEX + AUTH_SECRET_HEX)
 
 struct auth_session {
 	const char *roles;    /* JSON array text of role names */
@@ -30,9 +36,23 @@ struct auth_session {
 void auth_session_token(const char *cookie, char token[AUTH_SECRET_HEX + 1]);
 
 /* A new session of customer c holding roles (JSON array of names), for
- * ttl seconds; cookie and token receive its secrets. DB_OK or the error. */
-int auth_session_create(struct db *db, int c, const char *roles, int ttl, const char *origin,
-			char cookie[AUTH_SECRET_HEX + 1], char token[AUTH_SECRET_HEX + 1]);
+ * ttl seconds; cookie and token receive its secrets. Expired sessions,
+ * any customer's, are deleted on the way (a bounded number each time),
+ * and revocation markers older than AUTH_REVOKED_KEEP under root (NULL:
+ * none) too. DB_OK or the error. */
+int auth_session_create(struct db *db, const char *root, int c, const char *roles, int ttl,
+			const char *origin, char cookie[AUTH_COOKIE_HEX + 1],
+			char token[AUTH_SECRET_HEX + 1]);
+
+/* Revocation markers: {root}/auth-revoked/{sid}, an empty file. nginx
+ * tests it (one stat) before trusting an access decision it has cached
+ * for a few seconds (nginx/dlcs.conf, "restricted tiles"); it is of no
+ * use once those decisions have expired, so it is deleted after
+ * AUTH_REVOKED_KEEP seconds. 0, or -1 when it could not be written (the
+ * caller logs: the session stays open to nginx's cache that long). */
+#define AUTH_REVOKED_DIR  "auth-revoked"
+#define AUTH_REVOKED_KEEP 120
+int auth_sid_revoke(const char *root, const char *sid);
 
 /* The live session of customer c whose cookie value (by_token false) or
  * bearer token is secret, its expiry moved on: 1 with *out, 0 when there
@@ -57,9 +77,15 @@ int auth_session_find_cached(struct db *db, struct cache *cache, const char *rev
  * (and of API keys) is emptied at its next request. */
 void auth_revocations_touch(const char *revocation_file);
 
-/* Ends the session whose cookie value is cookie (none: nothing happens).
- * DB_OK or the error. */
-int auth_session_end(struct db *db, int c, const char *cookie);
+/* Ends the session whose cookie value is cookie (none: nothing happens),
+ * with its revocation marker under root (NULL: none). DB_OK or the
+ * error. */
+int auth_session_end(struct db *db, const char *root, int c, const char *cookie);
+
+/* Ends the live sessions of customer c that hold role `name`, with their
+ * revocation markers under root. DB_OK or the error. */
+int auth_session_end_role(struct db *db, struct arena *a, const char *root, int c,
+			  const char *name);
 
 /* The decision on a restricted asset of customer c with roles asset_roles
  * (JSON array of role URIs) for a caller holding session s (NULL: none):

@@ -18,8 +18,9 @@
  *     space's) alternatives in place of any customer and space, plus that
  *     customer's headers (add_header in a location replaces the inherited
  *     list, so CORS and Cache-Control are repeated). Role-specific headers
- *     concern restricted assets only, which nginx never serves from its fast
- *     path, so the rendering leaves them to the application.
+ *     concern restricted assets only, whose tiles nginx sends itself only
+ *     for customers without headers (dlcs.conf's restricted tiles): the
+ *     include's locations send them to the application, which adds them.
  *
  * Values are written as nginx double-quoted strings ('"' and '\' escaped).
  * nginx expands "$name" in add_header values and has no escape for '$', so
@@ -81,6 +82,12 @@ struct fast_path {
 	 * such a path (audio and video) also answers byte ranges itself:
 	 * players seek with them, and a transcode is sent as it is stored */
 	const char *types;
+	/* where a miss goes in dlcs.conf when not to dlcs-image (NULL): the
+	 * internal URI of the restricted tiles (nginx/dlcs.conf, "restricted
+	 * tiles"). The custom-headers include sends misses to dlcs-image
+	 * still: a customer's headers on restricted tiles are dlcs-image's to
+	 * add (role-specific ones too). */
+	const char *restricted;
 };
 
 static const struct fast_path FAST_PATHS[] = {
@@ -88,43 +95,44 @@ static const struct fast_path FAST_PATHS[] = {
 	{"tiles", "tiles",
 	 "^/iiif-img/(?:v[23]/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
 	 "(?<dlcs_region>\\d+,\\d+,\\d+,\\d+)/(?<dlcs_w>\\d+),\\d*/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", 0, NULL},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg", 0, NULL,
+	 "/dlcs-restricted/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/tiles/${dlcs_region}_$dlcs_w.jpg"},
 	/* Stored sizes by their aliases (asset/thumb_alias.h): /iiif-img's in
 	 * full/ ("full" for 2.1 only), */
 	{"stored-sizes", "stored sizes",
 	 "^/iiif-img/(?:v2/|(?:v3/)?(?![^/]+/\\d+/[^/]+/full/full/))(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/"
 	 "(?<dlcs_id>[^/]+)/full/(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+|max|full)/0/default\\.jpg$",
-	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", 0, NULL},
+	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/full/$dlcs_size.jpg", 0, NULL, NULL},
 	/* and /thumbs's in thumbs/. */
 	{"thumbs", "thumbnails",
 	 "^/thumbs/(?:v2/)?(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/full/"
 	 "(?<dlcs_size>!?\\d+,\\d+|\\d+,|,\\d+)/0/default\\.jpg$",
-	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", 0, NULL},
+	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/thumbs/$dlcs_size.jpg", 0, NULL, NULL},
 	/* info.json of open assets: nginx's copies (asset/info_static.h), their
 	 * "id" filled in per request; /iiif-img/v3/ is a redirect (dlcs-image). */
 	{"info", "info.json 3.0",
 	 "^/iiif-img/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V3,
-	 1 + INFO_IMG_V3, NULL},
+	 1 + INFO_IMG_V3, NULL, NULL},
 	{"info", "info.json 2.1",
 	 "^/iiif-img/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/iiif-img/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_IMG_V2,
-	 1 + INFO_IMG_V2, NULL},
+	 1 + INFO_IMG_V2, NULL, NULL},
 	{"info", "thumbnails' info.json 3.0",
 	 "^/thumbs/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V3,
-	 1 + INFO_THUMBS_V3, NULL},
+	 1 + INFO_THUMBS_V3, NULL, NULL},
 	{"info", "thumbnails' info.json 2.1",
 	 "^/thumbs/v2/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/info\\.json$",
 	 "public/thumbs/$dlcs_c/$dlcs_s/$dlcs_id/" INFO_STATIC_DIR "/" INFO_FILE_THUMBS_V2,
-	 1 + INFO_THUMBS_V2, NULL},
+	 1 + INFO_THUMBS_V2, NULL, NULL},
 	/* Transcodes of audio and video (asset/av_presets.h): at their public
 	 * path under av/, with their presets' media types. */
 	{"av", "audio and video",
 	 "^/iiif-av/(?<dlcs_c>@C@)/(?<dlcs_s>@S@)/(?<dlcs_id>[^/]+)/"
 	 "(?<dlcs_path>full/max/default\\.(?:mp3|m4a)|full/full/max/max/0/default\\.(?:mp4|webm))$",
 	 "public/iiif-av/$dlcs_c/$dlcs_s/$dlcs_id/av/$dlcs_path", 0,
-	 "audio/mpeg mp3; audio/mp4 m4a; video/mp4 mp4; video/webm webm;"},
+	 "audio/mpeg mp3; audio/mp4 m4a; video/mp4 mp4; video/webm webm;", NULL},
 };
 #define FAST_PATHS_N (sizeof FAST_PATHS / sizeof FAST_PATHS[0])
 
@@ -273,10 +281,11 @@ static bool caching_header(const char *key)
 }
 
 /* One fast-path location for customers calt and spaces salt, its headers
- * h[0..n) after CORS (a custom Cache-Control replaces the platform's). */
+ * h[0..n) after CORS (a custom Cache-Control replaces the platform's);
+ * restricted: its misses go to fp->restricted when it has one. */
 static void write_fast_path(struct sbuf *out, const struct style *st, const struct fast_path *fp,
 			    const char *calt, const char *salt, const struct custom_header *h,
-			    size_t n)
+			    size_t n, bool restricted)
 {
 	sbuf_adds(out, "location ~ \"");
 	write_regex(out, fp->regex, calt, salt);
@@ -299,12 +308,29 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 			       "        return 404;\n"
 			       "    }\n");
 	}
-	comment(out, st, "    ",
-		"Not public (restricted, not ingested, not stored, or a computed\n"
-		"region): dlcs-image decides. A missing file is the common case, not an\n"
-		"error worth a log line.");
-	sbuf_adds(out, "    error_page 404 = @dlcs_image;\n"
-		       "    log_not_found off;\n");
+	if (restricted && fp->restricted) {
+		comment(out, st, "    ",
+			"Not public: the restricted tiles' location below sends the tile\n"
+			"after an access decision, else hands the request to dlcs-image\n"
+			"(restricted, not ingested, not stored, or a computed region). A\n"
+			"missing file is the common case, not an error worth a log line.");
+		comment(out, st, "    ",
+			"(Its own error pages apply there only when this one is recursive:\n"
+			"nginx applies no further error page after one from a location\n"
+			"that is not.)");
+		sbuf_printf(out,
+			    "    error_page 404 = %s;\n"
+			    "    recursive_error_pages on;\n"
+			    "    log_not_found off;\n",
+			    fp->restricted);
+	} else {
+		comment(out, st, "    ",
+			"Not public (restricted, not ingested, not stored, or a computed\n"
+			"region): dlcs-image decides. A missing file is the common case, not an\n"
+			"error worth a log line.");
+		sbuf_adds(out, "    error_page 404 = @dlcs_image;\n"
+			       "    log_not_found off;\n");
+	}
 	const struct info_static_spec *info = fp->info ? &INFO_STATIC[fp->info - 1] : NULL;
 	if (info)
 		write_info_directives(out, st, info);
@@ -408,7 +434,8 @@ static void block_fast_path(struct sbuf *out, const char *name)
 	struct style st = {true};
 	for (size_t i = 0; i < FAST_PATHS_N; i++)
 		if (strcmp(FAST_PATHS[i].block, name) == 0)
-			write_fast_path(out, &st, &FAST_PATHS[i], ANY_CUSTOMER, ANY_SPACE, NULL, 0);
+			write_fast_path(out, &st, &FAST_PATHS[i], ANY_CUSTOMER, ANY_SPACE, NULL, 0,
+					true);
 }
 
 static void block_tiles(struct sbuf *out, struct arena *a, const char *indent)
@@ -659,7 +686,7 @@ static int include_fast_paths(struct sbuf *out, const char *what, const struct r
 	struct style st = {false};
 	for (size_t i = 0; i < FAST_PATHS_N; i++) {
 		sbuf_printf(out, "# %s: %s\n", what, FAST_PATHS[i].what);
-		write_fast_path(out, &st, &FAST_PATHS[i], calt, l->salt, l->h, l->n);
+		write_fast_path(out, &st, &FAST_PATHS[i], calt, l->salt, l->h, l->n, false);
 		sbuf_addc(out, '\n');
 	}
 	return (int)FAST_PATHS_N;
@@ -712,11 +739,16 @@ static void customer_locations(struct arena *a, const struct rrow *rows, size_t 
 	int c = rows[i].c;
 	const char *calt = customer_alt(a, c, rows[i].name);
 	size_t nwide = 0, j = i;
+	bool role_rows = false;
+	for (size_t k = i; k < end; k++)
+		role_rows |= rows[k].role != NULL;
 	for (; j < end && !rows[j].has_space; j++)
 		if (!rows[j].role)
 			custom_header_set(h, &nwide, rows[j].key, rows[j].value);
 	struct rloc wide = rloc_make(a, c, false, calt, ANY_SPACE, h, nwide);
-	if (nwide)
+	/* role-specific headers only: locations all the same, so that its
+	 * restricted tiles go to dlcs-image, which adds them */
+	if (nwide || role_rows)
 		locs[(*nlocs)++] = wide;
 	/* Spaces, in id order; spaces with the same headers share a location. */
 	size_t first_space_loc = *nlocs;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -229,6 +230,25 @@ static int link_remove(const char *link)
 	return unlink(link) != 0 && errno != ENOENT ? -1 : 0;
 }
 
+/* The restricted link and the changed mark of an asset. */
+static const char *restricted_link(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return arena_printf(a, "%s/restricted/iiif-img/%d/%d/%s", root, c, s, id);
+}
+
+static const char *restricted_mark(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return arena_printf(a, "%s/restricted/changed/%d/%d/%s", root, c, s, id);
+}
+
+/* True when the asset was changed less than STORE_RESTRICTED_SETTLE
+ * seconds ago (a mark in the future counts as fresh). */
+static bool restricted_fresh(const char *mark)
+{
+	struct stat st;
+	return lstat(mark, &st) == 0 && st.st_mtime > time(NULL) - STORE_RESTRICTED_SETTLE;
+}
+
 int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
 		  bool thumbs, bool av)
 {
@@ -241,7 +261,49 @@ int store_publish(struct arena *a, const char *root, int c, int s, const char *i
 		if ((on[i] ? link_replace(a, target, link) : link_remove(link)) != 0)
 			rc = -1;
 	}
+	/* public tiles are found first: nginx never asks for a decision on
+	 * them, and no mark is needed (nor left for every open asset) */
+	if (iiif_img) {
+		if (link_remove(restricted_link(a, root, c, s, id)) != 0 ||
+		    link_remove(restricted_mark(a, root, c, s, id)) != 0)
+			rc = -1;
+	} else if (store_restricted_unlink(a, root, c, s, id) != 0) {
+		rc = -1;
+	}
 	return rc;
+}
+
+int store_restricted_unlink(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	const char *mark = restricted_mark(a, root, c, s, id);
+	const char *slash = strrchr(mark, '/');
+	if (mkdirs(a, arena_strndup(a, mark, (size_t)(slash - mark))) != 0)
+		return -1;
+	/* the mark first: a link made meanwhile is undone by its maker
+	 * (store_restricted_link) */
+	int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = futimens(fd, NULL);
+	close(fd);
+	return link_remove(restricted_link(a, root, c, s, id)) != 0 ? -1 : rc;
+}
+
+int store_restricted_link(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	const char *link = restricted_link(a, root, c, s, id);
+	struct stat st;
+	if (lstat(link, &st) == 0)
+		return 1;
+	const char *mark = restricted_mark(a, root, c, s, id);
+	if (restricted_fresh(mark))
+		return 0;
+	if (link_replace(a, arena_printf(a, "../../../../%d/%d/%s", c, s, id), link) != 0)
+		return -1;
+	/* changed while it was being made: not yet after all */
+	if (restricted_fresh(mark))
+		return link_remove(link) != 0 ? -1 : 0;
+	return 1;
 }
 
 int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id)

@@ -458,24 +458,23 @@ static void thumbs_dims(const struct delivery_asset *as, int *W, int *H)
 	info_thumbs_size(&as->st, as->width, as->height, W, H);
 }
 
+/* A restricted asset's thumbnails' info.json answers 200 as /iiif-img's
+ * does (restricted_info), even with no open size to list: a client finds
+ * the probe service there, and an info.json that answers 401 leaves it
+ * no way in (the reference implementation's users got stuck on that). */
 static int thumbs_info_v(struct req *rq, int version)
 {
 	struct delivery_asset as;
 	int st = asset_load(rq, NEED_SIZES, &as);
 	if (st)
 		return st;
-	struct stored_size *sizes = arena_alloc(rq->arena, (as.st.nsizes + 1) * sizeof *sizes);
-	size_t n = 0;
-	for (size_t i = 0; i < as.st.nsizes; i++)
-		if (access_allows(&as, as.st.sizes[i].w, as.st.sizes[i].h))
-			sizes[n++] = as.st.sizes[i];
-	if (n == 0)
-		return as.restricted ? delivery_access(rq, &as, 0, 0)
-				     : req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c,
-						as.s, as.id);
+	if (!as.restricted && as.st.nsizes == 0)
+		return req_fail(rq, 404, "asset %d/%d/%s has no thumbnails", as.c, as.s, as.id);
 	struct info_doc d;
-	info_doc_thumbs(&d, &as.st, sizes, n, as.width, as.height, version,
+	info_doc_thumbs(&d, &as.st, as.st.sizes, as.st.nsizes, as.width, as.height, version,
 			service_id(rq, "thumbs", version, &as));
+	if (as.restricted && (st = restricted_info(rq, &as, &d)))
+		return st;
 	return send_info(rq, version, &d);
 }
 
@@ -577,6 +576,9 @@ static int img_image(struct req *rq, int version)
 		return req_fail(rq, st, "%s", why);
 	if ((st = delivery_access(rq, &as, r.w, r.h)))
 		return st;
+	/* past the open sizes: the session holds the asset's roles, and may
+	 * have every stored file */
+	bool granted = !access_allows(&as, r.w, r.h);
 	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
 	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
 		/* exactly a stored tile or thumbnail: the file itself. For a
@@ -587,12 +589,17 @@ static int img_image(struct req *rq, int version)
 		int tw, th;
 		if (stored_match_tile(&as.st, &r, name, sizeof name, &tw, &th)) {
 			const char *rel = arena_printf(rq->arena, "%s/tiles/%s", as.rel, name);
-			if (access_allows(&as, tw, th) &&
+			/* nginx sends the next ones itself (store.h) */
+			if (granted && store_restricted_link(rq->arena, storage_root(rq), as.c,
+							     as.s, as.id) < 0)
+				log_err("%s: cannot link %s under %s/restricted", rq->request_id,
+					as.rel, storage_root(rq));
+			if ((granted || access_allows(&as, tw, th)) &&
 			    (st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
 				return st;
 		}
 		int k = stored_match_size(as.st.sizes, as.st.nsizes, as.st.W, as.st.H, &r);
-		if (k >= 0 && access_allows(&as, as.st.sizes[k].w, as.st.sizes[k].h)) {
+		if (k >= 0 && (granted || access_allows(&as, as.st.sizes[k].w, as.st.sizes[k].h))) {
 			const char *rel = arena_printf(rq->arena, "%s/thumbs/%d.jpg", as.rel,
 						       longest(as.st.sizes[k].w, as.st.sizes[k].h));
 			if ((st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
@@ -639,6 +646,31 @@ static int thumbs_image_v(struct req *rq, int version)
 	return req_fail(rq, 500, "a stored thumbnail is missing");
 }
 
+/* --- the restricted tiles' access decision --- */
+
+/* nginx's auth_request for a restricted tile it would send itself
+ * (nginx/dlcs.conf, "restricted tiles"), which it keeps a few seconds when
+ * it is a yes: 204 when the session of the cookie nginx passes (the URL
+ * customer's, and only it) may see every size of the asset; any other
+ * answer makes nginx hand the tile request to img_image, which answers
+ * it in full. */
+static int tile_access(struct req *rq)
+{
+	struct delivery_asset as;
+	int st = asset_load(rq, NEED_TILES, &as);
+	if (st)
+		return st;
+	if (!as.restricted)
+		return req_fail(rq, 404, "asset %d/%d/%s is not restricted", as.c, as.s, as.id);
+	int d = session_decision(rq, &as);
+	if (d < 0)
+		return req_db_fail(rq, "reading the session");
+	if (d != 200)
+		return req_fail(rq, d, "asset %d/%d/%s: no access", as.c, as.s, as.id);
+	rq->status = 204;
+	return 204;
+}
+
 /* --- redirects --- */
 
 static int redirect_info(struct req *rq, const char *prefix, int status)
@@ -670,6 +702,11 @@ int iiif_img_redirect(struct req *rq)
 {
 	return finish(rq,
 		      redirect_info(rq, route_version(rq) == 2 ? "iiif-img/v2" : "iiif-img", 303));
+}
+
+int iiif_img_access(struct req *rq)
+{
+	return finish(rq, tile_access(rq));
 }
 
 int iiif_img_info(struct req *rq)

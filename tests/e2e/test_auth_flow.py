@@ -138,7 +138,7 @@ def test_clickthrough_flow(site, anon):
     c = site.customer
     s = type(anon)(anon.base)
     r, cookie = login(s, c)
-    assert r.status_code == 200 and cookie and re.fullmatch(r"[0-9a-f]{64}", cookie), describe(r)
+    assert r.status_code == 200 and cookie and re.fullmatch(r"[0-9a-f]{96}", cookie), describe(r)
     sc = r.headers["Set-Cookie"]
     assert "HttpOnly" in sc and "Path=/" in sc and "Secure" not in sc, sc
     assert "window.close()" in r.text
@@ -312,3 +312,71 @@ def test_no_url_trick_reaches_a_restricted_file(site, anon):
         for headers in ({}, {"Cookie": "dlcs-auth2-%d=%s" % (c.id, "0" * 64)}):
             status, body = raw_get(anon.base, p, headers)
             assert status != 200 and body[:2] != b"\xff\xd8", (p, headers, status)
+
+
+# ---------------------------------------------------------------- fixes
+
+def test_portal_user_without_roles_gets_no_session(site, anon):
+    """A role-less session would open every asset restricted by maxUnauthorised alone."""
+    c = site.customer
+    p = c.api.post(c.path + "/roleProviders", json={"type": "portal"}).json()
+    r = c.api.put(c.path + "/authServices/noroles-login", json={
+        "profile": "active", "label": "Login", "roleProvider": p["@id"]})
+    assert r.status_code == 201, describe(r)
+    pw = "pw-" + uuid.uuid4().hex
+    email = "n-%s@example.org" % uuid.uuid4().hex[:8]
+    r = c.api.post(c.path + "/portalUsers", json={"email": email, "password": pw, "roles": []})
+    assert r.status_code == 201, describe(r)
+    s = type(anon)(anon.base)
+    r, cookie = login(s, c, "noroles-login", {"email": email, "password": pw})
+    assert r.status_code == 403 and not cookie and "Set-Cookie" not in r.headers, describe(r)
+    assert "not been given access" in r.text
+    assert s.get(img(site, "max0")).status_code == 401
+
+
+def thumbs_info(space, asset_id, v2=False):
+    return "/thumbs/%s%d/%d/%s/info.json" % ("v2/" if v2 else "", space.customer.id, space.id, asset_id)
+
+
+def test_restricted_thumbs_info_is_200_with_the_auth_services(site, anon):
+    """Like /iiif-img's: a client finds the probe service there, even with no open size."""
+    open_sizes = anon.get(thumbs_info(site, "open")).json()["sizes"]
+    assert open_sizes
+    for aid in ("click", "max0", "staff"):
+        r = anon.get(thumbs_info(site, aid))
+        assert r.status_code == 200, describe(r)
+        j = r.json()
+        assert j["sizes"] == [] and j["@context"][0] == CTX, j
+        assert j["service"][0]["type"] == "AuthProbeService2"
+        assert j["service"][0]["id"].endswith("/auth/v2/probe/%d/%d/%s" % (site.customer.id, site.id, aid))
+        assert "private" in r.headers["Cache-Control"] and "Cookie" in r.headers.get("Vary", "")
+        r2 = anon.get(thumbs_info(site, aid, v2=True))
+        assert r2.status_code == 200 and r2.json()["service"][0]["type"] == "AuthProbeService2", describe(r2)
+    s, cookie, token = fresh_session(anon, site.customer)
+    j = s.get(thumbs_info(site, "click")).json()
+    assert j["sizes"] == open_sizes and j["service"][0]["type"] == "AuthProbeService2", j
+    assert s.get(thumbs_info(site, "staff")).json()["sizes"] == []  # the session lacks staff
+
+
+def sessions_of(dlcs_var, customer):
+    import os
+    import subprocess
+    sock = os.path.join(dlcs_var, "run", "mysqld.sock")
+    out = subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "dlcs", "-N", "-B", "-e",
+                          "SELECT COUNT(*) FROM auth_sessions WHERE customer_id = %d" % customer.id],
+                         check=True, timeout=30, capture_output=True, text=True).stdout.strip()
+    return int(out)
+
+
+def test_expired_sessions_are_purged(make_customer, anon, dlcs_var):
+    import time
+    c = make_customer("authpurge")
+    r = c.api.patch(c.path + "/authServices/clickthrough", json={"timeToLive": 1})
+    assert r.status_code == 200, describe(r)
+    fresh_session(anon, c)
+    assert sessions_of(dlcs_var, c) == 1
+    time.sleep(2.2)
+    r = c.api.patch(c.path + "/authServices/clickthrough", json={"timeToLive": 600})
+    assert r.status_code == 200, describe(r)
+    fresh_session(anon, c)  # a login purges the expired
+    assert sessions_of(dlcs_var, c) == 1

@@ -228,6 +228,18 @@ static void test_include_is_dlcs_conf_per_customer(void)
 			inc, arena_printf(A, "customer 5, space(s) 3: %s", FAST_PATHS[i].what));
 		CHECK(strstr(wide, "(?<dlcs_c>5|acme\\.lib|7)/(?<dlcs_s>\\d+)/"));
 		CHECK(strstr(space, "(?<dlcs_c>5|acme\\.lib)/(?<dlcs_s>3)/"));
+		/* dlcs.conf's restricted tiles are nginx's; the include's go to
+		 * dlcs-image, which adds the customer's headers (role ones too) */
+		if (FAST_PATHS[i].restricted) {
+			const char *to_image = "error_page 404 = @dlcs_image;";
+			const char *to_restricted = arena_printf(
+				A, "error_page 404 = %s;\n    recursive_error_pages on;",
+				FAST_PATHS[i].restricted);
+			CHECK(strstr(generic, to_restricted) && !strstr(generic, to_image));
+			CHECK(strstr(wide, to_image) && strstr(space, to_image));
+			wide = replace(wide, to_image, to_restricted);
+			space = replace(space, to_image, to_restricted);
+		}
 		/* modulo the alternatives and the customer's add_header lines, the
 		 * include's locations are dlcs.conf's */
 		wide = replace(wide, "(?<dlcs_c>5|acme\\.lib|7)", "(?<dlcs_c>[^/]+)");
@@ -247,6 +259,17 @@ static void test_include_is_dlcs_conf_per_customer(void)
 				? "    add_header Cache-Control \"" INFO_CACHE_CONTROL "\";\n"
 				: "    add_header Cache-Control \"" IMAGE_CACHE_CONTROL "\";\n");
 		CHECK_STR(space, generic);
+	}
+	/* a customer with role-specific headers alone has locations too: its
+	 * restricted tiles go to dlcs-image, which adds them */
+	{
+		const struct rrow role_only[] = {{9, "roles.only", false, 0, "staff", "X-R", "v"}};
+		int n9 = 0;
+		const char *inc9 = render_text(A, 1, role_only, 1, &n9);
+		const char *tiles9 = include_location(inc9, "customer(s) 9|roles\\.only: tiles");
+		CHECK(n9 == 1 + (int)FAST_PATHS_N);
+		CHECK(strstr(tiles9, "error_page 404 = @dlcs_image;") != NULL);
+		CHECK(strstr(inc9, "\"v\"") == NULL);
 	}
 	/* role-specific values are the application's; their keys come back in
 	 * the accel location, which is dlcs.conf's plus the keys */
@@ -402,6 +425,7 @@ static void test_real_nginx(void)
 				"  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
 				"  fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp;\n"
 				"  scgi_temp_path %s/tmp;\n"
+				"  fastcgi_cache_path %s/tmp/auth-cache keys_zone=dlcs_auth:1m;\n"
 				"  upstream dlcs_api { server unix:%s/api.sock; }\n"
 				"  upstream dlcs_image { server unix:%s/image.sock; }\n"
 				"  server {\n"
@@ -412,7 +436,7 @@ static void test_real_nginx(void)
 				"  }\n"
 				"}\n",
 				geteuid() == 0 ? "user root;\n" : "", DIR_, DIR_, DIR_, DIR_, DIR_,
-				DIR_, DIR_, DIR_, DIR_, DIR_, DIR_, DLCS_SRCDIR));
+				DIR_, DIR_, DIR_, DIR_, DIR_, DIR_, DIR_, DLCS_SRCDIR));
 	struct nginx_target t = target(
 		arena_printf(A, "%s -t -q -c %s -p %s/ -e %s/error.log", nginx, conf, DIR_, DIR_));
 	int nloc = 0;

@@ -607,9 +607,7 @@ render_nginx_conf() {
 	ka_line=$(keepalive_line "$DLCS_WORKERS")
 	image_ka_line=$(keepalive_line "$DLCS_IMAGE_WORKERS")
 	storage=$(config_value storage_root "$STORAGE_DIR")
-	CUSTOM_HEADERS=$(config_value nginx_custom_headers "$NGINX_DIR/custom-headers.conf")
-	# nginx refuses to start without the included file; empty is valid.
-	[[ -e $CUSTOM_HEADERS ]] || : >"$CUSTOM_HEADERS"
+	ensure_custom_headers
 	# The admin's extra headers (nginx/dlcs.conf, "Your own headers"), next
 	# to nginx.conf; the tests look for this one on every response.
 	[[ -e $NGINX_DIR/dlcs-extra-headers.conf ]] ||
@@ -635,6 +633,16 @@ render_nginx_conf() {
 	if grep -n '@[A-Z_]*@' -- "$out" >&2; then
 		die "unsubstituted @VARIABLES@ left in $out"
 	fi
+}
+
+# The custom-headers include, empty when there is none yet: nginx refuses
+# to start without the included file. Made before the runners start, so
+# that a runner's first rendering, refused by nginx -t while nginx.conf is
+# not written yet, puts this file back instead of removing the path under
+# start_nginx (what the runner had found there).
+ensure_custom_headers() {
+	CUSTOM_HEADERS=$(config_value nginx_custom_headers "$NGINX_DIR/custom-headers.conf")
+	[[ -e $CUSTOM_HEADERS ]] || : >"$CUSTOM_HEADERS"
 }
 
 nginx_cmd() {

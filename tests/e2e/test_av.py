@@ -51,8 +51,11 @@ def media(tmp_path_factory):
     # 3 s of a small silent video
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3",
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", p("silent.mp4"))
+    # the same, as a phone films upright: stored 320x240, turned a quarter
+    # by its display matrix
+    ffmpeg("-i", p("silent.mp4"), "-c", "copy", "-metadata:s:v", "rotate=90", p("portrait.mp4"))
     out = {}
-    for name in ("tone.flac", "clip.mp4", "silent.mp4"):
+    for name in ("tone.flac", "clip.mp4", "silent.mp4", "portrait.mp4"):
         with open(p(name), "rb") as f:
             out[name] = f.read()
     # an mp4 whose middle is noise: the header promises what is not there
@@ -289,6 +292,25 @@ def test_silent_video_in_two_formats(customer, space, origin, anon, tmp_path, me
     assert r.status_code == 200, describe(r)
     b = r.json()["items"][0]["items"][0]["items"][0]["body"]
     assert b["type"] == "Choice" and [i["format"] for i in b["items"]] == ["video/mp4", "video/webm"], b
+
+
+def test_portrait_video_is_upright(space, origin, anon, tmp_path, media):
+    # ffmpeg turns the picture upright before scaling it: the asset, its
+    # transcode and the manifest all say 240 wide, 320 high
+    put_av(space, origin, "portrait", media["portrait.mp4"], "video/mp4")
+    j = wait_ingested(space, "portrait")
+    assert "error" not in j, j
+    assert (j["width"], j["height"]) == (240, 320), j
+    r = anon.get(av_url(space, "portrait", VIDEO % "mp4"))
+    assert r.status_code == 200, describe(r)
+    v = [s for s in probe(r.content, tmp_path)["streams"] if s["codec_type"] == "video"][0]
+    assert (v["width"], v["height"]) == (240, 320), v
+    r = anon.get("/iiif-manifest/%d/%d/portrait" % (space.customer.id, space.id))
+    assert r.status_code == 200, describe(r)
+    canvas = r.json()["items"][0]
+    b = canvas["items"][0]["items"][0]["body"]
+    assert (canvas["width"], canvas["height"]) == (240, 320), canvas
+    assert (b["width"], b["height"]) == (240, 320) and abs(b["duration"] - 3.0) <= 0.1, b
 
 
 @pytest.mark.parametrize("name,media_type,mentions", [

@@ -266,13 +266,17 @@ static enum transcode_end transcode_one(struct tc *t, const struct av_preset *pr
 		argv[k++] = tail[i];
 	argv[k++] = arena_printf(t->a, "file:%s", file);
 	if (with_poster) {
-		/* the first frame from poster_at on: trim drops the earlier
-		 * ones before they are scaled, and the output ends after one */
+		/* the first frame from poster_at on: the first trim drops the
+		 * earlier ones before they are scaled, the second ends this
+		 * output's filters after one (ffmpeg would otherwise go on
+		 * converting every later frame for the PNG encoder, and drop it
+		 * only then: seconds of CPU for a long video) */
 		const char *const second[] = {
 			"-map",
 			"0:v:0",
 			"-vf",
-			arena_printf(t->a, "trim=start=%s," POSTER_SCALE, poster_at(t, in)),
+			arena_printf(t->a, "trim=start=%s,trim=end_frame=1," POSTER_SCALE,
+				     poster_at(t, in)),
 			"-frames:v",
 			"1",
 			"-c:v",

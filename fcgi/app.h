@@ -11,6 +11,7 @@
 struct cache;
 struct config;
 struct db;
+struct fragcache;
 struct req;
 struct respcache;
 struct route;
@@ -39,6 +40,9 @@ struct app {
 	struct cache *auth_cache; /* verified credentials (keys.c), NULL: none */
 	/* whole responses of R_CACHE routes (respcache.h), NULL: none */
 	struct respcache *response_cache;
+	/* text fragments kept between requests, each valid while its stamp
+	 * matches (fragcache.h), NULL: none */
+	struct fragcache *fragments;
 	unsigned long long served;
 	struct outage db_outage; /* the database unreachable: logged now and then */
 	volatile int stopping;   /* set by SIGTERM: finish the request in hand, then exit */

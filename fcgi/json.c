@@ -110,6 +110,13 @@ void jw_int(struct jw *w, long long v)
 	GEN(w, yajl_gen_integer(w->g, v));
 }
 
+/* yajl_gen_number copies its text as it is, with the separator and the
+ * generator's state handled like any value. */
+void jw_raw(struct jw *w, const char *text, size_t len)
+{
+	GEN(w, yajl_gen_number(w->g, text, len));
+}
+
 void jw_double(struct jw *w, double v)
 {
 	GEN(w, yajl_gen_double(w->g, v));

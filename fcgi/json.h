@@ -26,6 +26,9 @@ void jw_str(struct jw *w, const char *s); /* NULL writes null */
 void jw_strn(struct jw *w, const char *s, size_t len);
 void jw_int(struct jw *w, long long v);
 void jw_double(struct jw *w, double v);
+/* Writes text, which must be one complete JSON value made by a writer like
+ * this one (e.g. kept from an earlier request), verbatim: nothing checks it. */
+void jw_raw(struct jw *w, const char *text, size_t len);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* Writes a parsed value (object, array or scalar) as it is. */

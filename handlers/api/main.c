@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "cache.h"
+#include "fragcache.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -41,6 +42,8 @@ static int api_worker(const struct worker_env *env)
 		.path_check = api_path_check,
 		.auth_cache = cache_new(1024),
 		.response_cache = cache_mb ? respcache_new((size_t)cache_mb << 20) : NULL,
+		/* manifests' canvases (api/manifests.c): about 2 KB each */
+		.fragments = fragcache_new(64u << 20),
 		.max_body = (size_t)setting_int(cfg, S_MAX_BODY_BYTES),
 		.base_url = setting_str(cfg, S_BASE_URL),
 	};
@@ -48,6 +51,7 @@ static int api_worker(const struct worker_env *env)
 	db_free(app.db);
 	cache_free(app.auth_cache);
 	respcache_free(app.response_cache);
+	fragcache_free(app.fragments);
 	mysql_library_end();
 	return rc;
 }

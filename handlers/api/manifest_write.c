@@ -27,6 +27,7 @@ struct mf_urls {
 	const char *thumbs; /* {base}/thumbs/{c}/{s}/{id} */
 	const char *thumbs2;
 	const char *canvas; /* {img}/canvas/c/{n} */
+	const char *n;      /* the canvas's number, as text */
 };
 
 struct box {
@@ -228,11 +229,16 @@ static void thumbnail3(struct jw *w, struct arena *a, const struct mf_urls *u,
 	jw_arr_end(w);
 }
 
-/* The image services of a body: where access control (CONTRACT section 9)
- * will add, for a restricted asset, the probe service reference beside
- * them (as->restricted says which). Until then a restricted asset's canvas
- * shows with its image service like any other, and the image server
- * answers 401 for what it may not send. */
+/* A restricted asset's probe service (IIIF Auth 2.0: on the content
+ * resource), as the caller wrote it; nothing for an open one. */
+static void probe_service(struct jw *w, const struct mf_asset *as)
+{
+	if (as->probe_json)
+		jw_raw(w, as->probe_json, as->probe_len);
+}
+
+/* The image services of a body, and in 3.0 a restricted asset's probe
+ * service beside them (2.1 clients know no Auth 2.0 services). */
 static void image_services(struct jw *w, const struct mf_urls *u, const struct mf_asset *as,
 			   int version)
 {
@@ -253,6 +259,7 @@ static void image_services(struct jw *w, const struct mf_urls *u, const struct m
 	jw_kint(w, "width", as->width);
 	jw_kint(w, "height", as->height);
 	jw_obj_end(w);
+	probe_service(w, as);
 	jw_arr_end(w);
 }
 
@@ -270,8 +277,14 @@ static void image_body(struct jw *w, struct arena *a, const struct mf_urls *u,
 	jw_kstr(w, "format", "image/jpeg");
 	jw_kint(w, "width", b.w);
 	jw_kint(w, "height", b.h);
-	if (as->iiif_img)
+	if (as->iiif_img) {
 		image_services(w, u, as, version);
+	} else if (version == 3 && as->probe_json) {
+		jw_key(w, "service");
+		jw_arr(w);
+		probe_service(w, as);
+		jw_arr_end(w);
+	}
 }
 
 /* One transcode of audio or video (3.0 only), its own duration and size. */
@@ -291,6 +304,12 @@ static void av_item(struct jw *w, struct arena *a, const struct mf_asset *as,
 	}
 	jw_key(w, "duration");
 	jw_double(w, (double)(o->duration ? o->duration : as->duration) / 1000.0);
+	if (as->probe_json) {
+		jw_key(w, "service");
+		jw_arr(w);
+		probe_service(w, as);
+		jw_arr_end(w);
+	}
 	jw_obj_end(w);
 }
 
@@ -334,13 +353,13 @@ static void rendering3(struct jw *w, struct arena *a, const struct mf_asset *as,
 }
 
 static void canvas3(struct jw *w, struct arena *a, const struct mf_doc *d,
-		    const struct mf_asset *as, const struct mf_urls *u, int n)
+		    const struct mf_asset *as, const struct mf_urls *u)
 {
 	bool image = !as->av;
 	jw_obj(w);
 	jw_kstr(w, "id", u->canvas);
 	jw_kstr(w, "type", "Canvas");
-	lang_map(w, "label", "en", arena_printf(a, "Canvas %d", n));
+	lang_map(w, "label", "en", arena_printf(a, "Canvas %s", u->n));
 	if (image || av_is_video(as)) {
 		jw_kint(w, "width", as->width);
 		jw_kint(w, "height", as->height);
@@ -383,12 +402,12 @@ static void canvas3(struct jw *w, struct arena *a, const struct mf_doc *d,
 }
 
 static void canvas2(struct jw *w, struct arena *a, const struct mf_asset *as,
-		    const struct mf_urls *u, int n)
+		    const struct mf_urls *u)
 {
 	jw_obj(w);
 	jw_kstr(w, "@id", u->canvas);
 	jw_kstr(w, "@type", "sc:Canvas");
-	jw_kstr(w, "label", arena_printf(a, "Canvas %d", n));
+	jw_kstr(w, "label", arena_printf(a, "Canvas %s", u->n));
 	jw_kint(w, "width", as->width);
 	jw_kint(w, "height", as->height);
 	canvas_metadata(w, a, 2, as);
@@ -424,44 +443,40 @@ static void canvas2(struct jw *w, struct arena *a, const struct mf_asset *as,
 	jw_obj_end(w);
 }
 
-static void urls_make(struct arena *a, const struct mf_doc *d, const struct mf_asset *as, int n,
-		      struct mf_urls *u)
+static void urls_make(struct arena *a, const struct mf_doc *d, const struct mf_asset *as,
+		      const char *n, struct mf_urls *u)
 {
 	u->img = arena_printf(a, "%s/iiif-img/%s/%d/%s", d->base, d->cpart, as->space, as->id);
 	u->img2 = arena_printf(a, "%s/iiif-img/v2/%s/%d/%s", d->base, d->cpart, as->space, as->id);
 	u->thumbs = arena_printf(a, "%s/thumbs/%s/%d/%s", d->base, d->cpart, as->space, as->id);
 	u->thumbs2 = arena_printf(a, "%s/thumbs/v2/%s/%d/%s", d->base, d->cpart, as->space, as->id);
-	u->canvas = arena_printf(a, "%s/canvas/c/%d", u->img, n);
+	u->canvas = arena_printf(a, "%s/canvas/c/%s", u->img, n);
+	u->n = n;
 }
 
 /* The manifest's thumbnail: the first canvas's (3.0: the same object). */
-static void manifest_thumbnail(struct jw *w, struct arena *a, const struct mf_doc *d)
+static void manifest_thumbnail(struct jw *w, struct arena *a, const struct mf_doc *d,
+			       const struct mf_asset *as)
 {
-	for (size_t i = 0; i < d->n; i++) {
-		const struct mf_asset *as = &d->assets[i];
-		struct box t;
-		if (!mf_asset_in_version(as, d->version))
-			continue;
-		if (!as->thumbs || !thumb_box(as, &t))
-			return;
-		struct mf_urls u;
-		urls_make(a, d, as, 1, &u);
-		if (d->version == 3) {
-			thumbnail3(w, a, &u, as, t);
-		} else {
-			jw_key(w, "thumbnail");
-			jw_obj(w);
-			jw_kstr(w, "@id",
-				arena_printf(a, "%s/full/%d,%d/0/default.jpg", u.thumbs2, t.w,
-					     t.h));
-			jw_kstr(w, "@type", "dctypes:Image");
-			jw_obj_end(w);
-		}
+	struct box t;
+	if (!as || !as->thumbs || !thumb_box(as, &t))
 		return;
+	struct mf_urls u;
+	urls_make(a, d, as, "1", &u);
+	if (d->version == 3) {
+		thumbnail3(w, a, &u, as, t);
+	} else {
+		jw_key(w, "thumbnail");
+		jw_obj(w);
+		jw_kstr(w, "@id",
+			arena_printf(a, "%s/full/%d,%d/0/default.jpg", u.thumbs2, t.w, t.h));
+		jw_kstr(w, "@type", "dctypes:Image");
+		jw_obj_end(w);
 	}
 }
 
-void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d)
+void manifest_write_head(struct jw *w, struct arena *a, const struct mf_doc *d,
+			 const struct mf_asset *first)
 {
 	int v = d->version;
 	jw_obj(w);
@@ -476,7 +491,7 @@ void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d)
 	jw_arr(w);
 	meta_pair(w, v, "en", "Title", "Created by DLCS");
 	jw_arr_end(w);
-	manifest_thumbnail(w, a, d);
+	manifest_thumbnail(w, a, d, first);
 	if (v == 3) {
 		jw_key(w, "items");
 		jw_arr(w);
@@ -492,22 +507,44 @@ void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d)
 		jw_key(w, "canvases");
 		jw_arr(w);
 	}
-	int n = 0;
-	for (size_t i = 0; i < d->n; i++) {
-		const struct mf_asset *as = &d->assets[i];
-		if (!mf_asset_in_version(as, v))
-			continue;
-		struct mf_urls u;
-		urls_make(a, d, as, ++n, &u);
-		if (v == 3)
-			canvas3(w, a, d, as, &u, n);
-		else
-			canvas2(w, a, as, &u, n);
-	}
+}
+
+void manifest_write_tail(struct jw *w, const struct mf_doc *d)
+{
 	jw_arr_end(w);
-	if (v == 2) {
+	if (d->version == 2) {
 		jw_obj_end(w);
 		jw_arr_end(w);
 	}
 	jw_obj_end(w);
+}
+
+void manifest_write_canvas(struct jw *w, struct arena *a, const struct mf_doc *d,
+			   const struct mf_asset *as, const char *n)
+{
+	struct mf_urls u;
+	urls_make(a, d, as, n, &u);
+	if (d->version == 3)
+		canvas3(w, a, d, as, &u);
+	else
+		canvas2(w, a, as, &u);
+}
+
+void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d)
+{
+	const struct mf_asset *first = NULL;
+	for (size_t i = 0; i < d->n && !first; i++)
+		if (mf_asset_in_version(&d->assets[i], d->version))
+			first = &d->assets[i];
+	manifest_write_head(w, a, d, first);
+	int n = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct mf_asset *as = &d->assets[i];
+		if (!mf_asset_in_version(as, d->version))
+			continue;
+		char num[16];
+		xsnprintf(num, sizeof num, "%d", ++n);
+		manifest_write_canvas(w, a, d, as, num);
+	}
+	manifest_write_tail(w, d);
 }

@@ -40,6 +40,10 @@ struct mf_asset {
 	/* av: its transcodes, as av.json lists them (asset/av_stored.h) */
 	const struct av_output *av_out;
 	size_t n_av;
+	/* restricted: its AuthProbeService2 object as JSON text
+	 * (asset/auth_doc.h), written on its bodies in 3.0; NULL for none */
+	const char *probe_json;
+	size_t probe_len;
 };
 
 struct mf_doc {
@@ -64,5 +68,16 @@ bool mf_asset_in_version(const struct mf_asset *as, int version);
 
 /* Writes the manifest of d's shown assets (errors latch in w). */
 void manifest_write(struct jw *w, struct arena *a, const struct mf_doc *d);
+
+/* The same in parts, for a caller that has some canvases as text already
+ * (api/manifest_fragment.h): the head (everything before the first canvas;
+ * its thumbnail is first's, the first asset with a canvas, NULL for none),
+ * one canvas (number n, as decimal text, or a marker the caller replaces)
+ * and the tail. d->assets and d->n are not read by these. */
+void manifest_write_head(struct jw *w, struct arena *a, const struct mf_doc *d,
+			 const struct mf_asset *first);
+void manifest_write_canvas(struct jw *w, struct arena *a, const struct mf_doc *d,
+			   const struct mf_asset *as, const char *n);
+void manifest_write_tail(struct jw *w, const struct mf_doc *d);
 
 #endif

@@ -7,8 +7,10 @@
  * or, on the paths without a version, the Accept header asks for the 2.1
  * profile. Anonymous, with CORS (every response), an ETag over the body
  * (If-None-Match answers 304) and Cache-Control; the manifest of many
- * assets costs one query for the assets and one small file per asset (its
- * stored thumbnail sizes), never a query per canvas. */
+ * assets costs one query for the assets, never a query per canvas, and
+ * each canvas is kept per worker as text while its row is unchanged
+ * (answer_manifest), so that only a new or changed asset costs its small
+ * file (the stored thumbnail sizes) and the JSON writer. */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,13 +19,16 @@
 #include "arena.h"
 #include "config.h"
 #include "db.h"
+#include "fragcache.h"
 #include "ids.h"
 #include "json.h"
 #include "req.h"
 #include "str.h"
 #include "api/handlers.h"
+#include "api/manifest_fragment.h"
 #include "api/manifest_write.h"
 #include "asset/access.h"
+#include "asset/auth_doc.h"
 #include "asset/av_stored.h"
 #include "asset/channel_rules.h"
 #include "asset/named_query.h"
@@ -131,8 +136,9 @@ static int send_body(struct req *rq, const char *text, size_t len, const char *t
 		rq->status = 304;
 		return 304;
 	}
-	sbuf_init(&rq->out, rq->arena);
-	sbuf_add(&rq->out, text, len);
+	/* the body is the text itself (in the arena): not copied again */
+	rq->out =
+		(struct sbuf){.arena = rq->arena, .buf = (char *)text, .len = len, .cap = len + 1};
 	rq->content_type = type;
 	rq->status = 200;
 	return 200;
@@ -197,19 +203,139 @@ static void asset_from_row(struct req *rq, const char *root, const struct db_row
 	as->nsizes = st->nsizes;
 }
 
-/* The manifest of rows (or a 404 when none of them has a canvas). */
+/* What one row gives the manifest: whether it has a canvas, whether it is
+ * restricted, and the canvas as a fragment (api/manifest_fragment.h), or
+ * as (with frag NULL) when it has to be written the long way; keep: a
+ * fragment made for this request, to be kept once the answer is written. */
+struct row_canvas {
+	bool shown, restricted, keep;
+	const char *frag;
+	size_t len;
+	struct mf_asset *as;
+	struct sbuf key, stamp;
+};
+
+/* The first byte of a kept fragment: '@' + these bits, then the text. */
+enum { KEPT_SHOWN = 1, KEPT_RESTRICTED = 2 };
+
+/* The cache key of row i's canvas in this version, and its stamp: every
+ * cell of the row, length-prefixed (SIZE_MAX for NULL), so that any change
+ * to the asset (a reingest sets `finished` anew, a PATCH changes what it
+ * changes) makes the kept fragment unusable at once. The stored sizes come
+ * from s.json, which only an ingest writes, and an ingest changes the row.
+ * No printf: this runs for every row of every manifest. */
+static void row_key(struct arena *a, const struct db_rows *r, size_t i, int version,
+		    struct sbuf *key, struct sbuf *stamp)
+{
+	const struct db_cell *row = &r->cells[i * r->ncols];
+	sbuf_init(key, a);
+	sbuf_adds(key, version == 2 ? "manifest-canvas/2/" : "manifest-canvas/3/");
+	sbuf_add(key, row[ACOL_CUSTOMER].s, row[ACOL_CUSTOMER].len);
+	sbuf_addc(key, '/');
+	sbuf_add(key, row[ACOL_SPACE].s, row[ACOL_SPACE].len);
+	sbuf_addc(key, '/');
+	sbuf_add(key, row[ACOL_ID].s, row[ACOL_ID].len);
+	sbuf_init(stamp, a);
+	for (size_t k = 0; k < r->ncols; k++) {
+		size_t len = row[k].s ? row[k].len : SIZE_MAX;
+		sbuf_add(stamp, &len, sizeof len);
+		if (row[k].s)
+			sbuf_add(stamp, row[k].s, row[k].len);
+	}
+}
+
+/* Row i's canvas: kept from an earlier request when the row is unchanged
+ * (the text stays the cache's: nothing is put into it before the answer is
+ * written), else made from the row and its s.json. */
+/* A restricted asset's probe service in 3.0 (asset/auth_doc.h), its
+ * customer's roles and services read at the first one (ad->services NULL
+ * until then). 0, or negative on a database error. */
+static int row_probe(struct req *rq, const char *cpart, int version, struct auth_doc *ad,
+		     struct mf_asset *as, int c)
+{
+	if (version != 3 || !as->restricted)
+		return 0;
+	if (!ad->services && auth_doc_load(ad, rq->app->db, rq->arena, c) < 0)
+		return -1;
+	struct jw *w = jw_new(rq->arena);
+	auth_doc_write_probe(w, ad, rq->arena, rq->base_url, cpart, as->space, as->id,
+			     as->roles_json);
+	as->probe_json = jw_text(w, &as->probe_len);
+	return as->probe_json ? 0 : -1;
+}
+
+static int row_canvas(struct req *rq, const char *root, const struct db_rows *r, size_t i,
+		      int version, const char *cpart, struct auth_doc *ad, struct row_canvas *out)
+{
+	struct arena *a = rq->arena;
+	struct fragcache *fc = rq->app->fragments;
+	memset(out, 0, sizeof *out);
+	if (fc) {
+		row_key(a, r, i, version, &out->key, &out->stamp);
+		size_t len;
+		const char *kept = fragcache_get(fc, out->key.buf, out->key.len, out->stamp.buf,
+						 out->stamp.len, &len);
+		if (kept && len >= 1) {
+			out->shown = (kept[0] - '@') & KEPT_SHOWN;
+			out->restricted = (kept[0] - '@') & KEPT_RESTRICTED;
+			out->frag = kept + 1;
+			out->len = len - 1;
+			return 0;
+		}
+	}
+	out->as = arena_alloc(a, sizeof *out->as);
+	asset_from_row(rq, root, r, i, out->as);
+	out->shown = mf_asset_in_version(out->as, version);
+	out->restricted = out->as->restricted;
+	if (out->shown &&
+	    row_probe(rq, cpart, version, ad, out->as, (int)db_int(r, i, ACOL_CUSTOMER)) < 0)
+		return -1;
+	if (out->shown)
+		out->frag = mf_fragment_make(a, version, out->as, &out->len);
+	else
+		out->frag = "", out->len = 0;
+	out->keep = fc && out->frag;
+	return 0;
+}
+
+/* Keeps the fragments made for this request. */
+static void rows_keep(struct req *rq, struct row_canvas *rc, size_t n)
+{
+	struct fragcache *fc = rq->app->fragments;
+	struct sbuf v;
+	sbuf_init(&v, rq->arena);
+	for (size_t i = 0; i < n; i++) {
+		if (!rc[i].keep)
+			continue;
+		v.len = 0;
+		sbuf_addc(&v, (char)('@' + (rc[i].shown ? KEPT_SHOWN : 0) +
+				     (rc[i].restricted ? KEPT_RESTRICTED : 0)));
+		sbuf_add(&v, rc[i].frag, rc[i].len);
+		fragcache_put(fc, rc[i].key.buf, rc[i].key.len, rc[i].stamp.buf, rc[i].stamp.len,
+			      v.buf, v.len);
+	}
+}
+
+/* The manifest of rows (or a 404 when none of them has a canvas): the
+ * head and tail from the writer, each canvas its fragment filled in for
+ * this request, so that a manifest of a thousand canvases reads no file
+ * but the first canvas's s.json (its thumbnail heads the manifest) once
+ * its fragments are kept. */
 static int answer_manifest(struct req *rq, const char *cpart, const struct db_rows *r, int version,
 			   const char *label, bool single)
 {
 	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
-	struct mf_asset *assets = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *assets);
-	size_t shown = 0;
+	struct row_canvas *rc = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *rc);
+	size_t shown = 0, first = 0;
 	bool restricted = false;
+	struct auth_doc ad = {0};
 	for (size_t i = 0; i < r->n; i++) {
-		asset_from_row(rq, root, r, i, &assets[i]);
-		if (mf_asset_in_version(&assets[i], version)) {
-			shown++;
-			restricted |= assets[i].restricted;
+		if (row_canvas(rq, root, r, i, version, cpart, &ad, &rc[i]) < 0)
+			return fail(rq, req_db_fail(rq, "reading the auth services"));
+		if (rc[i].shown) {
+			if (shown++ == 0)
+				first = i;
+			restricted |= rc[i].restricted;
 		}
 	}
 	if (shown == 0)
@@ -222,13 +348,36 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 		.cpart = cpart,
 		.label = label,
 		.single = single,
-		.assets = assets,
-		.n = r->n,
 	};
+	if (!rc[first].as) {
+		rc[first].as = arena_alloc(rq->arena, sizeof *rc[first].as);
+		asset_from_row(rq, root, r, first, rc[first].as);
+	}
+	const char *base_json = mf_json_inner(rq->arena, d.base);
+	const char *cpart_json = mf_json_inner(rq->arena, cpart);
 	struct jw *w = jw_new(rq->arena);
-	manifest_write(w, rq->arena, &d);
+	manifest_write_head(w, rq->arena, &d, rc[first].as);
+	struct sbuf canvas;
+	sbuf_init(&canvas, rq->arena);
+	int n = 0;
+	for (size_t i = 0; i < r->n && base_json && cpart_json; i++) {
+		if (!rc[i].shown)
+			continue;
+		n++;
+		if (!rc[i].frag) {
+			char num[16];
+			xsnprintf(num, sizeof num, "%d", n);
+			manifest_write_canvas(w, rq->arena, &d, rc[i].as, num);
+			continue;
+		}
+		canvas.len = 0;
+		mf_fragment_fill(&canvas, rc[i].frag, rc[i].len, base_json, cpart_json, n);
+		jw_raw(w, canvas.buf, canvas.len);
+	}
+	manifest_write_tail(w, &d);
 	size_t len;
-	const char *text = jw_text(w, &len);
+	const char *text = base_json && cpart_json ? jw_text(w, &len) : NULL;
+	rows_keep(rq, rc, r->n);
 	if (!text)
 		return fail(rq, req_fail(rq, 500, "could not generate the manifest"));
 	req_header(rq, "Vary", "Accept");

@@ -131,6 +131,33 @@ def test_restricted_asset_keeps_its_canvas(anon, iiif_client, book):
     assert body["service"][1]["type"] == "ImageService3"
     # the asset confined to 200 px, computed by the image service (401 until authorised)
     assert body["id"].endswith("/full/200,150/0/default.jpg"), body
+    # IIIF Auth 2.0: the body's probe service holds the clickthrough access
+    # service (the role's) with its token and logout services; open canvases
+    # have none. No manifest-level "services": manifesto.js gives those to
+    # every resource, so a viewer would take open images for restricted.
+    c = book.customer
+    probe = body["service"][2]
+    assert probe["type"] == "AuthProbeService2", body
+    assert probe["id"] == anon.base + "/auth/v2/probe/%d/%d/p-r" % (c.id, book.id)
+    access = probe["service"][0]
+    assert access["type"] == "AuthAccessService2" and access["profile"] == "active", probe
+    assert access["id"] == anon.base + "/auth/v2/access/%d/clickthrough" % c.id
+    assert access["label"]["en"][0]
+    kinds = {x["type"]: x["id"] for x in access["service"]}
+    assert kinds == {"AuthAccessTokenService2": anon.base + "/auth/v2/access/%d/token" % c.id,
+                     "AuthLogoutService2": anon.base + "/auth/v2/access/%d/clickthrough/logout" % c.id}
+    assert "services" not in j
+    for cv in j["items"][:-1]:
+        assert len(cv["items"][0]["items"][0]["body"]["service"]) == 2, cv
+    # the probe service answers for this asset: 401 without a session
+    r = anon.get(probe["id"][len(anon.base):])
+    assert r.status_code == 200 and r.json()["status"] == 401, describe(r)
+    # by name, the ids name the customer as the request did; 2.1 has no Auth 2.0 services
+    j = manifest(anon, iiif_client, "/iiif-resource/%s/manifest/book-7" % c.name)
+    probe = j["items"][-1]["items"][0]["items"][0]["body"]["service"][2]
+    assert probe["id"] == anon.base + "/auth/v2/probe/%s/%d/p-r" % (c.name, book.id)
+    j2 = manifest(anon, iiif_client, "/iiif-resource/v2/%d/manifest/book-7" % c.id, version=2)
+    assert "AuthProbeService2" not in str(j2) and "services" not in j2
     # an open query's manifest may be cached publicly
     r = anon.get("/iiif-resource/%d/manifest/book-8" % book.customer.id)
     assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=3600", describe(r)
@@ -340,3 +367,67 @@ def test_500_canvases_in_template_order(anon, iiif_client, make_customer, origin
     assert ids_of(j) == want
     j2 = manifest(anon, iiif_client, "/iiif-resource/v2/%d/batch-query/%d" % (c.id, batch), version=2)
     assert len(j2["sequences"][0]["canvases"]) == 500
+
+
+# ---------------------------------------------------------------- kept canvases follow the row
+
+def test_changed_asset_shows_at_once(anon, iiif_client, make_customer, origin):
+    """Each API worker keeps a canvas as text while the asset's row is
+    unchanged (api/manifests.c): a reingest with a new size, roles added and
+    a metadata PATCH show in the very next manifest, from every worker, and
+    a kept canvas takes the request's own base URL and customer part."""
+    c = make_customer("nq-change")
+    space = create_space(c)
+    put_asset(space, "a", origin=origin.add(jpeg(640, 480)), string1="chg", number1=1)
+    put_asset(space, "b", origin=origin.add(jpeg(300, 200)), string1="chg", number1=2)
+    path = "/iiif-resource/%d/manifest/chg" % c.id
+    path2 = "/iiif-resource/v2/%d/manifest/chg" % c.id
+    tries = 8  # more than the workers: each has kept both versions' canvases
+
+    def firsts():
+        for _ in range(tries):
+            j = manifest(anon, iiif_client, path)
+            j2 = manifest(anon, iiif_client, path2, version=2)
+            assert ids_of(j) == ["a", "b"] and ids_of(j2) == ["a", "b"]
+            yield j["items"][0], j2["sequences"][0]["canvases"][0]
+
+    def meta(cv):
+        return {m["label"]["none"][0]: m["value"]["none"][0] for m in cv["metadata"]}
+
+    for cv, cv2 in firsts():
+        assert (cv["width"], cv["height"]) == (640, 480) and (cv2["width"], cv2["height"]) == (640, 480)
+    # reingested from a larger image: canvas, body, services and thumbnail sizes
+    put_asset(space, "a", status=200, origin=origin.add(jpeg(1280, 720)), string1="chg", number1=1)
+    for cv, cv2 in firsts():
+        body = cv["items"][0]["items"][0]["body"]
+        assert (cv["width"], cv["height"]) == (1280, 720), cv
+        assert body["id"].endswith("/full/1024,576/0/default.jpg"), body
+        assert body["service"][1]["width"] == 1280
+        assert max(s["width"] for s in cv["thumbnail"][0]["service"][1]["sizes"]) == 1024
+        assert (cv2["width"], cv2["height"]) == (1280, 720), cv2
+        assert cv2["images"][0]["resource"]["service"]["width"] == 1280
+    # roles added: restricted, no open thumbnail, not for shared caches
+    role = role_uri(c)
+    r = c.api.patch(space.image("a"), json={"roles": [role]}, timeout=60)
+    assert r.status_code == 200, describe(r)
+    for cv, cv2 in firsts():
+        assert meta(cv)["Roles"] == role and "thumbnail" not in cv and "thumbnail" not in cv2, cv
+        assert cv["items"][0]["items"][0]["body"]["id"].endswith("/full/200,113/0/default.jpg")
+    for _ in range(tries):
+        assert anon.get(path).headers["Cache-Control"] == "private, max-age=3600"
+    # a metadata PATCH (no reingest)
+    r = c.api.patch(space.image("a"), json={"string2": 'new "value"', "roles": []}, timeout=60)
+    assert r.status_code == 200, describe(r)
+    for cv, cv2 in firsts():
+        assert meta(cv)["String 2"] == 'new "value"' and meta(cv)["Roles"] == "", cv
+        assert "thumbnail" in cv
+    for _ in range(tries):
+        assert anon.get(path).headers["Cache-Control"] == "public, max-age=3600"
+    # kept canvases, another base URL and the customer by name
+    for _ in range(tries):
+        r = anon.get("/iiif-resource/%s/manifest/chg" % c.name, headers={"X-Forwarded-Proto": "https"})
+        assert r.status_code == 200, describe(r)
+        cv = r.json()["items"][1]
+        host = anon.base.split("://", 1)[1]
+        assert cv["id"] == "https://%s/iiif-img/%s/%d/b/canvas/c/2" % (host, c.name, space.id), cv["id"]
+        assert cv["label"] == {"en": ["Canvas 2"]}

@@ -55,8 +55,12 @@ function check(doc) {
     if (!body || !body.id) { errors.push(`canvas ${c.id}: no body`); continue; }
     const svc = body.getServices ? body.getServices() : [];
     services += svc.length;
-    for (const s of svc)
-      if (!s.id || !/\/iiif-img\//.test(s.id)) errors.push(`canvas ${c.id}: service ${s.id}`);
+    // image services, and a restricted body's IIIF Auth 2.0 probe service
+    for (const s of svc) {
+      const type = s.__jsonld && (s.__jsonld.type || s.__jsonld['@type']);
+      const ok = type === 'AuthProbeService2' ? /\/auth\/v2\/probe\//.test(s.id) : /\/iiif-img\//.test(s.id);
+      if (!s.id || !ok) errors.push(`canvas ${c.id}: service ${s.id}`);
+    }
   }
   const schema = Boolean(is3 && validate);
   return { ok: errors.length === 0, errors, canvases: canvases.length, services, schema };

@@ -1,14 +1,17 @@
 /* The manifest writer (handlers/api/manifest_write.c): the Presentation 3
  * and 2.1 shapes of a few assets, which assets get a canvas, the body and
  * thumbnail sizes chosen, the image services of each version, metadata,
- * the file channel's rendering, text that needs escaping, and audio and
- * video canvases (a transcode, a Choice of several, the poster). */
+ * the file channel's rendering, text that needs escaping, audio and video
+ * canvases (a transcode, a Choice of several, the poster); and that a
+ * manifest joined from canvas fragments (api/manifest_fragment.h) is the
+ * whole writer's text byte for byte. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
 #include "json.h"
 #include "str.h"
+#include "api/manifest_fragment.h"
 #include "api/manifest_write.h"
 #include "asset/av_presets.h"
 #include "asset/av_stored.h"
@@ -280,12 +283,186 @@ static void test_av(void)
 	CHECK(len(AT(v, "sequences", "0", "canvases")) == 0);
 }
 
+/* d's manifest joined as api/manifests.c joins it: head, each shown
+ * asset's fragment filled in (or the canvas written when it has none),
+ * tail. */
+static const char *joined_doc(const struct mf_doc *d, size_t *len)
+{
+	const struct mf_asset *first = NULL;
+	for (size_t i = 0; i < d->n && !first; i++)
+		if (mf_asset_in_version(&d->assets[i], d->version))
+			first = &d->assets[i];
+	const char *base_json = mf_json_inner(A, d->base);
+	const char *cpart_json = mf_json_inner(A, d->cpart);
+	CHECK(base_json && cpart_json);
+	struct jw *w = jw_new(A);
+	manifest_write_head(w, A, d, first);
+	int n = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		if (!mf_asset_in_version(&d->assets[i], d->version))
+			continue;
+		n++;
+		size_t flen;
+		const char *frag = mf_fragment_make(A, d->version, &d->assets[i], &flen);
+		if (!frag) {
+			char num[16];
+			xsnprintf(num, sizeof num, "%d", n);
+			manifest_write_canvas(w, A, d, &d->assets[i], num);
+			continue;
+		}
+		struct sbuf b;
+		sbuf_init(&b, A);
+		mf_fragment_fill(&b, frag, flen, base_json, cpart_json, n);
+		jw_raw(w, b.buf, b.len);
+	}
+	manifest_write_tail(w, d);
+	return jw_text(w, len);
+}
+
+static void same_text(const struct mf_doc *d)
+{
+	struct jw *w = jw_new(A);
+	manifest_write(w, A, d);
+	size_t l1 = 0, l2 = 0;
+	const char *t1 = jw_text(w, &l1), *t2 = joined_doc(d, &l2);
+	CHECK(t1 && t2 && l1 == l2 && memcmp(t1, t2, l1) == 0);
+	if (t1 && t2 && (l1 != l2 || memcmp(t1, t2, l1) != 0))
+		fprintf(stderr, "whole:  %s\njoined: %s\n", t1, t2);
+}
+
+/* Fragments: every kind of canvas (image, restricted, thumbs only with a
+ * file, audio, video, unmeasured) in both versions, with a base URL and a
+ * customer part that need escaping and with numbers past 9, gives the
+ * whole writer's bytes; an asset whose text holds the marker byte gets no
+ * fragment (and still the same bytes, written the long way). */
+static void test_fragments(void)
+{
+	static struct av_output song[1], film[2];
+	song[0] = (struct av_output){av_preset_find("audio-mp3-128"), 0, 0, 61020};
+	film[0] = (struct av_output){av_preset_find("video-mp4-720p"), 640, 360, 1510};
+	film[1] = (struct av_output){av_preset_find("video-webm-720p"), 640, 360, 1500};
+	struct mf_asset as[16];
+	size_t n = 0;
+	as[n++] = image("p1", 4);
+	as[n] = image("p2", 4);
+	as[n].restricted = true;
+	as[n++].nsizes = 0;
+	as[n] = image("unmeasured", 4);
+	as[n++].width = 0;
+	as[n] = image("with-file", 5);
+	as[n].file = true;
+	as[n++].iiif_img = false;
+	as[n++] = (struct mf_asset){.space = 4,
+				    .id = "song",
+				    .media_type = "audio/mpeg",
+				    .av = true,
+				    .duration = 61000,
+				    .av_out = song,
+				    .n_av = 1};
+	as[n++] = (struct mf_asset){.space = 4,
+				    .id = "film",
+				    .media_type = "video/mp4",
+				    .av = true,
+				    .file = true,
+				    .width = 640,
+				    .height = 360,
+				    .duration = 1500,
+				    .av_out = film,
+				    .n_av = 2};
+	as[n] = image("marked", 6);
+	as[n].strings[1] = "a\x7f"
+			   "B b";
+	size_t marked = n++;
+	while (n < 15) {
+		as[n] = image(n % 2 ? "odd" : "even", (int)n);
+		as[n].tags_json = "[\"x\\\"y\", \"\\u00e9\"]";
+		n++;
+	}
+	as[n] = image("escaped-mark", 6);
+	as[n].tags_json = "[\"a\\u007FB\"]"; /* the marker byte, escaped */
+	size_t escaped = n++;
+	size_t flen;
+	CHECK(mf_fragment_make(A, 3, &as[marked], &flen) == NULL);
+	CHECK(mf_fragment_make(A, 2, &as[escaped], &flen) == NULL);
+	CHECK(mf_fragment_make(A, 3, &as[0], &flen) != NULL);
+	const char *bases[] = {"https://h", "http://h\"q\\:8080/x y", "http://127.0.0.1:8580"};
+	const char *cparts[] = {"7", "lib\"rary", "caf\xc3\xa9"};
+	for (int v = 2; v <= 3; v++)
+		for (int k = 0; k < 3; k++) {
+			struct mf_doc d = {.version = v,
+					   .id = "https://h/iiif-resource/7/q",
+					   .base = bases[k],
+					   .cpart = cparts[k],
+					   .label = "Generated from 'q' named query",
+					   .assets = as,
+					   .n = n};
+			same_text(&d);
+			d.single = true;
+			d.assets = &as[3]; /* the first canvas without a thumbnail service */
+			d.n = n - 3;
+			same_text(&d);
+		}
+}
+
+/* A restricted asset's probe service (written by the caller, as text):
+ * on its image body beside the image services and on each AV transcode in
+ * 3.0, never in 2.1, and no manifest-level "services"; such an asset gets
+ * no fragment (the probe is written per request). */
+static void test_probe(void)
+{
+	static const char probe[] = "{\"id\":\"https://h/auth/v2/probe/7/4/r\","
+				    "\"type\":\"AuthProbeService2\",\"service\":[]}";
+	static struct av_output song[1];
+	song[0] = (struct av_output){av_preset_find("audio-mp3-128"), 0, 0, 61020};
+	struct mf_asset as[3] = {image("r", 4), image("open", 4),
+				 (struct mf_asset){.space = 4,
+						   .id = "song",
+						   .media_type = "audio/mpeg",
+						   .av = true,
+						   .restricted = true,
+						   .duration = 61000,
+						   .av_out = song,
+						   .n_av = 1}};
+	as[0].restricted = true;
+	as[0].probe_json = as[2].probe_json = probe;
+	as[0].probe_len = as[2].probe_len = strlen(probe);
+	struct mf_doc d = {.version = 3,
+			   .id = "https://h/iiif-resource/7/q",
+			   .base = "https://h",
+			   .cpart = "7",
+			   .label = "q",
+			   .assets = as,
+			   .n = 3};
+	yajl_val v = write_doc(&d);
+	yajl_val svc = AT(v, "items", "0", "items", "0", "items", "0", "body", "service");
+	CHECK(len(svc) == 3);
+	CHECK_STR(str(AT(svc, "2", "type")), "AuthProbeService2");
+	CHECK_STR(str(AT(svc, "2", "id")), "https://h/auth/v2/probe/7/4/r");
+	CHECK(len(AT(v, "items", "1", "items", "0", "items", "0", "body", "service")) == 2);
+	CHECK_STR(str(AT(v, "items", "2", "items", "0", "items", "0", "body", "service", "0",
+			 "type")),
+		  "AuthProbeService2");
+	CHECK(AT(v, "services") == NULL);
+	size_t flen;
+	CHECK(mf_fragment_make(A, 3, &as[0], &flen) == NULL);
+	CHECK(mf_fragment_make(A, 3, &as[1], &flen) != NULL);
+	/* 2.1: neither */
+	d.version = 2;
+	v = write_doc(&d);
+	CHECK(AT(v, "services") == NULL);
+	CHECK(AT(v, "sequences", "0", "canvases", "0", "images", "0", "resource", "service",
+		 "@id") != NULL);
+	CHECK(len(AT(v, "sequences", "0", "canvases")) == 2);
+}
+
 int main(void)
 {
 	A = arena_new(1 << 16);
 	test_p3();
 	test_p2();
 	test_av();
+	test_fragments();
+	test_probe();
 	arena_free(A);
 	return check_done();
 }

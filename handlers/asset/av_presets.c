@@ -8,7 +8,8 @@
 #include "banned.h"
 
 /* Video: at most `lines` lines (never upscaled, kept even for 4:2:0), the
- * width following the aspect ratio and even too. The quotes belong to
+ * width following the aspect ratio and even too. The table's `lines` says
+ * the same (ingest/av_probe.h computes the output's size from it). The quotes belong to
  * ffmpeg's filter syntax (no shell is involved). */
 #define SCALE(lines) "scale=-2:'min(" #lines ",trunc(ih/2)*2)'"
 
@@ -48,12 +49,13 @@ static const char *const audio_aac_192[] = {
 #define VIDEO_PATH(ext) "full/full/max/max/0/default." ext
 
 const struct av_preset av_presets[] = {
-	{"audio-mp3-128", AV_AUDIO, "mp3", "audio/mpeg", AUDIO_PATH("mp3"), audio_mp3_128},
-	{"audio-mp3-192", AV_AUDIO, "mp3", "audio/mpeg", AUDIO_PATH("mp3"), audio_mp3_192},
-	{"audio-aac-192", AV_AUDIO, "m4a", "audio/mp4", AUDIO_PATH("m4a"), audio_aac_192},
-	{"video-mp4-720p", AV_VIDEO, "mp4", "video/mp4", VIDEO_PATH("mp4"), video_mp4_720p},
-	{"video-mp4-1080p", AV_VIDEO, "mp4", "video/mp4", VIDEO_PATH("mp4"), video_mp4_1080p},
-	{"video-webm-720p", AV_VIDEO, "webm", "video/webm", VIDEO_PATH("webm"), video_webm_720p},
+	{"audio-mp3-128", AV_AUDIO, "mp3", "audio/mpeg", AUDIO_PATH("mp3"), 0, audio_mp3_128},
+	{"audio-mp3-192", AV_AUDIO, "mp3", "audio/mpeg", AUDIO_PATH("mp3"), 0, audio_mp3_192},
+	{"audio-aac-192", AV_AUDIO, "m4a", "audio/mp4", AUDIO_PATH("m4a"), 0, audio_aac_192},
+	{"video-mp4-720p", AV_VIDEO, "mp4", "video/mp4", VIDEO_PATH("mp4"), 720, video_mp4_720p},
+	{"video-mp4-1080p", AV_VIDEO, "mp4", "video/mp4", VIDEO_PATH("mp4"), 1080, video_mp4_1080p},
+	{"video-webm-720p", AV_VIDEO, "webm", "video/webm", VIDEO_PATH("webm"), 720,
+	 video_webm_720p},
 };
 const size_t av_presets_count = sizeof av_presets / sizeof av_presets[0];
 

@@ -25,6 +25,7 @@ struct av_preset {
 	const char *ext;        /* "mp4" */
 	const char *media_type; /* "video/mp4", the Content-Type it is delivered with */
 	const char *path;       /* "full/full/max/max/0/default.mp4" */
+	int lines;              /* a video preset's most lines (its scale filter's); 0 audio */
 	/* ffmpeg's output options, between the input and the output file
 	 * (NULL-terminated); ingest/transcode.c adds the rest */
 	const char *const *args;

@@ -7,10 +7,12 @@
  * d: milliseconds; w, h: pixels (0 for audio); "o": one entry per output,
  * in the policy's order, its file at av/{preset's path}
  * (asset/av_presets.h). The asset's own d, w and h are the original's (the
- * database's duration, width and height); each output's are its own,
- * measured with ffprobe. The public link of the iiif-av channel
- * (asset/publish.h) is made only once av.json is installed; the manifests
- * read it for their Sound and Video bodies. */
+ * database's duration, width and height); each output's are its own:
+ * its duration the end of what ffmpeg wrote as its progress report says
+ * (for a silent video, the start of its last frame), its size what the
+ * preset's scaling makes of the original's (ingest/av_probe.h). The public link of the iiif-av
+ * channel (asset/publish.h) is made only once av.json is installed; the manifests read it for their
+ * Sound and Video bodies. */
 #ifndef DLCS_ASSET_AV_STORED_H
 #define DLCS_ASSET_AV_STORED_H
 

@@ -31,7 +31,7 @@
 static const char SQL_POLICY[] = "SELECT policy_data FROM delivery_channel_policies"
 				 " WHERE customer_id = ? AND channel = 'iiif-av' AND name = ?";
 
-/* ffprobe of the original and of each output: seconds at most. */
+/* ffprobe of the original: seconds at most. */
 #define PROBE_TIMEOUT_MS 60000
 /* How much of a program's stderr goes into the error. */
 #define ERR_TAIL 300
@@ -201,9 +201,26 @@ static int make_parents(struct tc *t, const char *file)
 	return 0;
 }
 
-/* One preset's output at av/{path}, measured. */
+/* The poster frame's filters: square pixels, as it is displayed. */
+#define POSTER_SCALE "scale='trunc(iw*sar/2)*2':ih,setsar=1"
+#define POSTER_FILE  SCRATCH "/poster.png"
+
+/* When the poster frame is taken: at a tenth of the length, 1 s when it is
+ * unknown; "s.mmm". */
+static const char *poster_at(struct tc *t, const struct av_probe *in)
+{
+	long long at = in->duration > 0 ? in->duration / 10 : 1000;
+	return arena_printf(t->a, "%lld.%03lld", at / 1000, at % 1000);
+}
+
+/* One preset's output at av/{path}, measured from ffmpeg's progress report
+ * and the input (no second ffprobe: each run of it costs about 0.2 s of
+ * loading ffmpeg's libraries). with_poster: the same run also writes the
+ * poster frame (POSTER_FILE) as a second output, from the frames it decodes
+ * anyway. */
 static enum transcode_end transcode_one(struct tc *t, const struct av_preset *pr,
-					const struct av_probe *in, struct av_output *out)
+					const struct av_probe *in, bool with_poster,
+					struct av_output *out)
 {
 	if (pr->kind == AV_VIDEO && !in->video)
 		return fail(t, INGEST_ERROR_MEDIA,
@@ -216,14 +233,28 @@ static enum transcode_end transcode_one(struct tc *t, const struct av_preset *pr
 	if (make_parents(t, file) != 0)
 		return fail(t, INGEST_ERROR_STORAGE, "%s: cannot create %s: %s", pr->name, file,
 			    strerror(errno));
+	const char *progress = arena_printf(t->a, SCRATCH "/%s.progress", pr->ext);
 	size_t nargs = 0;
 	while (pr->args[nargs])
 		nargs++;
-	const char **argv = arena_alloc(t->a, (nargs + 32) * sizeof *argv);
+	const char **argv = arena_alloc(t->a, (nargs + 64) * sizeof *argv);
 	size_t k = 0;
-	static const char *const head[] = {"ffmpeg",    "-nostdin",     "-hide_banner", "-nostats",
-					   "-loglevel", "error",        "-y",           INPUT_OPTS,
-					   "-i",        "file:original"};
+	/* the progress report's last block says how much was written; one
+	 * block every 30 s is enough for that */
+	const char *const head[] = {"ffmpeg",
+				    "-nostdin",
+				    "-hide_banner",
+				    "-nostats",
+				    "-loglevel",
+				    "error",
+				    "-y",
+				    "-progress",
+				    arena_printf(t->a, "file:%s", progress),
+				    "-stats_period",
+				    "30",
+				    INPUT_OPTS,
+				    "-i",
+				    "file:original"};
 	for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
 		argv[k++] = head[i];
 	for (size_t i = 0; i < nargs; i++)
@@ -234,46 +265,94 @@ static enum transcode_end transcode_one(struct tc *t, const struct av_preset *pr
 	for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
 		argv[k++] = tail[i];
 	argv[k++] = arena_printf(t->a, "file:%s", file);
+	if (with_poster) {
+		/* the first frame from poster_at on: the first trim drops the
+		 * earlier ones before they are scaled, the second ends this
+		 * output's filters after one (ffmpeg would otherwise go on
+		 * converting every later frame for the PNG encoder, and drop it
+		 * only then: seconds of CPU for a long video) */
+		const char *const second[] = {
+			"-map",
+			"0:v:0",
+			"-vf",
+			arena_printf(t->a, "trim=start=%s,trim=end_frame=1," POSTER_SCALE,
+				     poster_at(t, in)),
+			"-frames:v",
+			"1",
+			"-c:v",
+			"png",
+			"-f",
+			"image2",
+			"-update",
+			"1",
+			"-map_metadata",
+			"-1",
+			"file:" POSTER_FILE};
+		for (size_t i = 0; i < sizeof second / sizeof second[0]; i++)
+			argv[k++] = second[i];
+	}
 	argv[k] = NULL;
 	enum transcode_end e = run(t, pr->name, "transcode", t->timeout_ms, argv);
-	struct av_probe p;
-	if (e != TRANSCODE_DONE ||
-	    (e = probe(t, pr->name, "probe-out", file, &p)) != TRANSCODE_DONE)
+	if (e != TRANSCODE_DONE)
 		return e;
-	if (pr->kind == AV_VIDEO && !p.video)
+	size_t len;
+	const char *report =
+		read_tail(t->a, arena_printf(t->a, "%s/%s", t->work, progress), 4096, &len);
+	struct av_progress pg;
+	if (av_progress_parse(report, len, &pg) != 0 || !pg.end || pg.out_ms <= 0)
+		return fail(t, INGEST_ERROR_MEDIA, "%s: ffmpeg wrote nothing", pr->name);
+	if (pr->kind == AV_VIDEO && pg.frames <= 0)
 		return fail(t, INGEST_ERROR_MEDIA, "%s: ffmpeg wrote no video", pr->name);
-	*out = (struct av_output){pr, pr->kind == AV_VIDEO ? p.width : 0,
-				  pr->kind == AV_VIDEO ? p.height : 0, p.duration};
+	*out = (struct av_output){.preset = pr, .duration = pg.out_ms};
+	if (pr->kind == AV_VIDEO)
+		av_output_size(pr->lines, in, &out->width, &out->height);
 	return TRANSCODE_DONE;
 }
 
-/* The poster frame at a tenth of the length (1 s when it is unknown; the
- * first frame when there is none there), its thumbnails made as an
- * image's. */
-static enum transcode_end poster(struct tc *t, const struct av_probe *in,
+/* The poster frame's thumbnails, made as an image's. The frame is written
+ * by the first video preset's run (tried: it ran); without one, or when
+ * that found none (the video ends before poster_at), by runs of its own:
+ * at poster_at unless tried, then the first frame. */
+static enum transcode_end poster(struct tc *t, const struct av_probe *in, bool tried,
 				 const struct derive_opts *opts)
 {
-	const char *png = SCRATCH "/poster.png";
-	long long at = in->duration > 0 ? in->duration / 10 : 1000;
-	for (int attempt = 0; attempt < 2; attempt++, at = 0) {
-		const char *argv[] = {
-			"ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
-			"-y", "-ss", arena_printf(t->a, "%lld.%03lld", at / 1000, at % 1000),
-			INPUT_OPTS, "-i", "file:original", "-map", "0:v:0", "-frames:v", "1",
-			/* square pixels, as it is displayed */
-			"-vf", "scale='trunc(iw*sar/2)*2':ih,setsar=1", "-c:v", "png", "-f",
-			"image2", "-update", "1", arena_printf(t->a, "file:%s", png), NULL};
+	for (int attempt = tried; attempt < 2 && !store_file_exists(t->a, t->work, POSTER_FILE);
+	     attempt++) {
+		const char *argv[] = {"ffmpeg",
+				      "-nostdin",
+				      "-hide_banner",
+				      "-nostats",
+				      "-loglevel",
+				      "error",
+				      "-y",
+				      "-ss",
+				      attempt == 0 ? poster_at(t, in) : "0",
+				      INPUT_OPTS,
+				      "-i",
+				      "file:original",
+				      "-map",
+				      "0:v:0",
+				      "-frames:v",
+				      "1",
+				      "-vf",
+				      POSTER_SCALE,
+				      "-c:v",
+				      "png",
+				      "-f",
+				      "image2",
+				      "-update",
+				      "1",
+				      "file:" POSTER_FILE,
+				      NULL};
 		enum transcode_end e = run(t, "poster", "poster", t->timeout_ms, argv);
 		if (e != TRANSCODE_DONE)
 			return e;
-		if (store_file_exists(t->a, t->work, png))
-			break;
 	}
-	if (!store_file_exists(t->a, t->work, png))
+	if (!store_file_exists(t->a, t->work, POSTER_FILE))
 		return fail(t, INGEST_ERROR_MEDIA, "poster: ffmpeg found no frame");
 	struct derive_result dr;
 	memset(&dr, 0, sizeof dr);
-	if (derive_image(arena_printf(t->a, "%s/%s", t->work, png), t->work, opts, &dr) != 0)
+	if (derive_image(arena_printf(t->a, "%s/" POSTER_FILE, t->work), t->work, opts, &dr) != 0)
 		return fail(t, dr.bad_input ? INGEST_ERROR_MEDIA : INGEST_ERROR_STORAGE,
 			    "poster: %s", dr.error[0] ? dr.error : "cannot make its thumbnails");
 	t->o->thumbnail_size = dr.thumbs_bytes;
@@ -369,12 +448,17 @@ enum transcode_end transcode_asset(struct runner *rn, struct arena *a, const str
 		goto out;
 	}
 	st = (struct av_stored){.duration = in.duration, .width = in.width, .height = in.height};
-	for (size_t i = 0; i < n; i++)
-		if ((e = transcode_one(&t, presets[i], &in, &st.out[st.n++])) != TRANSCODE_DONE)
+	bool want_poster = in.video && poster_opts, poster_tried = false;
+	for (size_t i = 0; i < n; i++) {
+		bool with_poster = want_poster && !poster_tried && presets[i]->kind == AV_VIDEO;
+		poster_tried |= with_poster;
+		e = transcode_one(&t, presets[i], &in, with_poster, &st.out[st.n++]);
+		if (e != TRANSCODE_DONE)
 			goto out;
+	}
 	for (size_t i = 0; !st.duration && i < st.n; i++)
 		st.duration = st.out[i].duration > st.duration ? st.out[i].duration : st.duration;
-	if (in.video && poster_opts && (e = poster(&t, &in, poster_opts)) != TRANSCODE_DONE)
+	if (want_poster && (e = poster(&t, &in, poster_tried, poster_opts)) != TRANSCODE_DONE)
 		goto out;
 	if ((e = finish(&t, &st, channels_has(channels, "file"))) != TRANSCODE_DONE)
 		goto out;

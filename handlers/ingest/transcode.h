@@ -4,7 +4,10 @@
  * av/ at the preset's path; av.json saying what they are
  * (asset/av_stored.h); for a video with the thumbs channel, the
  * thumbnails of its poster frame (a frame at a tenth of its length) as an
- * image's are made (thumbs/, s.json). The original stays only when the
+ * image's are made (thumbs/, s.json). One ffprobe of the original; one
+ * ffmpeg run per preset, the first video preset's also writing the poster
+ * frame; each output's duration from that run's progress report, its size
+ * from the original's and the preset's. The original stays only when the
  * asset also has the file channel. All of it in the work directory, which
  * the pipeline installs in one step like an image's derivatives.
  *

@@ -51,8 +51,11 @@ def media(tmp_path_factory):
     # 3 s of a small silent video
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3",
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", p("silent.mp4"))
+    # the same, as a phone films upright: stored 320x240, turned a quarter
+    # by its display matrix
+    ffmpeg("-i", p("silent.mp4"), "-c", "copy", "-metadata:s:v", "rotate=90", p("portrait.mp4"))
     out = {}
-    for name in ("tone.flac", "clip.mp4", "silent.mp4"):
+    for name in ("tone.flac", "clip.mp4", "silent.mp4", "portrait.mp4"):
         with open(p(name), "rb") as f:
             out[name] = f.read()
     # an mp4 whose middle is noise: the header promises what is not there
@@ -226,6 +229,40 @@ def test_tone_becomes_mp3(space, origin, anon, storage_root, tmp_path, media):
     assert b["type"] == "Sound" and b["format"] == "audio/mpeg" and b["id"].endswith(url), b
 
 
+def test_av_caching_headers(space, origin, anon, media):
+    # the file's answers are cached for a year; a range past its end is an
+    # error that is never stored (and says how long the file is). nginx
+    # answers both from the fast path: its 416 also repeats the year of the
+    # file (nginx 1.22's add_header runs before its range filter refuses
+    # the range, and the error page keeps what was added), so the test
+    # holds no-store among them, which forbids any cache to keep it
+    put_av(space, origin, "tone-cc", media["tone.flac"], "audio/flac")
+    j = wait_ingested(space, "tone-cc")
+    assert "error" not in j, j
+    url = av_url(space, "tone-cc", AUDIO % "mp3")
+    year = "public, max-age=31536000"
+    full = anon.get(url)
+    assert full.status_code == 200 and full.headers.get("Cache-Control") == year, describe(full)
+    size = len(full.content)
+    r = anon.head(url)
+    assert r.status_code == 200 and r.headers.get("Cache-Control") == year, describe(r)
+    for rng, want in (("bytes=1000-1999", full.content[1000:2000]), ("bytes=%d-" % (size - 10), full.content[-10:]),
+                      ("bytes=-100", full.content[-100:])):
+        r = anon.get(url, headers={"Range": rng})
+        assert r.status_code == 206 and r.content == want, (rng, describe(r))
+        # requests joins a repeated header with ", ": equality means once
+        assert r.headers.get("Cache-Control") == year, (rng, r.headers)
+        assert r.headers.get("Access-Control-Allow-Origin") == "*", (rng, r.headers)
+    for rng in ("bytes=%d-" % size, "bytes=99999999-", "bytes=%d-%d" % (size + 5, size + 10)):
+        for method in (anon.get, anon.head):
+            r = method(url, headers={"Range": rng})
+            assert r.status_code == 416, (rng, describe(r))
+            assert "no-store" in r.headers.get("Cache-Control", "").split(", "), (rng, r.headers)
+            assert "Expires" not in r.headers, (rng, r.headers)
+            assert r.headers.get("Content-Range") == "bytes */%d" % size, (rng, r.headers)
+            assert r.headers.get("Access-Control-Allow-Origin") == "*", (rng, r.headers)
+
+
 def test_video_with_sound_becomes_mp4_with_poster(space, origin, anon, storage_root, tmp_path, media):
     put_av(space, origin, "clip", media["clip.mp4"], "video/mp4")
     j = wait_ingested(space, "clip")
@@ -289,6 +326,25 @@ def test_silent_video_in_two_formats(customer, space, origin, anon, tmp_path, me
     assert r.status_code == 200, describe(r)
     b = r.json()["items"][0]["items"][0]["items"][0]["body"]
     assert b["type"] == "Choice" and [i["format"] for i in b["items"]] == ["video/mp4", "video/webm"], b
+
+
+def test_portrait_video_is_upright(space, origin, anon, tmp_path, media):
+    # ffmpeg turns the picture upright before scaling it: the asset, its
+    # transcode and the manifest all say 240 wide, 320 high
+    put_av(space, origin, "portrait", media["portrait.mp4"], "video/mp4")
+    j = wait_ingested(space, "portrait")
+    assert "error" not in j, j
+    assert (j["width"], j["height"]) == (240, 320), j
+    r = anon.get(av_url(space, "portrait", VIDEO % "mp4"))
+    assert r.status_code == 200, describe(r)
+    v = [s for s in probe(r.content, tmp_path)["streams"] if s["codec_type"] == "video"][0]
+    assert (v["width"], v["height"]) == (240, 320), v
+    r = anon.get("/iiif-manifest/%d/%d/portrait" % (space.customer.id, space.id))
+    assert r.status_code == 200, describe(r)
+    canvas = r.json()["items"][0]
+    b = canvas["items"][0]["items"][0]["body"]
+    assert (canvas["width"], canvas["height"]) == (240, 320), canvas
+    assert (b["width"], b["height"]) == (240, 320) and abs(b["duration"] - 3.0) <= 0.1, b
 
 
 @pytest.mark.parametrize("name,media_type,mentions", [

@@ -1,8 +1,8 @@
 /* Audio and video without ffmpeg: the presets and the policy check
- * (asset/av_presets.h), av.json (asset/av_stored.h), ffprobe's JSON and
- * ffmpeg's stderr (ingest/av_probe.h), the child runner's time limit, stop
- * and exit status (ingest/child.h) and the host's transcode slots
- * (ingest/av_slot.h). */
+ * (asset/av_presets.h), av.json (asset/av_stored.h), ffprobe's JSON,
+ * ffmpeg's progress report and stderr and an output's size
+ * (ingest/av_probe.h), the child runner's time limit, stop and exit status
+ * (ingest/child.h) and the host's transcode slots (ingest/av_slot.h). */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -124,6 +124,19 @@ static void test_probe(void)
 			  "\"format\":{\"duration\":\"inf\"}}";
 	CHECK(av_probe_parse(A, odd, strlen(odd), &p) == 0 && !p.video && p.duration == 0);
 
+	/* a phone's portrait video: turned a quarter, its sides swap */
+	const char *turned =
+		"{\"streams\":[{\"codec_type\":\"video\",\"width\":1280,\"height\":720,"
+		"\"sample_aspect_ratio\":\"1:1\",\"side_data_list\":[{\"rotation\":-90}]}],"
+		"\"format\":{\"duration\":\"1.0\"}}";
+	CHECK(av_probe_parse(A, turned, strlen(turned), &p) == 0);
+	CHECK(p.width == 720 && p.height == 1280 && p.filter_height == 1280);
+	const char *upside =
+		"{\"streams\":[{\"codec_type\":\"video\",\"width\":1280,\"height\":720,"
+		"\"side_data_list\":[{\"side_data_type\":\"x\"},{\"rotation\":180}]}]}";
+	CHECK(av_probe_parse(A, upside, strlen(upside), &p) == 0);
+	CHECK(p.width == 1280 && p.height == 720 && p.filter_height == 720);
+
 	const char *err = "line one\r\n\x1b[31mred\x1b[0m\tand\x01 more\n\n";
 	CHECK_STR(av_stderr_tail(A, err, strlen(err), 100), "line one [31mred [0m and more");
 	CHECK_STR(av_stderr_tail(A, "", 0, 10), "");
@@ -132,6 +145,53 @@ static void test_probe(void)
 	/* never cut inside a UTF-8 sequence */
 	tail = av_stderr_tail(A, "x\xc3\xa9\xc3\xa9", 5, 3);
 	CHECK_STR(tail, "...\xc3\xa9");
+}
+
+static void test_progress(void)
+{
+	struct av_progress pg;
+	const char *two = "frame=100\nout_time_us=4000000\nprogress=continue\n"
+			  "frame=300\nfps=52.9\nout_time_us=10026667\nout_time_ms=10026667\n"
+			  "total_size=1101870\nprogress=end\n";
+	CHECK(av_progress_parse(two, strlen(two), &pg) == 0);
+	CHECK(pg.end && pg.out_ms == 10027 && pg.frames == 300);
+	/* the tail of a long report starts mid-line; audio has no frames */
+	const char *audio = "00\nprogress=continue\nout_time_us=20010862\nprogress=end\n";
+	CHECK(av_progress_parse(audio, strlen(audio), &pg) == 0);
+	CHECK(pg.end && pg.out_ms == 20011 && pg.frames == 0);
+	/* a block cut short is not the last block */
+	const char *cut = "out_time_us=1000\nprogress=continue\nout_time_us=2000\nprogr";
+	CHECK(av_progress_parse(cut, strlen(cut), &pg) == 0 && !pg.end && pg.out_ms == 1);
+	/* nothing written, or not a report */
+	const char *none = "frame=0\nout_time_us=N/A\nprogress=end\n";
+	CHECK(av_progress_parse(none, strlen(none), &pg) == -1);
+	CHECK(av_progress_parse("", 0, &pg) == -1);
+	const char *huge = "out_time_us=99999999999999999999999999999999999\nprogress=end\n";
+	CHECK(av_progress_parse(huge, strlen(huge), &pg) == -1);
+	const char *neg = "out_time_us=-5\nprogress=end\n";
+	CHECK(av_progress_parse(neg, strlen(neg), &pg) == -1);
+
+	/* the output's size, as ffmpeg's scale filter makes it */
+	struct av_probe in = {.video = true, .width = 1280, .height = 720, .filter_height = 720};
+	int w, h;
+	av_output_size(720, &in, &w, &h);
+	CHECK(w == 1280 && h == 720);
+	av_output_size(1080, &in, &w, &h); /* never upscaled */
+	CHECK(w == 1280 && h == 720);
+	in = (struct av_probe){.video = true, .width = 3840, .height = 2160, .filter_height = 2160};
+	av_output_size(720, &in, &w, &h);
+	CHECK(w == 1280 && h == 720);
+	/* odd heights are made even; 720x576 with 16:15 pixels shows as 768 */
+	in = (struct av_probe){.video = true, .width = 768, .height = 577, .filter_height = 577};
+	av_output_size(720, &in, &w, &h);
+	CHECK(w == 767 && h == 576);
+	/* a portrait phone video (measured with ffmpeg 5.1: 406x720, SAR 405:406) */
+	in = (struct av_probe){.video = true, .width = 720, .height = 1280, .filter_height = 1280};
+	av_output_size(720, &in, &w, &h);
+	CHECK(w == 405 && h == 720);
+	in = (struct av_probe){.audio = true};
+	av_output_size(720, &in, &w, &h);
+	CHECK(w == 0 && h == 0);
 }
 
 static bool never(void *ctx)
@@ -233,6 +293,7 @@ int main(void)
 	test_presets();
 	test_stored();
 	test_probe();
+	test_progress();
 	test_child();
 	arena_free(A);
 	return check_done();

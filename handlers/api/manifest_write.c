@@ -6,6 +6,7 @@
 #include "json.h"
 #include "str.h"
 #include "api/manifest_write.h"
+#include "asset/auth_doc.h"
 #include "asset/av_presets.h"
 #include "asset/av_stored.h"
 #include "asset/channel_rules.h"
@@ -480,7 +481,16 @@ void manifest_write_head(struct jw *w, struct arena *a, const struct mf_doc *d,
 {
 	int v = d->version;
 	jw_obj(w);
-	jw_kstr(w, "@context", v == 3 ? P3_CONTEXT : P2_CONTEXT);
+	if (v == 3 && d->auth) {
+		/* IIIF Auth 2.0: its context before the Presentation one */
+		jw_key(w, "@context");
+		jw_arr(w);
+		jw_str(w, AUTH2_CONTEXT);
+		jw_str(w, P3_CONTEXT);
+		jw_arr_end(w);
+	} else {
+		jw_kstr(w, "@context", v == 3 ? P3_CONTEXT : P2_CONTEXT);
+	}
 	jw_kstr(w, v == 3 ? "id" : "@id", d->id);
 	jw_kstr(w, v == 3 ? "type" : "@type", v == 3 ? "Manifest" : "sc:Manifest");
 	if (v == 3)

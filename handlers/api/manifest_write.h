@@ -53,6 +53,7 @@ struct mf_doc {
 	const char *cpart; /* the customer as the request named it (id or name) */
 	const char *label; /* the manifest's label */
 	bool single;       /* a single-asset manifest (its 2.1 sequence id) */
+	bool auth;         /* 3.0: some body carries a probe service (@context) */
 	const struct mf_asset *assets;
 	size_t n;
 };

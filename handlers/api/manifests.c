@@ -348,6 +348,7 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 		.cpart = cpart,
 		.label = label,
 		.single = single,
+		.auth = ad.services != NULL,
 	};
 	if (!rc[first].as) {
 		rc[first].as = arena_alloc(rq->arena, sizeof *rc[first].as);

@@ -432,8 +432,12 @@ static void test_probe(void)
 			   .cpart = "7",
 			   .label = "q",
 			   .assets = as,
-			   .n = 3};
+			   .n = 3,
+			   .auth = true};
 	yajl_val v = write_doc(&d);
+	CHECK(len(AT(v, "@context")) == 2);
+	CHECK_STR(str(AT(v, "@context", "0")), "http://iiif.io/api/auth/2/context.json");
+	CHECK_STR(str(AT(v, "@context", "1")), "http://iiif.io/api/presentation/3/context.json");
 	yajl_val svc = AT(v, "items", "0", "items", "0", "items", "0", "body", "service");
 	CHECK(len(svc) == 3);
 	CHECK_STR(str(AT(svc, "2", "type")), "AuthProbeService2");
@@ -450,6 +454,7 @@ static void test_probe(void)
 	d.version = 2;
 	v = write_doc(&d);
 	CHECK(AT(v, "services") == NULL);
+	CHECK_STR(str(AT(v, "@context")), "http://iiif.io/api/presentation/2/context.json");
 	CHECK(AT(v, "sequences", "0", "canvases", "0", "images", "0", "resource", "service",
 		 "@id") != NULL);
 	CHECK(len(AT(v, "sequences", "0", "canvases")) == 2);

@@ -20,6 +20,7 @@
 #include "str.h"
 #include "api/assets.h"
 #include "api/auth_flow.h"
+#include "api/common.h"
 #include "api/handlers.h"
 #include "asset/auth_session.h"
 #include "asset/portal_user.h"
@@ -78,7 +79,7 @@ static const char *given_origin(struct req *rq, bool post)
 
 static int load_service(struct req *rq, int *c, struct db_rows **svc)
 {
-	int st = auth_customer(rq, rq->strs[0], c);
+	int st = customer_resolve(rq, rq->strs[0], c);
 	if (st)
 		return st;
 	if (!role_name_valid(rq->strs[1]))

@@ -28,6 +28,7 @@
 #include "req.h"
 #include "str.h"
 #include "api/auth_flow.h"
+#include "api/common.h"
 #include "api/handlers.h"
 #include "asset/access.h"
 #include "asset/auth_doc.h"
@@ -38,11 +39,9 @@
 
 #define NO_STORE "no-store"
 
-enum { SQL_CUSTOMER_BY_ID, SQL_CUSTOMER_BY_NAME, SQL_ASSET, SQL_ASSET_SERVICE, SQL__MAX };
+enum { SQL_ASSET, SQL_ASSET_SERVICE, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
-	[SQL_CUSTOMER_BY_ID] = "SELECT id FROM customers WHERE id = ?",
-	[SQL_CUSTOMER_BY_NAME] = "SELECT id FROM customers WHERE name = ?",
 	[SQL_ASSET] = "SELECT roles, max_unauthorised FROM assets"
 		      " WHERE customer_id = ? AND space_id = ? AND id = ?",
 	/* the texts of the service a probe's 401/403 quotes: the first
@@ -50,24 +49,6 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_ASSET_SERVICE] = "SELECT heading, note FROM auth_services WHERE customer_id = ?"
 			      " AND name = ?",
 };
-
-int auth_customer(struct req *rq, const char *cpart, int *c)
-{
-	long long v;
-	struct db_rows *r;
-	if (str_to_ll(cpart, 1, INT_MAX, &v))
-		r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_BY_ID], "i", (int)v);
-	else if (customer_name_valid(cpart))
-		r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_BY_NAME], "s", cpart);
-	else
-		return req_fail(rq, 404, "customer not found");
-	if (!r)
-		return req_db_fail(rq, "looking up the customer");
-	if (r->n == 0)
-		return req_fail(rq, 404, "customer not found");
-	*c = (int)db_int(r, 0, 0);
-	return 0;
-}
 
 void html_add(struct sbuf *b, const char *s)
 {
@@ -190,7 +171,7 @@ static const char *bearer(struct req *rq)
 
 int auth_probe(struct req *rq)
 {
-	int c, st = auth_customer(rq, rq->strs[0], &c);
+	int c, st = customer_resolve(rq, rq->strs[0], &c);
 	if (st)
 		return st;
 	req_header(rq, "Access-Control-Allow-Origin", "*");
@@ -307,7 +288,7 @@ static int token_error(struct req *rq, const char *profile, const char *message_
 
 int auth_token(struct req *rq)
 {
-	int c, st = auth_customer(rq, rq->strs[0], &c);
+	int c, st = customer_resolve(rq, rq->strs[0], &c);
 	if (st)
 		return st;
 	const char *mid = req_query(rq, "messageId"), *origin = req_query(rq, "origin");
@@ -346,7 +327,7 @@ int auth_token(struct req *rq)
 
 int auth_logout(struct req *rq)
 {
-	int c, st = auth_customer(rq, rq->strs[0], &c);
+	int c, st = customer_resolve(rq, rq->strs[0], &c);
 	if (st)
 		return st;
 	const char *name = arena_printf(rq->arena, "dlcs-auth2-%d", c);

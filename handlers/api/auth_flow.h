@@ -8,9 +8,6 @@
 struct req;
 struct sbuf;
 
-/* The customer a path names by id or name: 0 with *c, or the 404. */
-int auth_customer(struct req *rq, const char *cpart, int *c);
-
 /* s, HTML-escaped (& < > " '), appended to b. */
 void html_add(struct sbuf *b, const char *s);
 

@@ -1,8 +1,10 @@
+#include <limits.h>
 #include <string.h>
 
 #include "app.h"
 #include "arena.h"
 #include "db.h"
+#include "ids.h"
 #include "input.h"
 #include "json.h"
 #include "page.h"
@@ -14,6 +16,26 @@
 
 static const char SQL_CUSTOMER_EXISTS[] = "SELECT 1 FROM customers WHERE id = ?";
 static const char SQL_SPACE_EXISTS[] = "SELECT 1 FROM spaces WHERE customer_id = ? AND id = ?";
+static const char SQL_CUSTOMER_BY_ID[] = "SELECT id FROM customers WHERE id = ?";
+static const char SQL_CUSTOMER_BY_NAME[] = "SELECT id FROM customers WHERE name = ?";
+
+int customer_resolve(struct req *rq, const char *cpart, int *c)
+{
+	long long v;
+	struct db_rows *r;
+	if (str_to_ll(cpart, 1, INT_MAX, &v))
+		r = db_query(rq->app->db, rq->arena, SQL_CUSTOMER_BY_ID, "i", (int)v);
+	else if (customer_name_valid(cpart))
+		r = db_query(rq->app->db, rq->arena, SQL_CUSTOMER_BY_NAME, "s", cpart);
+	else
+		return req_fail(rq, 404, "customer not found");
+	if (!r)
+		return req_db_fail(rq, "looking up the customer");
+	if (r->n == 0)
+		return req_fail(rq, 404, "customer '%s' not found", cpart);
+	*c = (int)db_int(r, 0, 0);
+	return 0;
+}
 
 int customer_require(struct req *rq, int c)
 {

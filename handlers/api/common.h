@@ -10,6 +10,9 @@ struct req;
 /* JSON-LD context of the DLCS vocabulary, written on every resource. */
 #define DLCS_CONTEXT "https://dlcs.github.io/vocab/context/future.json"
 
+/* The customer a delivery path names, by id or by name (manifests, the
+ * auth flow): 0 with *c, else the 404 (or 503) it answered. */
+int customer_resolve(struct req *rq, const char *cpart, int *c);
 /* 0 when customer c exists, else the 404 (or 503) it answered. */
 int customer_require(struct req *rq, int c);
 /* 0 when space s of customer c exists, else the 404 (or 503) it answered:

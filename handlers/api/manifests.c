@@ -24,6 +24,7 @@
 #include "json.h"
 #include "req.h"
 #include "str.h"
+#include "api/common.h"
 #include "api/handlers.h"
 #include "api/manifest_fragment.h"
 #include "api/manifest_write.h"
@@ -45,33 +46,12 @@
 #define CC_PRIVATE "private, max-age=3600"
 #define CC_ERROR   "no-store"
 
-enum { SQL_CUSTOMER_BY_ID, SQL_CUSTOMER_BY_NAME, SQL_ASSET, SQL__MAX };
+enum { SQL_ASSET, SQL__MAX };
 
 static const char *const SQL[SQL__MAX] = {
-	[SQL_CUSTOMER_BY_ID] = "SELECT id FROM customers WHERE id = ?",
-	[SQL_CUSTOMER_BY_NAME] = "SELECT id FROM customers WHERE name = ?",
 	[SQL_ASSET] = "SELECT " ASSET_COLUMNS " FROM assets a"
 		      " WHERE a.customer_id = ? AND a.space_id = ? AND a.id = ?",
 };
-
-/* The path's customer: its id, or its name looked up. 0 or the status. */
-static int customer_resolve(struct req *rq, const char *cpart, int *c)
-{
-	long long v;
-	struct db_rows *r;
-	if (str_to_ll(cpart, 1, INT_MAX, &v))
-		r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_BY_ID], "i", (int)v);
-	else if (customer_name_valid(cpart))
-		r = db_query(rq->app->db, rq->arena, SQL[SQL_CUSTOMER_BY_NAME], "s", cpart);
-	else
-		return req_fail(rq, 404, "customer not found");
-	if (!r)
-		return req_db_fail(rq, "looking up the customer");
-	if (r->n == 0)
-		return req_fail(rq, 404, "customer '%s' not found", cpart);
-	*c = (int)db_int(r, 0, 0);
-	return 0;
-}
 
 /* 2 when the request asks for Presentation 2.1, else 3. */
 static int version_of(struct req *rq, int forced)

@@ -112,6 +112,17 @@ void jw_int(struct jw *w, long long v)
 
 /* yajl_gen_number copies its text as it is, with the separator and the
  * generator's state handled like any value. */
+void jw_klang(struct jw *w, const char *key, const char *lang, const char *text)
+{
+	jw_key(w, key);
+	jw_obj(w);
+	jw_key(w, lang);
+	jw_arr(w);
+	jw_str(w, text);
+	jw_arr_end(w);
+	jw_obj_end(w);
+}
+
 void jw_raw(struct jw *w, const char *text, size_t len)
 {
 	GEN(w, yajl_gen_number(w->g, text, len));

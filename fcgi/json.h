@@ -39,6 +39,8 @@ void jw_json_text(struct jw *w, const char *text);
 /* key + value; the *_opt forms omit the pair when the value is NULL
  * (API resources omit nulls). */
 void jw_kstr(struct jw *w, const char *key, const char *s);
+/* key: a JSON-LD language map of one text, {"lang": [text]} (IIIF labels). */
+void jw_klang(struct jw *w, const char *key, const char *lang, const char *text);
 void jw_kstr_opt(struct jw *w, const char *key, const char *s);
 void jw_kint(struct jw *w, const char *key, long long v);
 void jw_kbool(struct jw *w, const char *key, bool v);

@@ -203,24 +203,10 @@ int auth_probe(struct req *rq)
 			heading = "Access denied";
 			note = "Your session does not hold a role this material needs.";
 		}
-		if (*heading) {
-			jw_key(w, "heading");
-			jw_obj(w);
-			jw_key(w, "en");
-			jw_arr(w);
-			jw_str(w, heading);
-			jw_arr_end(w);
-			jw_obj_end(w);
-		}
-		if (*note) {
-			jw_key(w, "note");
-			jw_obj(w);
-			jw_key(w, "en");
-			jw_arr(w);
-			jw_str(w, note);
-			jw_arr_end(w);
-			jw_obj_end(w);
-		}
+		if (*heading)
+			jw_klang(w, "heading", "en", heading);
+		if (*note)
+			jw_klang(w, "note", "en", note);
 	}
 	jw_obj_end(w);
 	size_t len;
@@ -264,24 +250,10 @@ static int token_error(struct req *rq, const char *profile, const char *message_
 	jw_kstr(w, "type", "AuthAccessTokenError2");
 	jw_kstr(w, "profile", profile);
 	jw_kstr(w, "messageId", message_id ? message_id : "");
-	if (heading && *heading) {
-		jw_key(w, "heading");
-		jw_obj(w);
-		jw_key(w, "en");
-		jw_arr(w);
-		jw_str(w, heading);
-		jw_arr_end(w);
-		jw_obj_end(w);
-	}
-	if (note && *note) {
-		jw_key(w, "note");
-		jw_obj(w);
-		jw_key(w, "en");
-		jw_arr(w);
-		jw_str(w, note);
-		jw_arr_end(w);
-		jw_obj_end(w);
-	}
+	if (heading && *heading)
+		jw_klang(w, "heading", "en", heading);
+	if (note && *note)
+		jw_klang(w, "note", "en", note);
 	jw_obj_end(w);
 	return token_page(rq, w, origin);
 }

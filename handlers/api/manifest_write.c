@@ -126,24 +126,13 @@ static const char *joined(struct arena *a, const char *json)
 }
 
 /* {"<lang>":["text"]} (3.0) */
-static void lang_map(struct jw *w, const char *key, const char *lang, const char *text)
-{
-	jw_key(w, key);
-	jw_obj(w);
-	jw_key(w, lang);
-	jw_arr(w);
-	jw_str(w, text);
-	jw_arr_end(w);
-	jw_obj_end(w);
-}
-
 static void meta_pair(struct jw *w, int version, const char *lang, const char *label,
 		      const char *value)
 {
 	jw_obj(w);
 	if (version == 3) {
-		lang_map(w, "label", lang, label);
-		lang_map(w, "value", lang, value);
+		jw_klang(w, "label", lang, label);
+		jw_klang(w, "value", lang, value);
 	} else {
 		jw_kstr(w, "label", label);
 		jw_kstr(w, "value", value);
@@ -347,7 +336,7 @@ static void rendering3(struct jw *w, struct arena *a, const struct mf_asset *as,
 	jw_obj(w);
 	jw_kstr(w, "id", arena_printf(a, "%s/file/%s/%d/%s", d->base, d->cpart, as->space, as->id));
 	jw_kstr(w, "type", type);
-	lang_map(w, "label", "none", arena_printf(a, "File %s/%d/%s", d->cpart, as->space, as->id));
+	jw_klang(w, "label", "none", arena_printf(a, "File %s/%d/%s", d->cpart, as->space, as->id));
 	jw_kstr(w, "format", as->media_type);
 	jw_obj_end(w);
 	jw_arr_end(w);
@@ -360,7 +349,7 @@ static void canvas3(struct jw *w, struct arena *a, const struct mf_doc *d,
 	jw_obj(w);
 	jw_kstr(w, "id", u->canvas);
 	jw_kstr(w, "type", "Canvas");
-	lang_map(w, "label", "en", arena_printf(a, "Canvas %s", u->n));
+	jw_klang(w, "label", "en", arena_printf(a, "Canvas %s", u->n));
 	if (image || av_is_video(as)) {
 		jw_kint(w, "width", as->width);
 		jw_kint(w, "height", as->height);
@@ -494,7 +483,7 @@ void manifest_write_head(struct jw *w, struct arena *a, const struct mf_doc *d,
 	jw_kstr(w, v == 3 ? "id" : "@id", d->id);
 	jw_kstr(w, v == 3 ? "type" : "@type", v == 3 ? "Manifest" : "sc:Manifest");
 	if (v == 3)
-		lang_map(w, "label", "en", d->label);
+		jw_klang(w, "label", "en", d->label);
 	else
 		jw_kstr(w, "label", d->label);
 	jw_key(w, "metadata");

@@ -21,13 +21,7 @@ static void lang(struct jw *w, const char *key, const char *text)
 {
 	if (!text || !*text)
 		return;
-	jw_key(w, key);
-	jw_obj(w);
-	jw_key(w, "en");
-	jw_arr(w);
-	jw_str(w, text);
-	jw_arr_end(w);
-	jw_obj_end(w);
+	jw_klang(w, key, "en", text);
 }
 
 static void access_service(struct jw *w, struct arena *a, const char *base, int c,

@@ -114,3 +114,12 @@ void random_hex(char *out, size_t nbytes)
 	}
 	out[o] = '\0';
 }
+
+bool hex_lower_n(const char *s, size_t n)
+{
+	size_t i = 0;
+	for (; s[i]; i++)
+		if (i >= n || !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return i == n;
+}

@@ -19,5 +19,7 @@ struct arena;
 char *uuid_canonical(struct arena *a, const char *s);
 /* nbytes from the kernel's CSPRNG as lower-case hex into out[2*nbytes+1]; aborts if unavailable. */
 void random_hex(char *out, size_t nbytes);
+/* True when s is exactly n lower-case hex digits (random_hex's form). */
+bool hex_lower_n(const char *s, size_t n);
 
 #endif

@@ -159,8 +159,9 @@ static int grant(struct req *rq, int c, const struct db_rows *svc, const char *r
 		 const char *origin)
 {
 	char cookie[AUTH_COOKIE_HEX + 1], token[AUTH_SECRET_HEX + 1];
-	if (auth_session_create(rq->app->db, setting_str(rq->app->cfg, S_STORAGE_ROOT), c, roles,
-				(int)db_int(svc, 0, COL_TTL), origin, cookie, token) != DB_OK)
+	if (auth_session_create(rq->app->db, rq->arena, setting_str(rq->app->cfg, S_STORAGE_ROOT),
+				c, roles, (int)db_int(svc, 0, COL_TTL), origin, cookie,
+				token) != DB_OK)
 		return req_db_fail(rq, "creating the session");
 	req_header(rq, "Set-Cookie", auth_cookie_header(rq, c, cookie));
 	return auth_page(rq, 200, "Access granted",

@@ -304,8 +304,8 @@ int auth_logout(struct req *rq)
 		return st;
 	const char *name = arena_printf(rq->arena, "dlcs-auth2-%d", c);
 	const char *cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"), name);
-	if (auth_session_end(rq->app->db, setting_str(rq->app->cfg, S_STORAGE_ROOT), c, cookie) !=
-	    DB_OK)
+	if (auth_session_end(rq->app->db, rq->arena, setting_str(rq->app->cfg, S_STORAGE_ROOT), c,
+			     cookie) != DB_OK)
 		return req_db_fail(rq, "ending the session");
 	if (cookie) /* dlcs-image's workers forget their cached sessions */
 		auth_revocations_touch(setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE));

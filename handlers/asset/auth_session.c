@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "str.h"
 #include "sha256.h"
 #include "asset/auth_session.h"
+#include "asset/grant.h"
 #include "asset/role_uri.h"
 #include "banned.h"
 
@@ -71,23 +73,12 @@ static const char *const SQL[SQL__MAX] = {
 /* Expired sessions deleted at each login (auth_session_create). */
 #define PURGE_BATCH 100
 
-static bool hex_lower(const char *s, size_t *len)
-{
-	size_t n = 0;
-	for (; s[n]; n++)
-		if (!((s[n] >= '0' && s[n] <= '9') || (s[n] >= 'a' && s[n] <= 'f')))
-			return false;
-	*len = n;
-	return true;
-}
-
 /* A token as made here: 64 lower-case hex digits. A cookie: 96 ({sid}
  * {secret}), or 64 for a session made before sids. Anything else is
  * looked up nowhere. */
 static bool secret_valid(const char *s, bool cookie)
 {
-	size_t n;
-	return hex_lower(s, &n) && (n == AUTH_SECRET_HEX || (cookie && n == AUTH_COOKIE_HEX));
+	return hex_lower_n(s, AUTH_SECRET_HEX) || (cookie && hex_lower_n(s, AUTH_COOKIE_HEX));
 }
 
 void auth_session_token(const char *cookie, char token[AUTH_SECRET_HEX + 1])
@@ -115,8 +106,7 @@ static void revoked_sweep(const char *root)
 	struct dirent *e;
 	for (int seen = 0; seen < 1000 && (e = readdir(d)); seen++) {
 		struct stat st;
-		size_t n;
-		if (!hex_lower(e->d_name, &n) || n != AUTH_SID_HEX ||
+		if (!hex_lower_n(e->d_name, AUTH_SID_HEX) ||
 		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
 		if (st.st_mtime < now - AUTH_REVOKED_KEEP)
@@ -125,8 +115,8 @@ static void revoked_sweep(const char *root)
 	closedir(d);
 }
 
-int auth_session_create(struct db *db, const char *root, int c, const char *roles, int ttl,
-			const char *origin, char cookie[AUTH_COOKIE_HEX + 1],
+int auth_session_create(struct db *db, struct arena *a, const char *root, int c, const char *roles,
+			int ttl, const char *origin, char cookie[AUTH_COOKIE_HEX + 1],
 			char token[AUTH_SECRET_HEX + 1])
 {
 	char ch[65], th[65];
@@ -145,14 +135,14 @@ int auth_session_create(struct db *db, const char *root, int c, const char *role
 	if (db_exec(db, SQL[SQL_PURGE], "i", PURGE_BATCH) < 0)
 		log_err("auth sessions: cannot purge the expired ones: %s", db_last_msg(db));
 	revoked_sweep(root);
+	grant_sweep(a, root, PURGE_BATCH);
 	return DB_OK;
 }
 
 int auth_sid_revoke(const char *root, const char *sid)
 {
-	size_t n;
 	char path[4096];
-	if (!root || !hex_lower(sid, &n) || n != AUTH_SID_HEX)
+	if (!root || !hex_lower_n(sid, AUTH_SID_HEX))
 		return -1;
 	if (snprintf(path, sizeof path, "%s/" AUTH_REVOKED_DIR, root) >= (int)sizeof path)
 		return -1;
@@ -196,10 +186,11 @@ int auth_session_find(struct db *db, struct arena *a, int c, const char *secret,
 	out->roles = db_str(r, 0, 0);
 	out->origin = db_str(r, 0, 1);
 	out->expires_in = db_int(r, 0, 2);
+	out->expires_at = (long long)time(NULL) + out->expires_in;
 	return 1;
 }
 
-int auth_session_end(struct db *db, const char *root, int c, const char *cookie)
+int auth_session_end(struct db *db, struct arena *a, const char *root, int c, const char *cookie)
 {
 	if (!cookie || !secret_valid(cookie, true))
 		return DB_OK;
@@ -212,6 +203,10 @@ int auth_session_end(struct db *db, const char *root, int c, const char *cookie)
 		memcpy(sid, cookie, AUTH_SID_HEX);
 		sid[AUTH_SID_HEX] = 0;
 		sid_revoke_logged(root, sid);
+		/* after the marker: a grant made meanwhile is undone by its maker */
+		if (grant_revoke_session(a, root, c, cookie) != 0)
+			log_err("cannot remove the grants of session %s under %s/" GRANT_DIR, sid,
+				root);
 	}
 	return DB_OK;
 }
@@ -224,6 +219,10 @@ int auth_session_end_role(struct db *db, struct arena *a, const char *root, int 
 		return db_last_err(db);
 	for (size_t i = 0; root && i < r->n; i++)
 		sid_revoke_logged(root, db_str(r, i, 0));
+	/* every session's: which of them held the role is not worth the
+	 * search, and the others' grants come back at their next tiles */
+	if (root && r->n && grant_revoke_customer(a, root, c) != 0)
+		log_err("cannot remove the grants of customer %d under %s/" GRANT_DIR, c, root);
 	return DB_OK;
 }
 
@@ -304,15 +303,21 @@ int auth_session_find_cached(struct db *db, struct cache *cache, const char *rev
 	cache_check_revocations(cache, revocation_file);
 	char key[32 + AUTH_COOKIE_HEX];
 	xsnprintf(key, sizeof key, "s%d:%s", c, cookie);
-	const char *roles = cache_get(cache, key);
-	if (roles) {
-		*out = (struct auth_session){
-			.roles = arena_strdup(a, roles), .origin = "", .expires_in = CACHE_SECONDS};
+	/* an entry is "{expires_at} {roles}": a hit does not move it on */
+	const char *kept = cache_get(cache, key);
+	char *roles;
+	long long expires_at = kept ? strtoll(kept, &roles, 10) : 0;
+	if (kept && *roles == ' ') {
+		long long left = expires_at - (long long)time(NULL);
+		*out = (struct auth_session){.roles = arena_strdup(a, roles + 1),
+					     .origin = "",
+					     .expires_in = left > 0 ? left : 0,
+					     .expires_at = expires_at};
 		return 1;
 	}
 	int found = auth_session_find(db, a, c, cookie, false, out);
 	if (found == 1 && out->expires_in > 1)
-		cache_put(cache, key, out->roles,
+		cache_put(cache, key, arena_printf(a, "%lld %s", out->expires_at, out->roles),
 			  out->expires_in < CACHE_SECONDS ? (double)out->expires_in - 1
 							  : CACHE_SECONDS);
 	return found;

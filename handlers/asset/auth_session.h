@@ -27,6 +27,7 @@ struct auth_session {
 	const char *roles;    /* JSON array text of role names */
 	const char *origin;   /* the origin the login came from ("" when none) */
 	long long expires_in; /* seconds left */
+	long long expires_at; /* when it ends unless used: seconds since the epoch */
 };
 
 /* The bearer token of the session whose cookie value is cookie:
@@ -38,18 +39,18 @@ void auth_session_token(const char *cookie, char token[AUTH_SECRET_HEX + 1]);
 /* A new session of customer c holding roles (JSON array of names), for
  * ttl seconds; cookie and token receive its secrets. Expired sessions,
  * any customer's, are deleted on the way (a bounded number each time),
- * and revocation markers older than AUTH_REVOKED_KEEP under root (NULL:
- * none) too. DB_OK or the error. */
-int auth_session_create(struct db *db, const char *root, int c, const char *roles, int ttl,
-			const char *origin, char cookie[AUTH_COOKIE_HEX + 1],
+ * and revocation markers older than AUTH_REVOKED_KEEP and grants that no
+ * longer serve under root (NULL: none) too. DB_OK or the error. */
+int auth_session_create(struct db *db, struct arena *a, const char *root, int c, const char *roles,
+			int ttl, const char *origin, char cookie[AUTH_COOKIE_HEX + 1],
 			char token[AUTH_SECRET_HEX + 1]);
 
-/* Revocation markers: {root}/auth-revoked/{sid}, an empty file. nginx
- * tests it (one stat) before trusting an access decision it has cached
- * for a few seconds (nginx/dlcs.conf, "restricted tiles"); it is of no
- * use once those decisions have expired, so it is deleted after
- * AUTH_REVOKED_KEEP seconds. 0, or -1 when it could not be written (the
- * caller logs: the session stays open to nginx's cache that long). */
+/* Revocation markers: {root}/auth-revoked/{sid}, an empty file, written
+ * when a session ends by logout or a role's deletion, before its grants
+ * are removed (asset/grant.h): dlcs-image, making a grant from a decision
+ * taken before the session ended, finds the marker and undoes the grant.
+ * A decision is never that old, so the marker is deleted after
+ * AUTH_REVOKED_KEEP seconds. 0, or -1 when it could not be written. */
 #define AUTH_REVOKED_DIR  "auth-revoked"
 #define AUTH_REVOKED_KEEP 120
 int auth_sid_revoke(const char *root, const char *sid);
@@ -78,12 +79,13 @@ int auth_session_find_cached(struct db *db, struct cache *cache, const char *rev
 void auth_revocations_touch(const char *revocation_file);
 
 /* Ends the session whose cookie value is cookie (none: nothing happens),
- * with its revocation marker under root (NULL: none). DB_OK or the
- * error. */
-int auth_session_end(struct db *db, const char *root, int c, const char *cookie);
+ * with its revocation marker and its grants under root (NULL: none).
+ * DB_OK or the error. */
+int auth_session_end(struct db *db, struct arena *a, const char *root, int c, const char *cookie);
 
 /* Ends the live sessions of customer c that hold role `name`, with their
- * revocation markers under root. DB_OK or the error. */
+ * revocation markers under root, and the grants of all the customer's
+ * sessions. DB_OK or the error. */
 int auth_session_end_role(struct db *db, struct arena *a, const char *root, int c,
 			  const char *name);
 

@@ -311,7 +311,7 @@ static void write_fast_path(struct sbuf *out, const struct style *st, const stru
 	if (restricted && fp->restricted) {
 		comment(out, st, "    ",
 			"Not public: the restricted tiles' location below sends the tile\n"
-			"after an access decision, else hands the request to dlcs-image\n"
+			"through the session's grant, else hands the request to dlcs-image\n"
 			"(restricted, not ingested, not stored, or a computed region). A\n"
 			"missing file is the common case, not an error worth a log line.");
 		comment(out, st, "    ",

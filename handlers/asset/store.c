@@ -1,7 +1,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,29 +10,16 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "files.h"
 #include "ids.h"
 #include "str.h"
+#include "asset/grant.h"
 #include "asset/store.h"
 #include "banned.h"
 
 const char *store_asset_dir(struct arena *a, const char *root, int c, int s, const char *id)
 {
 	return arena_printf(a, "%s/%d/%d/%s", root, c, s, id);
-}
-
-/* mkdir -p; 0 or -1. */
-static int mkdirs(struct arena *a, const char *path)
-{
-	char *p = arena_strdup(a, path);
-	for (char *q = p + 1; *q; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*q = '/';
-	}
-	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 const char *store_upload_root(struct arena *a, const char *root)
@@ -52,7 +38,7 @@ int store_upload_write(struct arena *a, const char *root, int c, int s, const ch
 	const char *dir = arena_printf(a, "%s/.uploads/%d/%d", root, c, s);
 	const char *final = store_upload_path(a, root, c, s, id);
 	const char *tmp = arena_printf(a, "%s/.tmp-%d-upload-%s", dir, (int)getpid(), id);
-	if (mkdirs(a, dir) != 0) {
+	if (files_mkdirs(a, dir) != 0) {
 		xsnprintf(err, errlen, "cannot create the upload directory: %s", strerror(errno));
 		return -1;
 	}
@@ -87,12 +73,12 @@ const char *store_work_dir(struct arena *a, const char *root, const char *tag, c
 			   size_t errlen)
 {
 	const char *base = arena_printf(a, "%s/.work", root);
-	if (mkdirs(a, base) != 0) {
+	if (files_mkdirs(a, base) != 0) {
 		xsnprintf(err, errlen, "cannot create %s: %s", base, strerror(errno));
 		return NULL;
 	}
 	const char *dir = arena_printf(a, "%s/%s", base, tag);
-	store_rm_rf(dir); /* a leftover from a runner that died */
+	files_rm_rf(dir); /* a leftover from a runner that died */
 	if (mkdir(dir, 0755) != 0) {
 		xsnprintf(err, errlen, "cannot create a work directory: %s", strerror(errno));
 		return NULL;
@@ -104,7 +90,8 @@ int store_install(struct arena *a, const char *work_dir, const char *final_dir, 
 		  size_t errlen)
 {
 	const char *slash = strrchr(final_dir, '/');
-	if (!slash || mkdirs(a, arena_strndup(a, final_dir, (size_t)(slash - final_dir))) != 0) {
+	if (!slash ||
+	    files_mkdirs(a, arena_strndup(a, final_dir, (size_t)(slash - final_dir))) != 0) {
 		xsnprintf(err, errlen, "cannot create the asset's directory: %s", strerror(errno));
 		return -1;
 	}
@@ -120,23 +107,8 @@ int store_install(struct arena *a, const char *work_dir, const char *final_dir, 
 		xsnprintf(err, errlen, "cannot replace derivatives: %s", strerror(errno));
 		return -1;
 	}
-	store_rm_rf(work_dir);
+	files_rm_rf(work_dir);
 	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return (flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT ? -1 : 0;
-}
-
-int store_rm_rf(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 int store_remove(struct arena *a, const char *root, int c, int s, const char *id)
@@ -148,9 +120,9 @@ int store_remove(struct arena *a, const char *root, int c, int s, const char *id
 	/* Move it aside first so a reader never sees a half-deleted asset. */
 	const char *trash =
 		arena_printf(a, "%s/.work/delete-%d-%d-%d-%s", root, (int)getpid(), c, s, id);
-	if (mkdirs(a, arena_printf(a, "%s/.work", root)) == 0 && rename(dir, trash) == 0)
-		return store_rm_rf(trash);
-	return store_rm_rf(dir);
+	if (files_mkdirs(a, arena_printf(a, "%s/.work", root)) == 0 && rename(dir, trash) == 0)
+		return files_rm_rf(trash);
+	return files_rm_rf(dir);
 }
 
 long long store_du(struct arena *a, const char *path, const char *except_subdir)
@@ -195,7 +167,7 @@ void store_clean_stale(struct arena *a, const char *root, const char *prefix)
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
 			continue; /* still running (or not ours to judge) */
-		store_rm_rf(arena_printf(a, "%s/%s", base, e->d_name));
+		files_rm_rf(arena_printf(a, "%s/%s", base, e->d_name));
 	}
 	closedir(d);
 }
@@ -204,49 +176,9 @@ void store_clean_stale(struct arena *a, const char *root, const char *prefix)
 
 static const char *const PUBLIC_CHANNELS[] = {"iiif-img", "thumbs", "iiif-av"};
 
-/* Points `link` at `target`, replacing whatever link is there in one
- * rename. 0 or -1. */
-static int link_replace(struct arena *a, const char *target, const char *link)
-{
-	const char *slash = strrchr(link, '/');
-	if (!slash || mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
-		return -1;
-	char rnd[9];
-	random_hex(rnd, 4);
-	const char *tmp = arena_printf(a, "%s@%d.%s", link, (int)getpid(), rnd);
-	if (symlink(target, tmp) != 0)
-		return -1;
-	if (rename(tmp, link) != 0) {
-		int e = errno;
-		unlink(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
-}
-
 static int link_remove(const char *link)
 {
 	return unlink(link) != 0 && errno != ENOENT ? -1 : 0;
-}
-
-/* The restricted link and the changed mark of an asset. */
-static const char *restricted_link(struct arena *a, const char *root, int c, int s, const char *id)
-{
-	return arena_printf(a, "%s/restricted/iiif-img/%d/%d/%s", root, c, s, id);
-}
-
-static const char *restricted_mark(struct arena *a, const char *root, int c, int s, const char *id)
-{
-	return arena_printf(a, "%s/restricted/changed/%d/%d/%s", root, c, s, id);
-}
-
-/* True when the asset was changed less than STORE_RESTRICTED_SETTLE
- * seconds ago (a mark in the future counts as fresh). */
-static bool restricted_fresh(const char *mark)
-{
-	struct stat st;
-	return lstat(mark, &st) == 0 && st.st_mtime > time(NULL) - STORE_RESTRICTED_SETTLE;
 }
 
 int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
@@ -258,52 +190,15 @@ int store_publish(struct arena *a, const char *root, int c, int s, const char *i
 	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++) {
 		const char *link = arena_printf(a, "%s/public/%s/%d/%d/%s", root,
 						PUBLIC_CHANNELS[i], c, s, id);
-		if ((on[i] ? link_replace(a, target, link) : link_remove(link)) != 0)
+		if ((on[i] ? files_link_replace(a, target, link) : link_remove(link)) != 0)
 			rc = -1;
 	}
-	/* public tiles are found first: nginx never asks for a decision on
-	 * them, and no mark is needed (nor left for every open asset) */
-	if (iiif_img) {
-		if (link_remove(restricted_link(a, root, c, s, id)) != 0 ||
-		    link_remove(restricted_mark(a, root, c, s, id)) != 0)
-			rc = -1;
-	} else if (store_restricted_unlink(a, root, c, s, id) != 0) {
+	/* public tiles are found first: nginx never looks for a grant of
+	 * them, and no changed mark is needed (nor left for every open asset) */
+	if ((iiif_img ? grant_asset_open(a, root, c, s, id)
+		      : grant_asset_changed(a, root, c, s, id)) != 0)
 		rc = -1;
-	}
 	return rc;
-}
-
-int store_restricted_unlink(struct arena *a, const char *root, int c, int s, const char *id)
-{
-	const char *mark = restricted_mark(a, root, c, s, id);
-	const char *slash = strrchr(mark, '/');
-	if (mkdirs(a, arena_strndup(a, mark, (size_t)(slash - mark))) != 0)
-		return -1;
-	/* the mark first: a link made meanwhile is undone by its maker
-	 * (store_restricted_link) */
-	int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = futimens(fd, NULL);
-	close(fd);
-	return link_remove(restricted_link(a, root, c, s, id)) != 0 ? -1 : rc;
-}
-
-int store_restricted_link(struct arena *a, const char *root, int c, int s, const char *id)
-{
-	const char *link = restricted_link(a, root, c, s, id);
-	struct stat st;
-	if (lstat(link, &st) == 0)
-		return 1;
-	const char *mark = restricted_mark(a, root, c, s, id);
-	if (restricted_fresh(mark))
-		return 0;
-	if (link_replace(a, arena_printf(a, "../../../../%d/%d/%s", c, s, id), link) != 0)
-		return -1;
-	/* changed while it was being made: not yet after all */
-	if (restricted_fresh(mark))
-		return link_remove(link) != 0 ? -1 : 0;
-	return 1;
 }
 
 int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id)
@@ -321,9 +216,9 @@ int store_publish_name(struct arena *a, const char *root, int c, const char *nam
 	const char *target = arena_printf(a, "%d", c);
 	int rc = 0;
 	for (size_t i = 0; i < sizeof PUBLIC_CHANNELS / sizeof PUBLIC_CHANNELS[0]; i++)
-		if (link_replace(a, target,
-				 arena_printf(a, "%s/public/%s/%s", root, PUBLIC_CHANNELS[i],
-					      name)) != 0)
+		if (files_link_replace(a, target,
+				       arena_printf(a, "%s/public/%s/%s", root, PUBLIC_CHANNELS[i],
+						    name)) != 0)
 			rc = -1;
 	return rc;
 }

@@ -37,8 +37,6 @@ int store_upload_write(struct arena *a, const char *root, int c, int s, const ch
 		       const void *bytes, size_t len, char *err, size_t errlen);
 /* Deletes an asset's directory (missing is fine). 0 or -1. */
 int store_remove(struct arena *a, const char *root, int c, int s, const char *id);
-/* Deletes a tree (no symlinks followed). 0 or -1. */
-int store_rm_rf(const char *path);
 /* Removes work directories "{prefix}{pid}-..." under {root}/.work/ whose
  * pid no longer runs on this host (left by a runner that was killed). */
 void store_clean_stale(struct arena *a, const char *root, const char *prefix);
@@ -61,36 +59,15 @@ long long store_du(struct arena *a, const char *path, const char *except_subdir)
  * reader sees the old link or the new one, never none. */
 
 /* Creates or replaces each link whose flag is true and removes each whose
- * flag is false (an absent link is fine), and the restricted link
- * (store_restricted_unlink; without the mark when iiif_img is public).
- * 0, or -1 when a link could not be made or removed (errno set). */
+ * flag is false (an absent link is fine); when iiif_img is false (the
+ * asset is restricted, deleted, or its tiles are not delivered) the
+ * asset's grants go too (asset/grant.h, grant_asset_changed). It follows
+ * every change of an asset's access, its deletion and each ingest. 0, or
+ * -1 when a link could not be made or removed (errno set). */
 int store_publish(struct arena *a, const char *root, int c, int s, const char *id, bool iiif_img,
 		  bool thumbs, bool av);
 /* store_publish(..., false, false, false). */
 int store_unpublish(struct arena *a, const char *root, int c, int s, const char *id);
-/* Restricted links: nginx sends a restricted asset's tiles itself, after
- * an access decision it asks dlcs-image for and keeps a few seconds
- * (nginx/dlcs.conf, "restricted tiles"), from
- *   restricted/iiif-img/{c}/{s}/{id} -> ../../../../{c}/{s}/{id}
- * never from the public tree. dlcs-image makes the link when it has sent
- * one of the asset's tiles to a session that may see it
- * (store_restricted_link); store_publish, which follows every change of
- * an asset's access, its deletion and each ingest, removes it
- * (store_restricted_unlink) and marks the asset changed for
- * STORE_RESTRICTED_SETTLE seconds, during which it is not made again: so
- * a decision nginx kept from before the change is never used after it
- * (that is longer than nginx keeps one), and the next tile after a
- * change is decided by dlcs-image from the database. The marks are
- * restricted/changed/{c}/{s}/{id}. */
-#define STORE_RESTRICTED_SETTLE 5
-
-/* Removes the asset's restricted link, marking it changed first. 0 or -1. */
-int store_restricted_unlink(struct arena *a, const char *root, int c, int s, const char *id);
-/* Makes the asset's restricted link unless it was changed less than
- * STORE_RESTRICTED_SETTLE seconds ago: 1 made (or there), 0 not yet, -1
- * on an error. */
-int store_restricted_link(struct arena *a, const char *root, int c, int s, const char *id);
-
 /* public/{iiif-img,thumbs,iiif-av}/{name} -> {c}. -1 for a name that
  * cannot be a link: invalid, "." or "..", or all digits (it would stand for
  * another customer's id). */

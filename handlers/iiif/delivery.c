@@ -29,6 +29,7 @@
 #include "asset/access.h"
 #include "asset/auth_doc.h"
 #include "asset/auth_session.h"
+#include "asset/grant.h"
 #include "asset/av_presets.h"
 #include "asset/av_stored.h"
 #include "asset/channel_rules.h"
@@ -335,17 +336,40 @@ static bool access_allows(const struct delivery_asset *as, int w, int h)
 
 /* The access flow's decision (asset/auth_session.h) for the session whose
  * cookie the request carries: 200, 401 (none, or not live) or 403. */
+/* The session of customer c's cookie in the request: 1 with *cookie and
+ * *s, 0 when there is none, negative on a database error. */
+static int request_session(struct req *rq, int c, const char **cookie, struct auth_session *s)
+{
+	*cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"),
+				    arena_printf(rq->arena, "dlcs-auth2-%d", c));
+	return auth_session_find_cached(rq->app->db, rq->app->auth_cache,
+					setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE),
+					rq->arena, c, *cookie, s);
+}
+
 static int session_decision(struct req *rq, const struct delivery_asset *as)
 {
-	const char *cookie = auth_cookie_value(rq->arena, req_header_in(rq, "Cookie"),
-					       arena_printf(rq->arena, "dlcs-auth2-%d", as->c));
+	const char *cookie;
 	struct auth_session s;
-	int found = auth_session_find_cached(rq->app->db, rq->app->auth_cache,
-					     setting_str(rq->app->cfg, S_AUTH_REVOCATION_FILE),
-					     rq->arena, as->c, cookie, &s);
+	int found = request_session(rq, as->c, &cookie, &s);
 	if (found < 0)
 		return -1;
 	return auth_session_decide(rq->arena, as->c, as->roles, found ? &s : NULL);
+}
+
+/* After a tile sent to a session that may see the asset: nginx sends the
+ * session's next tiles of it itself (asset/grant.h), from a decision taken
+ * from what the database said at `decided` or later. */
+static void grant_tiles(struct req *rq, const struct delivery_asset *as,
+			const struct timespec *decided)
+{
+	const char *cookie;
+	struct auth_session s;
+	if (request_session(rq, as->c, &cookie, &s) == 1 &&
+	    grant_make(rq->arena, storage_root(rq), as->c, cookie, s.expires_at, as->s, as->id,
+		       decided) < 0)
+		log_err("%s: cannot grant %s under %s/" GRANT_DIR ": %s", rq->request_id, as->rel,
+			storage_root(rq), strerror(errno));
 }
 
 int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h)
@@ -562,6 +586,9 @@ static int send_render(struct req *rq, const struct delivery_asset *as, const st
 
 static int img_image(struct req *rq, int version)
 {
+	/* before anything is read: what a grant is decided from */
+	struct timespec decided;
+	clock_gettime(CLOCK_REALTIME, &decided);
 	struct iiif_params p;
 	const char *why;
 	int st = iiif_parse(version, rq->strs[2], rq->strs[3], rq->strs[4], rq->strs[5], &p, &why);
@@ -589,11 +616,8 @@ static int img_image(struct req *rq, int version)
 		int tw, th;
 		if (stored_match_tile(&as.st, &r, name, sizeof name, &tw, &th)) {
 			const char *rel = arena_printf(rq->arena, "%s/tiles/%s", as.rel, name);
-			/* nginx sends the next ones itself (store.h) */
-			if (granted && store_restricted_link(rq->arena, storage_root(rq), as.c,
-							     as.s, as.id) < 0)
-				log_err("%s: cannot link %s under %s/restricted", rq->request_id,
-					as.rel, storage_root(rq));
+			if (granted)
+				grant_tiles(rq, &as, &decided);
 			if ((granted || access_allows(&as, tw, th)) &&
 			    (st = send_file(rq, rel, "image/jpeg", CC_IMAGE)))
 				return st;
@@ -646,31 +670,6 @@ static int thumbs_image_v(struct req *rq, int version)
 	return req_fail(rq, 500, "a stored thumbnail is missing");
 }
 
-/* --- the restricted tiles' access decision --- */
-
-/* nginx's auth_request for a restricted tile it would send itself
- * (nginx/dlcs.conf, "restricted tiles"), which it keeps a few seconds when
- * it is a yes: 204 when the session of the cookie nginx passes (the URL
- * customer's, and only it) may see every size of the asset; any other
- * answer makes nginx hand the tile request to img_image, which answers
- * it in full. */
-static int tile_access(struct req *rq)
-{
-	struct delivery_asset as;
-	int st = asset_load(rq, NEED_TILES, &as);
-	if (st)
-		return st;
-	if (!as.restricted)
-		return req_fail(rq, 404, "asset %d/%d/%s is not restricted", as.c, as.s, as.id);
-	int d = session_decision(rq, &as);
-	if (d < 0)
-		return req_db_fail(rq, "reading the session");
-	if (d != 200)
-		return req_fail(rq, d, "asset %d/%d/%s: no access", as.c, as.s, as.id);
-	rq->status = 204;
-	return 204;
-}
-
 /* --- redirects --- */
 
 static int redirect_info(struct req *rq, const char *prefix, int status)
@@ -702,11 +701,6 @@ int iiif_img_redirect(struct req *rq)
 {
 	return finish(rq,
 		      redirect_info(rq, route_version(rq) == 2 ? "iiif-img/v2" : "iiif-img", 303));
-}
-
-int iiif_img_access(struct req *rq)
-{
-	return finish(rq, tile_access(rq));
 }
 
 int iiif_img_info(struct req *rq)

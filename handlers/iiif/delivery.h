@@ -35,12 +35,6 @@ struct req;
  * for the /v2/ paths, else 3.
  * /iiif-img/[v2/|v3/]{c}/{s}/{id}: 303 to its info.json (the /v2/ one for 2). */
 int iiif_img_redirect(struct req *rq);
-/* /dlcs-access/iiif-img/{c}/{s}/{id}: the access decision nginx asks
- * for before it sends a restricted tile itself (auth_request, never a
- * client's URL: nginx/dlcs.conf passes this path to dlcs-image): 204 when
- * the cookie's session may see the whole asset; 401 or 403; 404 for an
- * asset that is not restricted or has no tiles. */
-int iiif_img_access(struct req *rq);
 /* /iiif-img/{c}/{s}/{id}/info.json: 3.0; /iiif-img/v2/...: 2.1. */
 int iiif_img_info(struct req *rq);
 /* /iiif-img/v3/.../info.json: 302 to the canonical 3.0 path. */

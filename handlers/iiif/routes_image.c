@@ -11,7 +11,6 @@
 #define IMAGE ID "/%s/%s/%s/%s"
 
 const struct route image_routes[] = {
-	{M_GET, "/dlcs-access/iiif-img" ID, iiif_img_access, R_ANON, 3},
 	{M_GET, "/iiif-img/v2" ID, iiif_img_redirect, R_ANON, 2},
 	{M_GET, "/iiif-img/v2" ID "/info.json", iiif_img_info, R_ANON, 2},
 	{M_GET, "/iiif-img/v2" IMAGE, iiif_img_image, R_ANON, 2},

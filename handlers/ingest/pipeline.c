@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "files.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"
@@ -185,40 +186,40 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 			: origin_fetch(rn->db, a, rn->cfg, w->customer, origin, original, &f);
 	if (runner_stopping()) {
 		/* Stopping before the work is done: another runner takes it now. */
-		store_rm_rf(work);
+		files_rm_rf(work);
 		work_release(rn->db, w, rn->owner);
 		return false;
 	}
 	if (os != ORIGIN_OK) {
 		outcome_fail(o, a, INGEST_ERROR_ORIGIN, f.error[0] ? f.error : "fetch failed");
-		store_rm_rf(work);
+		files_rm_rf(work);
 		return true;
 	}
 	if (heartbeat_lost(rn->hb) || work_renew(rn->db, w, rn->owner, rn->lease_seconds) != 1) {
-		store_rm_rf(work);
+		files_rm_rf(work);
 		return false;
 	}
 	switch (make_derivatives(rn, a, w, r, work, o)) {
 	case TRANSCODE_DONE:
 		break;
 	case TRANSCODE_FAILED:
-		store_rm_rf(work);
+		files_rm_rf(work);
 		return true;
 	case TRANSCODE_RELEASE:
 		/* Stopping in the middle of a transcode: another runner starts
 		 * it again now, rather than after the lease. */
-		store_rm_rf(work);
+		files_rm_rf(work);
 		work_release(rn->db, w, rn->owner);
 		return false;
 	case TRANSCODE_DROP: /* the asset was deleted, or the item taken */
-		store_rm_rf(work);
+		files_rm_rf(work);
 		return false;
 	}
 	o->size = store_du(a, work, "thumbs");
 	/* Only the lease holder installs: a runner whose lease expired (it was
 	 * too slow, and another took the item) must not overwrite. */
 	if (work_renew(rn->db, w, rn->owner, rn->lease_seconds) != 1) {
-		store_rm_rf(work);
+		files_rm_rf(work);
 		return false;
 	}
 	const char *final = store_asset_dir(a, rn->storage_root, w->customer, w->space, w->asset);
@@ -227,7 +228,7 @@ static bool ingest(struct runner *rn, struct arena *a, const struct work_item *w
 	if (store_install(a, work, final, err, sizeof err) != 0) {
 		outcome_fail(o, a, INGEST_ERROR_STORAGE, err);
 		o->width = o->height = 0;
-		store_rm_rf(work);
+		files_rm_rf(work);
 	}
 	return true;
 }

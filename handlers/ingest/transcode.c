@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "files.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"
@@ -402,7 +403,7 @@ static enum transcode_end finish(struct tc *t, const struct av_stored *st, bool 
 	if (!ok)
 		return fail(t, INGEST_ERROR_STORAGE, "cannot write %s: %s", AV_STORED_FILE,
 			    strerror(errno));
-	store_rm_rf(arena_printf(t->a, "%s/" SCRATCH, t->work));
+	files_rm_rf(arena_printf(t->a, "%s/" SCRATCH, t->work));
 	if (!keep_original)
 		unlink(arena_printf(t->a, "%s/original", t->work));
 	return TRANSCODE_DONE;

@@ -1,12 +1,14 @@
 """Restricted tiles at nginx speed (nginx/dlcs.conf, "Restricted tiles";
-handlers/asset/store.h, restricted links; asset/auth_session.h, sids and
-revocation markers): after dlcs-image has sent one of a restricted asset's
-tiles to a session that may see it, nginx sends the next ones itself, from
-restricted/iiif-img/{c}/{s}/{id}, after an access decision it keeps 3
-seconds; a logout, a role's deletion and any change of the asset's access
-take effect on the very next tile; another customer's cookie, a session
-without the roles and every URL trick reach no restricted byte."""
+handlers/asset/grant.h, grants; asset/auth_session.h, sids and revocation
+markers): after dlcs-image has sent one of a restricted asset's tiles to a
+session that may see it, it grants the asset to the session and nginx sends
+the next ones itself, through
+auth-grants/{c}/{cookie}/{bucket}/{s}/{id}; a logout, a role's deletion and
+any change of the asset's access take effect on the very next tile, a
+session's expiry too; another customer's cookie, a session without the
+roles and every URL trick reach no restricted byte."""
 
+import glob
 import os
 import re
 import time
@@ -34,9 +36,27 @@ def stored_tile(storage_root, space, asset_id, rest=TILES[0]):
         return f.read()
 
 
-def restricted_link(storage_root, space, asset_id):
-    return os.path.join(storage_root, "restricted", "iiif-img", str(space.customer.id),
-                        str(space.id), asset_id)
+BUCKET = 100  # seconds (asset/grant.h GRANT_BUCKET_SECONDS)
+
+
+def grants(storage_root, space, asset_id, cookie="*"):
+    """The asset's grants: of the session with that cookie, or of any."""
+    return glob.glob(os.path.join(storage_root, "auth-grants", str(space.customer.id), cookie, "*",
+                                  str(space.id), asset_id))
+
+
+def current_grant(storage_root, space, asset_id, cookie):
+    return os.path.join(storage_root, "auth-grants", str(space.customer.id), cookie,
+                        str(int(time.time()) // BUCKET), str(space.id), asset_id)
+
+
+def bucket_room(seconds=30):
+    """Waits, when the time's bucket ends within `seconds`, for the next:
+    a grant serves only in its bucket, and the next tile after the bucket
+    ends is dlcs-image's again."""
+    left = BUCKET - time.time() % BUCKET
+    if left < seconds:
+        time.sleep(left + 0.5)
 
 
 def cookie_name(customer):
@@ -75,15 +95,17 @@ def dlcs_image_lines(log, path):
 
 
 def warm(s, space, asset_id, storage_root):
-    """Tiles from dlcs-image until it links the asset for nginx: at the
-    first one after the asset's last change has settled (5 s, store.h)."""
+    """Tiles from dlcs-image until it grants the asset to the session: at
+    the first one a second after the asset's last change (grant.c)."""
+    bucket_room()
+    cookie = s.cookies.get(cookie_name(space.customer))
     end = time.time() + 15
     while True:
         r = s.get(tile_url(space, asset_id))
         assert r.status_code == 200, describe(r)
-        if os.path.islink(restricted_link(storage_root, space, asset_id)):
+        if os.path.islink(current_grant(storage_root, space, asset_id, cookie)):
             break
-        assert time.time() < end, "dlcs-image did not link %s" % asset_id
+        assert time.time() < end, "dlcs-image did not grant %s" % asset_id
         time.sleep(0.5)
     r = s.get(tile_url(space, asset_id, TILES[1]))
     assert r.status_code == 200, describe(r)
@@ -123,10 +145,13 @@ def test_nginx_sends_restricted_tiles_after_the_first(rsite, anon, storage_root,
     for rest in TILES:  # none of the tiles went to dlcs-image
         assert dlcs_image_lines(after, tile_url(rsite, "click", rest)) == \
             dlcs_image_lines(before, tile_url(rsite, "click", rest))
-    # one decision for these 13 tiles, kept by nginx (at most two: the 3 s may end)
-    decisions = "/dlcs-access/iiif-img/%d/%d/click" % (rsite.customer.id, rsite.id)
-    assert dlcs_image_lines(after, decisions) - dlcs_image_lines(before, decisions) <= 2
-    # 304 through the decision too
+    # the grant is the session's alone, and reaches the asset's own files
+    link = current_grant(storage_root, rsite, "click", cookie)
+    assert os.path.samefile(link, os.path.join(storage_root, str(rsite.customer.id), str(rsite.id),
+                                               "click"))
+    assert grants(storage_root, rsite, "click") and all(cookie in g for g in grants(
+        storage_root, rsite, "click", cookie))
+    # 304 through the grant too
     etag = s.get(tile_url(rsite, "click")).headers["ETag"]
     assert s.get(tile_url(rsite, "click"), headers={"If-None-Match": etag}).status_code == 304
     # the same request without the cookie, or with a forged one: dlcs-image's 401
@@ -167,12 +192,33 @@ def test_logout_revokes_at_once(rsite, anon, storage_root):
     c = rsite.customer
     s, cookie = session(anon, c)
     warm(s, rsite, "click", storage_root)
-    for rest in TILES:  # nginx holds a yes for this session now
+    for rest in TILES:  # nginx sends them through the grant now
         assert s.get(tile_url(rsite, "click", rest)).status_code == 200
     r = s.get("/auth/v2/access/%d/clickthrough/logout" % c.id)
     assert r.status_code == 200, describe(r)
-    for rest in TILES:  # within the 3 s nginx keeps its decision
+    for rest in TILES:  # the grant went with the session
         r = anon.get(tile_url(rsite, "click", rest), cookies={cookie_name(c): cookie})
+        assert r.status_code == 401, (rest, describe(r))
+
+
+def test_a_session_that_expires_sees_no_more_tiles(make_customer, origin, anon, storage_root):
+    """A grant serves only until its bucket ends, and is made only for a
+    session that outlives that: nginx sends no tile past the expiry."""
+    c = make_customer("rtilesttl")
+    sp = create_space(c)
+    ingest(sp, origin, "a", roles=[role_uri(c)])
+    r = c.api.patch(c.path + "/authServices/clickthrough", json={"timeToLive": 3})
+    assert r.status_code == 200 and r.json()["timeToLive"] == 3, describe(r)
+    s, cookie = session(anon, c)
+    for rest in TILES:
+        assert s.get(tile_url(sp, "a", rest)).status_code == 200, rest
+    # a grant only within the last 3 s of a bucket, never past the expiry
+    for g in grants(storage_root, sp, "a", cookie):
+        bucket = int(g.split(os.sep)[-3])
+        assert (bucket + 1) * BUCKET <= time.time() + 3, g
+    time.sleep(4)
+    for rest in TILES:
+        r = anon.get(tile_url(sp, "a", rest), cookies={cookie_name(c): cookie})
         assert r.status_code == 401, (rest, describe(r))
 
 
@@ -185,7 +231,7 @@ def test_role_deletion_revokes_at_once(make_customer, origin, anon, storage_root
     assert r.status_code == 200, describe(r)
     s, cookie = session(anon, c)
     warm(s, sp, "a", storage_root)
-    for rest in TILES:  # nginx holds a yes for this session now
+    for rest in TILES:  # nginx sends them through the grant now
         assert s.get(tile_url(sp, "a", rest)).status_code == 200
     assert c.api.delete(c.path + "/roles/temp").status_code == 204
     for rest in TILES:
@@ -204,7 +250,7 @@ def test_access_changes_take_effect_on_the_next_tile(rsite, anon, origin, storag
     # a role the session lacks: the very next tile is refused
     r = c.api.patch(sp.image("chg"), json={"roles": [role_uri(c, "staff")]}, timeout=60)
     assert r.status_code == 200, describe(r)
-    assert not os.path.lexists(restricted_link(storage_root, sp, "chg"))
+    assert not grants(storage_root, sp, "chg")
     for rest in TILES:
         assert s.get(tile_url(sp, "chg", rest)).status_code == 403, rest
     # back to the session's role: allowed again (by dlcs-image first)
@@ -215,7 +261,6 @@ def test_access_changes_take_effect_on_the_next_tile(rsite, anon, origin, storag
     r = c.api.patch(sp.image("chg"), json={"roles": []}, timeout=60)
     assert r.status_code == 200, describe(r)
     assert anon.get(tile_url(sp, "chg")).status_code == 200
-    assert not os.path.lexists(restricted_link(storage_root, sp, "chg"))
     # maxUnauthorised lowered to 0: the next tile needs a session again
     r = c.api.patch(sp.image("chg"), json={"maxUnauthorised": 0}, timeout=60)
     assert r.status_code == 200, describe(r)
@@ -226,7 +271,7 @@ def test_access_changes_take_effect_on_the_next_tile(rsite, anon, origin, storag
     assert c.api.delete(sp.image("chg")).status_code == 204
     for rest in TILES:
         assert s.get(tile_url(sp, "chg", rest)).status_code == 404, rest
-    assert not os.path.lexists(restricted_link(storage_root, sp, "chg"))
+    assert not grants(storage_root, sp, "chg")
 
 
 def test_max_unauthorised_alone(rsite, anon, storage_root):
@@ -243,6 +288,7 @@ def test_no_url_trick_reaches_a_restricted_tile(rsite, make_customer, anon, stor
     warm(s, rsite, "click", storage_root)
     other = make_customer("rtilestrick")
     o, ocookie = session(anon, other)
+    bucket = int(time.time()) // BUCKET
     tile = TILES[0]
     file = "0,0,256,256_256.jpg"
     paths = []
@@ -257,11 +303,12 @@ def test_no_url_trick_reaches_a_restricted_tile(rsite, make_customer, anon, stor
                   "/iiif-img/%d/%d/%s%%2F%s" % (c.id, sid, target, tile.replace("/", "%2F")),
                   "/dlcs-restricted/iiif-img/%d/%d/%s/tiles/%s" % (c.id, sid, target, file),
                   "/dlcs-restricted/iiif-img/%d/%d/open/../%s/tiles/%s" % (c.id, sid, target, file),
-                  "/dlcs-restricted-decision",
-                  "/dlcs-access/iiif-img/%d/%d/%s" % (c.id, sid, target),
-                  "/restricted/iiif-img/%d/%d/%s/tiles/%s" % (c.id, sid, target, file),
-                  "/dlcs-storage/restricted/iiif-img/%d/%d/%s/tiles/%s" % (c.id, sid, target, file),
-                  "/public/../restricted/iiif-img/%d/%d/%s/tiles/%s" % (c.id, sid, target, file),
+                  "/auth-grants/%d/%s/%d/%d/%s/tiles/%s" % (c.id, cookie, bucket, sid, target, file),
+                  "/dlcs-storage/auth-grants/%d/%s/%d/%d/%s/tiles/%s" % (c.id, cookie, bucket, sid,
+                                                                        target, file),
+                  "/public/../auth-grants/%d/%s/%d/%d/%s/tiles/%s" % (c.id, cookie, bucket, sid, target,
+                                                                     file),
+                  "/dlcs-restricted/iiif-img/%d/%d/click/../%s/tiles/%s" % (c.id, sid, target, file),
                   "/iiif-img/%d/%d/%s/%s" % (c.id, sid, target, tile.replace("default.jpg", "default.jpg%00"))]
     cookies = [
         "",  # none

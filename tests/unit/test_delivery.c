@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "asset/store.h"
 
 static struct arena *A;
@@ -291,7 +292,7 @@ static void test_nginx_accepts(void)
 		int shown = system(arena_printf(A, "cat %s/error.log >&2", dir));
 		(void)shown;
 	}
-	store_rm_rf(dir);
+	files_rm_rf(dir);
 }
 
 static void test_links(void)
@@ -363,56 +364,32 @@ static void test_links(void)
 	if (d)
 		closedir(d);
 	CHECK(entries == 1);
-	store_rm_rf(root);
+	files_rm_rf(root);
 }
 
-/* The restricted link (store.h): never while the asset's change settles,
- * removed with every store_publish, never in the public tree. */
-static void test_restricted_links(void)
+/* store_publish and the changed mark (asset/grant.h): a restricted asset
+ * is marked changed and never in the public tree; an open one leaves no
+ * mark. */
+static void test_changed_marks(void)
 {
-	char root[] = "/tmp/dlcs-test-rlinks-XXXXXX";
+	char root[] = "/tmp/dlcs-test-marks-XXXXXX";
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");
 		CHECK(0);
 		return;
 	}
-	const char *asset = arena_printf(A, "%s/5/3/r.1", root);
-	CHECK(mkdir(arena_printf(A, "%s/5", root), 0755) == 0);
-	CHECK(mkdir(arena_printf(A, "%s/5/3", root), 0755) == 0);
-	CHECK(mkdir(asset, 0755) == 0);
-	const char *link = arena_printf(A, "%s/restricted/iiif-img/5/3/r.1", root);
 	const char *mark = arena_printf(A, "%s/restricted/changed/5/3/r.1", root);
 	const char *pub = arena_printf(A, "%s/public/iiif-img/5/3/r.1", root);
-	struct stat st, sa;
-	CHECK(stat(asset, &sa) == 0);
-
-	/* never published: linked at once */
-	CHECK(store_restricted_link(A, root, 5, 3, "r.1") == 1);
-	CHECK(stat(link, &st) == 0 && st.st_ino == sa.st_ino);
-	CHECK(lstat(pub, &st) != 0);
-	CHECK(store_restricted_link(A, root, 5, 3, "r.1") == 1); /* there */
-
-	/* a change (restricted: no public link): unlinked and marked */
+	struct stat st;
 	CHECK(store_publish(A, root, 5, 3, "r.1", false, false, false) == 0);
-	CHECK(lstat(link, &st) != 0 && errno == ENOENT);
 	CHECK(lstat(mark, &st) == 0 && S_ISREG(st.st_mode));
-	CHECK(store_restricted_link(A, root, 5, 3, "r.1") == 0); /* settling */
-	CHECK(lstat(link, &st) != 0);
-	/* settled */
-	struct timespec old[2] = {{time(NULL) - STORE_RESTRICTED_SETTLE - 1, 0},
-				  {time(NULL) - STORE_RESTRICTED_SETTLE - 1, 0}};
-	CHECK(utimensat(AT_FDCWD, mark, old, 0) == 0);
-	CHECK(store_restricted_link(A, root, 5, 3, "r.1") == 1);
-	CHECK(stat(link, &st) == 0 && st.st_ino == sa.st_ino);
-
-	/* open: the public link, no restricted link, no mark left */
+	CHECK(lstat(pub, &st) != 0);
 	CHECK(store_publish(A, root, 5, 3, "r.1", true, true, false) == 0);
-	CHECK(lstat(link, &st) != 0 && lstat(mark, &st) != 0);
-	CHECK(stat(pub, &st) == 0 && st.st_ino == sa.st_ino);
-	/* restricted again: unlinked from both trees */
+	CHECK(lstat(mark, &st) != 0 && errno == ENOENT);
+	CHECK(lstat(pub, &st) == 0 && S_ISLNK(st.st_mode));
 	CHECK(store_unpublish(A, root, 5, 3, "r.1") == 0);
-	CHECK(lstat(pub, &st) != 0 && lstat(link, &st) != 0 && lstat(mark, &st) == 0);
-	store_rm_rf(root);
+	CHECK(lstat(pub, &st) != 0 && lstat(mark, &st) == 0);
+	files_rm_rf(root);
 }
 
 int main(void)
@@ -427,7 +404,7 @@ int main(void)
 	test_render_many();
 	test_nginx_accepts();
 	test_links();
-	test_restricted_links();
+	test_changed_marks();
 	arena_free(A);
 	return check_done();
 }

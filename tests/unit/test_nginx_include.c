@@ -425,7 +425,6 @@ static void test_real_nginx(void)
 				"  client_body_temp_path %s/tmp; proxy_temp_path %s/tmp;\n"
 				"  fastcgi_temp_path %s/tmp; uwsgi_temp_path %s/tmp;\n"
 				"  scgi_temp_path %s/tmp;\n"
-				"  fastcgi_cache_path %s/tmp/auth-cache keys_zone=dlcs_auth:1m;\n"
 				"  upstream dlcs_api { server unix:%s/api.sock; }\n"
 				"  upstream dlcs_image { server unix:%s/image.sock; }\n"
 				"  server {\n"
@@ -436,7 +435,7 @@ static void test_real_nginx(void)
 				"  }\n"
 				"}\n",
 				geteuid() == 0 ? "user root;\n" : "", DIR_, DIR_, DIR_, DIR_, DIR_,
-				DIR_, DIR_, DIR_, DIR_, DIR_, DIR_, DIR_, DLCS_SRCDIR));
+				DIR_, DIR_, DIR_, DIR_, DIR_, DIR_, DLCS_SRCDIR));
 	struct nginx_target t = target(
 		arena_printf(A, "%s -t -q -c %s -p %s/ -e %s/error.log", nginx, conf, DIR_, DIR_));
 	int nloc = 0;

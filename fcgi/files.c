@@ -1,0 +1,60 @@
+/* Directories, links and trees on disk (files.h). */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "arena.h"
+#include "files.h"
+#include "ids.h"
+#include "banned.h"
+
+int files_mkdirs(struct arena *a, const char *path)
+{
+	char *p = arena_strdup(a, path);
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*q = '/';
+	}
+	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+int files_link_replace(struct arena *a, const char *target, const char *link)
+{
+	const char *slash = strrchr(link, '/');
+	if (!slash || files_mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
+		return -1;
+	char rnd[9];
+	random_hex(rnd, 4);
+	const char *tmp = arena_printf(a, "%s@%d.%s", link, (int)getpid(), rnd);
+	if (symlink(target, tmp) != 0)
+		return -1;
+	if (rename(tmp, link) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return (flag == FTW_DP ? rmdir(path) : unlink(path)) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+int files_rm_rf(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}

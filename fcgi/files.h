@@ -1,0 +1,17 @@
+/* Directories, links and trees on disk: the steps the storage's link trees
+ * (asset/store.h, asset/grant.h) and the programs' work directories are
+ * made of. */
+#ifndef DLCS_FILES_H
+#define DLCS_FILES_H
+
+struct arena;
+
+/* mkdir -p, each new directory with mode 0755. 0 or -1 (errno set). */
+int files_mkdirs(struct arena *a, const char *path);
+/* Points `link` at `target` (a symlink), replacing whatever link is there
+ * in one rename, its directory made first. 0 or -1 (errno set). */
+int files_link_replace(struct arena *a, const char *target, const char *link);
+/* Deletes a tree, following no symlink (a missing one is fine). 0 or -1. */
+int files_rm_rf(const char *path);
+
+#endif

@@ -25,11 +25,8 @@ int files_mkdirs(struct arena *a, const char *path)
 	return mkdir(p, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-int files_link_replace(struct arena *a, const char *target, const char *link)
+int files_link_swap(struct arena *a, const char *target, const char *link)
 {
-	const char *slash = strrchr(link, '/');
-	if (!slash || files_mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
-		return -1;
 	char rnd[9];
 	random_hex(rnd, 4);
 	const char *tmp = arena_printf(a, "%s@%d.%s", link, (int)getpid(), rnd);
@@ -42,6 +39,14 @@ int files_link_replace(struct arena *a, const char *target, const char *link)
 		return -1;
 	}
 	return 0;
+}
+
+int files_link_replace(struct arena *a, const char *target, const char *link)
+{
+	const char *slash = strrchr(link, '/');
+	if (!slash || files_mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
+		return -1;
+	return files_link_swap(a, target, link);
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

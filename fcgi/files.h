@@ -11,6 +11,8 @@ int files_mkdirs(struct arena *a, const char *path);
 /* Points `link` at `target` (a symlink), replacing whatever link is there
  * in one rename, its directory made first. 0 or -1 (errno set). */
 int files_link_replace(struct arena *a, const char *target, const char *link);
+/* The same in a directory that must already exist. */
+int files_link_swap(struct arena *a, const char *target, const char *link);
 /* Deletes a tree, following no symlink (a missing one is fine). 0 or -1. */
 int files_rm_rf(const char *path);
 

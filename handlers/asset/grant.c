@@ -37,6 +37,28 @@ static const char *changed_mark(struct arena *a, const char *root, int c, int s,
 	return arena_printf(a, "%s/restricted/changed/%d/%d/%s", root, c, s, id);
 }
 
+/* Written before an asset's first grant and taken by the change that
+ * revokes them: an asset that was never granted (every new ingest) costs
+ * its change no look at the sessions. */
+static const char *granted_mark(struct arena *a, const char *root, int c, int s, const char *id)
+{
+	return arena_printf(a, "%s/restricted/granted/%d/%d/%s", root, c, s, id);
+}
+
+/* Creates the empty file path (and its directory). 0 or -1. */
+static int mark_write(struct arena *a, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (files_mkdirs(a, arena_strndup(a, path, (size_t)(slash - path))) != 0)
+		return -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = futimens(fd, NULL);
+	close(fd);
+	return rc;
+}
+
 /* mkdir, an existing directory being fine. */
 static int dir_make(const char *path, mode_t mode)
 {
@@ -91,19 +113,30 @@ int grant_make(struct arena *a, const char *root, int c, const char *cookie, lon
 	const char *cdir = arena_printf(a, "%s/%d", top, c);
 	const char *sdir = arena_printf(a, "%s/%s", cdir, cookie);
 	const char *bdir = arena_printf(a, "%s/%lld", sdir, bucket);
-	const char *link = arena_printf(a, "%s/%d/%s", bdir, s, id);
+	const char *space_dir = arena_printf(a, "%s/%d", bdir, s);
+	const char *link = arena_printf(a, "%s/%s", space_dir, id);
 	struct stat st;
 	if (lstat(link, &st) == 0)
 		return 1;
-	/* the levels above the cookies: traversed, never listed */
+	/* The levels above the cookies are traversed, never listed. Each
+	 * level is made here, none by a mkdir -p: a level a revocation has
+	 * just renamed away fails this grant, never comes back listable. */
 	if (dir_make(top, 0711) != 0 || dir_make(cdir, 0711) != 0 || dir_make(sdir, 0755) != 0)
 		return -1;
 	if (mkdir(bdir, 0755) == 0)
 		buckets_drop_old(a, sdir, bucket);
 	else if (errno != EEXIST)
 		return -1;
-	if (files_link_replace(a, arena_printf(a, "../../../../../%d/%d/%s", c, s, id), link) != 0)
+	if (dir_make(space_dir, 0755) != 0 ||
+	    files_link_swap(a, arena_printf(a, "../../../../../%d/%d/%s", c, s, id), link) != 0)
 		return -1;
+	/* After the link: a change that took the mark before this has its
+	 * mark checked below, one after it finds this mark and the link. */
+	const char *granted = granted_mark(a, root, c, s, id);
+	if (lstat(granted, &st) != 0 && mark_write(a, granted) != 0) {
+		unlink(link);
+		return -1;
+	}
 	/* A change that overtook the decision may have removed the grants
 	 * before this one was made: its mark tells, and the link goes. */
 	if (changed_since(a, root, c, s, id, decided) || session_revoked(a, root, cookie))
@@ -152,19 +185,13 @@ static int revoke_asset(const char *customer_dir, int s, const char *id)
 
 int grant_asset_changed(struct arena *a, const char *root, int c, int s, const char *id)
 {
-	const char *mark = changed_mark(a, root, c, s, id);
-	const char *slash = strrchr(mark, '/');
-	if (files_mkdirs(a, arena_strndup(a, mark, (size_t)(slash - mark))) != 0)
+	/* the changed mark first: a grant made meanwhile is undone by its
+	 * maker, so only the grants made before it need looking for */
+	if (mark_write(a, changed_mark(a, root, c, s, id)) != 0)
 		return -1;
-	/* the mark first: a grant made meanwhile is undone by its maker */
-	int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = futimens(fd, NULL);
-	close(fd);
-	if (revoke_asset(arena_printf(a, "%s/" GRANT_DIR "/%d", root, c), s, id) != 0)
-		rc = -1;
-	return rc;
+	if (unlink(granted_mark(a, root, c, s, id)) != 0)
+		return errno == ENOENT ? 0 : -1;
+	return revoke_asset(arena_printf(a, "%s/" GRANT_DIR "/%d", root, c), s, id);
 }
 
 int grant_asset_open(struct arena *a, const char *root, int c, int s, const char *id)

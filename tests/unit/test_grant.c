@@ -130,7 +130,10 @@ static void test_asset_changed(void)
 	CHECK(grant_make(A, root, 5, k1, far(), 3, "chg", &before) == 1);
 	CHECK(grant_make(A, root, 5, k2, far(), 3, "chg", &before) == 1);
 	CHECK(grant_make(A, root, 5, k1, far(), 3, "r.1", &before) == 1);
+	const char *granted = arena_printf(A, "%s/restricted/granted/5/3/chg", root);
+	CHECK(exists(granted));
 	CHECK(grant_asset_changed(A, root, 5, 3, "chg") == 0);
+	CHECK(!exists(granted));
 	/* gone from every session, the session's other grants kept */
 	CHECK(!exists(grant_path(k1, bucket(), 3, "chg")));
 	CHECK(!exists(grant_path(k2, bucket(), 3, "chg")));
@@ -141,6 +144,10 @@ static void test_asset_changed(void)
 	/* one taken after it is */
 	struct timespec after = now_plus(2);
 	CHECK(grant_make(A, root, 5, k1, far(), 3, "chg", &after) == 1);
+	CHECK(exists(granted));
+	/* an asset never granted: its change finds nothing to remove */
+	CHECK(grant_asset_changed(A, root, 5, 3, "never") == 0);
+	CHECK(exists(arena_printf(A, "%s/restricted/changed/5/3/never", root)));
 	/* open: the mark goes */
 	CHECK(grant_asset_open(A, root, 5, 3, "chg") == 0);
 	CHECK(!exists(arena_printf(A, "%s/restricted/changed/5/3/chg", root)));
@@ -165,6 +172,9 @@ static void test_sessions(void)
 	CHECK(grant_revoke_customer(A, root, 5) == 0);
 	CHECK(!exists(arena_printf(A, "%s/" GRANT_DIR "/5", root)));
 	CHECK(grant_make(A, root, 5, k2, far(), 3, "r.1", &t) == 1); /* made again */
+	struct stat st;
+	CHECK(stat(arena_printf(A, "%s/" GRANT_DIR "/5", root), &st) == 0 &&
+	      (st.st_mode & 0777) == 0711);
 }
 
 static void test_buckets(void)

@@ -1,5 +1,6 @@
 /* Directories, links and trees on disk (files.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,19 @@ int files_link_replace(struct arena *a, const char *target, const char *link)
 	if (!slash || files_mkdirs(a, arena_strndup(a, link, (size_t)(slash - link))) != 0)
 		return -1;
 	return files_link_swap(a, target, link);
+}
+
+int files_touch(struct arena *a, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash || files_mkdirs(a, arena_strndup(a, path, (size_t)(slash - path))) != 0)
+		return -1;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return -1;
+	int rc = futimens(fd, NULL);
+	close(fd);
+	return rc;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

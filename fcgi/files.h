@@ -13,6 +13,9 @@ int files_mkdirs(struct arena *a, const char *path);
 int files_link_replace(struct arena *a, const char *target, const char *link);
 /* The same in a directory that must already exist. */
 int files_link_swap(struct arena *a, const char *target, const char *link);
+/* Creates the file at path (and its directory) if it is missing, and sets
+ * its times to now, following no symlink. 0 or -1 (errno set). */
+int files_touch(struct arena *a, const char *path);
 /* Deletes a tree, following no symlink (a missing one is fine). 0 or -1. */
 int files_rm_rf(const char *path);
 

@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "cache.h"
+#include "files.h"
 #include "db.h"
 #include "ids.h"
 #include "json.h"
@@ -139,29 +140,16 @@ int auth_session_create(struct db *db, struct arena *a, const char *root, int c,
 	return DB_OK;
 }
 
-int auth_sid_revoke(const char *root, const char *sid)
+int auth_sid_revoke(struct arena *a, const char *root, const char *sid)
 {
-	char path[4096];
 	if (!root || !hex_lower_n(sid, AUTH_SID_HEX))
 		return -1;
-	if (snprintf(path, sizeof path, "%s/" AUTH_REVOKED_DIR, root) >= (int)sizeof path)
-		return -1;
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-		return -1;
-	if (snprintf(path, sizeof path, "%s/" AUTH_REVOKED_DIR "/%s", root, sid) >=
-	    (int)sizeof path)
-		return -1;
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = futimens(fd, NULL);
-	close(fd);
-	return rc;
+	return files_touch(a, arena_printf(a, "%s/" AUTH_REVOKED_DIR "/%s", root, sid));
 }
 
-static void sid_revoke_logged(const char *root, const char *sid)
+static void sid_revoke_logged(struct arena *a, const char *root, const char *sid)
 {
-	if (auth_sid_revoke(root, sid) != 0)
+	if (auth_sid_revoke(a, root, sid) != 0)
 		log_err("cannot write the revocation marker of session %s under "
 			"%s/" AUTH_REVOKED_DIR
 			": nginx may trust its cached access decisions a few seconds more",
@@ -202,7 +190,7 @@ int auth_session_end(struct db *db, struct arena *a, const char *root, int c, co
 		char sid[AUTH_SID_HEX + 1];
 		memcpy(sid, cookie, AUTH_SID_HEX);
 		sid[AUTH_SID_HEX] = 0;
-		sid_revoke_logged(root, sid);
+		sid_revoke_logged(a, root, sid);
 		/* after the marker: a grant made meanwhile is undone by its maker */
 		if (grant_revoke_session(a, root, c, cookie) != 0)
 			log_err("cannot remove the grants of session %s under %s/" GRANT_DIR, sid,
@@ -218,7 +206,7 @@ int auth_session_end_role(struct db *db, struct arena *a, const char *root, int 
 	if (!r || db_exec(db, SQL[SQL_ROLE_END], "is", c, quoted) < 0)
 		return db_last_err(db);
 	for (size_t i = 0; root && i < r->n; i++)
-		sid_revoke_logged(root, db_str(r, i, 0));
+		sid_revoke_logged(a, root, db_str(r, i, 0));
 	/* every session's: which of them held the role is not worth the
 	 * search, and the others' grants come back at their next tiles */
 	if (root && r->n && grant_revoke_customer(a, root, c) != 0)

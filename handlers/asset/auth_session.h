@@ -53,7 +53,7 @@ int auth_session_create(struct db *db, struct arena *a, const char *root, int c,
  * AUTH_REVOKED_KEEP seconds. 0, or -1 when it could not be written. */
 #define AUTH_REVOKED_DIR  "auth-revoked"
 #define AUTH_REVOKED_KEEP 120
-int auth_sid_revoke(const char *root, const char *sid);
+int auth_sid_revoke(struct arena *a, const char *root, const char *sid);
 
 /* The live session of customer c whose cookie value (by_token false) or
  * bearer token is secret, its expiry moved on: 1 with *out, 0 when there

@@ -45,20 +45,6 @@ static const char *granted_mark(struct arena *a, const char *root, int c, int s,
 	return arena_printf(a, "%s/restricted/granted/%d/%d/%s", root, c, s, id);
 }
 
-/* Creates the empty file path (and its directory). 0 or -1. */
-static int mark_write(struct arena *a, const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	if (files_mkdirs(a, arena_strndup(a, path, (size_t)(slash - path))) != 0)
-		return -1;
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
-	int rc = futimens(fd, NULL);
-	close(fd);
-	return rc;
-}
-
 /* mkdir, an existing directory being fine. */
 static int dir_make(const char *path, mode_t mode)
 {
@@ -133,7 +119,7 @@ int grant_make(struct arena *a, const char *root, int c, const char *cookie, lon
 	/* After the link: a change that took the mark before this has its
 	 * mark checked below, one after it finds this mark and the link. */
 	const char *granted = granted_mark(a, root, c, s, id);
-	if (lstat(granted, &st) != 0 && mark_write(a, granted) != 0) {
+	if (lstat(granted, &st) != 0 && files_touch(a, granted) != 0) {
 		unlink(link);
 		return -1;
 	}
@@ -187,7 +173,7 @@ int grant_asset_changed(struct arena *a, const char *root, int c, int s, const c
 {
 	/* the changed mark first: a grant made meanwhile is undone by its
 	 * maker, so only the grants made before it need looking for */
-	if (mark_write(a, changed_mark(a, root, c, s, id)) != 0)
+	if (files_touch(a, changed_mark(a, root, c, s, id)) != 0)
 		return -1;
 	if (unlink(granted_mark(a, root, c, s, id)) != 0)
 		return errno == ENOENT ? 0 : -1;

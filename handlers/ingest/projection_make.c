@@ -22,6 +22,7 @@
 #include <zip.h>
 
 #include "arena.h"
+#include "files.h"
 #include "config.h"
 #include "db.h"
 #include "json.h"
@@ -251,21 +252,6 @@ static const char *roles_of(struct arena *a, const struct db_rows *r)
 	return out ? out : "[]";
 }
 
-/* mkdir -p of the directory part of path. 0 or -1. */
-static int mkdirs_for(struct arena *a, const char *path)
-{
-	char *p = arena_strdup(a, path);
-	for (char *q = p + 1; *q; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			return -1;
-		*q = '/';
-	}
-	return 0;
-}
-
 /* Runs the query and writes the file; records the outcome. */
 static void make_one(struct runner *rn, struct arena *a, struct projection *p)
 {
@@ -305,7 +291,7 @@ static void make_one(struct runner *rn, struct arena *a, struct projection *p)
 	const char *final = arena_printf(a, "%s/%s", root, rel);
 	const char *tmp = arena_printf(a, "%s.tmp-%d", final, (int)getpid());
 	struct making m = {.rn = rn, .p = p, .renewed = time(NULL)};
-	if (mkdirs_for(a, final) != 0)
+	if (files_mkdirs(a, arena_strndup(a, final, (size_t)(strrchr(final, '/') - final))) != 0)
 		why = arena_printf(a, "cannot create the directory of %s: %s", rel,
 				   strerror(errno));
 	else

@@ -165,7 +165,7 @@ static void test_sessions(void)
 	CHECK(exists(grant_path(k2, bucket(), 3, "r.1")));
 	CHECK(grant_revoke_session(A, root, 5, k1) == 0); /* again: nothing there */
 	/* a decision from before the logout: its revocation marker */
-	CHECK(auth_sid_revoke(root, arena_strndup(A, k1, AUTH_SID_HEX)) == 0);
+	CHECK(auth_sid_revoke(A, root, arena_strndup(A, k1, AUTH_SID_HEX)) == 0);
 	CHECK(grant_make(A, root, 5, k1, far(), 3, "r.1", &t) == 0);
 	CHECK(!exists(grant_path(k1, bucket(), 3, "r.1")));
 	/* a role's deletion: every session of the customer */

@@ -601,11 +601,17 @@ static int img_image(struct req *rq, int version)
 	struct iiif_resolved r;
 	if ((st = iiif_resolve(&p, as.st.W, as.st.H, &lim, &r, &why)))
 		return req_fail(rq, st, "%s", why);
-	if ((st = delivery_access(rq, &as, r.w, r.h)))
+	/* maxUnauthorised opens the whole image at a small size, never a part
+	 * of it (CONTRACT section 9): small regions at full resolution would
+	 * rebuild the image tile by tile. A part is asked for as no size. */
+	bool whole = r.region.x == 0 && r.region.y == 0 && r.region.w == as.st.W &&
+		     r.region.h == as.st.H;
+	int open_w = whole ? r.w : 0, open_h = whole ? r.h : 0;
+	if ((st = delivery_access(rq, &as, open_w, open_h)))
 		return st;
 	/* past the open sizes: the session holds the asset's roles, and may
 	 * have every stored file */
-	bool granted = !access_allows(&as, r.w, r.h);
+	bool granted = !access_allows(&as, open_w, open_h);
 	if (p.rotation == 0 && !p.mirror && p.format == IIIF_F_JPG &&
 	    (p.quality == IIIF_Q_DEFAULT || p.quality == IIIF_Q_COLOR)) {
 		/* exactly a stored tile or thumbnail: the file itself. For a

@@ -60,10 +60,12 @@ int av_audio_get(struct req *rq);
 int av_video_get(struct req *rq);
 
 /* The access check every delivery goes through. An asset is restricted when
- * it has roles or maxUnauthorised >= 0; then only images whose longest side
- * is at most maxUnauthorised are open, and everything else (the info.json,
- * w = h = 0; larger images; originals) answers 401. IIIF Authorization Flow
- * 2.0 (a role the user holds) will grow here. Returns 0 or the 401. */
+ * it has roles or maxUnauthorised >= 0; then only whole images whose longest
+ * side is at most maxUnauthorised are open (w x h; a part of the image, an
+ * original or an AV file is asked for as w = h = 0), and everything else
+ * needs a session of the IIIF Authorization Flow that holds one of the
+ * asset's roles: 401 without one, 403 with one that lacks them. Returns 0,
+ * or the error status. */
 struct delivery_asset;
 int delivery_access(struct req *rq, const struct delivery_asset *as, int w, int h);
 

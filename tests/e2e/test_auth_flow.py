@@ -120,6 +120,33 @@ def test_restricted_without_session(site, anon):
 
 # ---------------------------------------------------------------- clickthrough
 
+def test_max_unauthorised_opens_the_whole_image_only(site, anon, origin):
+    """maxUnauthorised opens the whole image at a small size (CONTRACT
+    section 9), never a part of it: small regions at full resolution would
+    rebuild the image tile by tile. A session of the customer opens the
+    parts."""
+    sp = site
+    ingest(sp, origin, "max300", maxUnauthorised=300)  # 600 x 400
+    whole = ("full/300,/0/default.jpg", "full/!300,300/0/default.jpg", "0,0,600,400/300,/0/default.jpg",
+             "pct:0,0,100,100/300,/0/default.jpg", "0,0,900,900/150,/0/default.jpg",
+             "full/300,/0/default.png")
+    for rest in whole:
+        r = anon.get(img(sp, "max300", rest))
+        assert r.status_code == 200, (rest, describe(r))
+    parts = ("0,0,256,256/256,/0/default.jpg", "256,0,256,256/256,/0/default.jpg",
+             "0,0,300,300/300,/0/default.jpg", "300,200,300,200/150,/0/default.jpg", "square/300,/0/default.jpg",
+             "pct:0,0,50,50/300,/0/default.jpg", "0,0,599,400/299,/0/default.jpg", "full/max/0/default.jpg",
+             "full/301,/0/default.jpg")
+    for rest in parts:
+        for v in ("", "v2/", "v3/"):
+            r = anon.get("/iiif-img/%s%d/%d/max300/%s" % (v, sp.customer.id, sp.id, rest))
+            assert r.status_code == 401 and r.content[:2] != b"\xff\xd8", (v, rest, describe(r))
+    s, _, _ = fresh_session(anon, sp.customer)
+    for rest in parts:
+        r = s.get(img(sp, "max300", rest))
+        assert r.status_code == 200 and r.content[:2] in (b"\xff\xd8", b"\x89P"), (rest, describe(r))
+
+
 def test_access_page(site, anon):
     c = site.customer
     r = anon.get("/auth/v2/access/%d/clickthrough" % c.id, params={"origin": ORIGIN})

@@ -53,7 +53,10 @@ int grant_revoke_session(struct arena *a, const char *root, int c, const char *c
 /* Removes every grant of every session of customer c. 0 or -1. */
 int grant_revoke_customer(struct arena *a, const char *root, int c);
 /* Deletes the buckets that can no longer serve (older than the previous
- * one) and emptied session directories, at most `max` of them. */
+ * one) and emptied session directories, at most `max` of them: a few at
+ * each login, GRANT_SWEEP_MAX by each runner every GRANT_SWEEP_SECONDS. */
 void grant_sweep(struct arena *a, const char *root, int max);
+#define GRANT_SWEEP_MAX     1000
+#define GRANT_SWEEP_SECONDS 60
 
 #endif

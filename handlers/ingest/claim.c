@@ -13,6 +13,7 @@
 #include "log.h"
 #include "outage.h"
 #include "str.h"
+#include "asset/grant.h"
 #include "asset/runners.h"
 #include "asset/store.h"
 #include "asset/work.h"
@@ -95,6 +96,7 @@ void runner_loop(struct runner *rn, const char *host)
 	log_info("runner %s started", rn->owner);
 	struct outage db_down = {0};
 	long long beat_ms = 0; /* 0: not yet */
+	long long sweep_ms = 0;
 	while (!stopping) {
 		arena_reset(a);
 		bool up = db_ensure(rn->db) == DB_OK;
@@ -111,6 +113,12 @@ void runner_loop(struct runner *rn, const char *host)
 				(void)runners_prune(rn->db);
 			(void)runners_beat(rn->db, rn->owner, host, (int)getpid());
 			beat_ms = now;
+		}
+		/* Grants that can no longer serve (asset/grant.h): an idle
+		 * session's last ones would otherwise wait for a login's sweep. */
+		if (!sweep_ms || now - sweep_ms >= GRANT_SWEEP_SECONDS * 1000LL) {
+			grant_sweep(a, rn->storage_root, GRANT_SWEEP_MAX);
+			sweep_ms = now;
 		}
 		/* Items that transcode are claimed only with one of the host's
 		 * transcode slots in hand, kept while the item is worked on. */

@@ -426,6 +426,11 @@ static const char *service_id(struct req *rq, const char *prefix, int version,
 		       as->id);
 }
 
+static int longest(int w, int h)
+{
+	return w > h ? w : h;
+}
+
 /* A restricted asset's info.json answers 200 (CONTRACT section 9): with
  * its auth services, and for a caller without access only the open sizes
  * and maxWidth/maxHeight of maxUnauthorised; the answer depends on the
@@ -445,7 +450,7 @@ static int restricted_info(struct req *rq, const struct delivery_asset *as, stru
 		return req_db_fail(rq, "reading the session");
 	if (decision == 200)
 		return 0;
-	struct stored_size *open = arena_alloc(rq->arena, (d->nsizes + 1) * sizeof *open);
+	struct stored_size *open = arena_alloc(rq->arena, (d->nsizes + 2) * sizeof *open);
 	size_t n = 0;
 	for (size_t i = 0; i < d->nsizes; i++)
 		if (access_allows(as, d->sizes[i].w, d->sizes[i].h))
@@ -458,6 +463,17 @@ static int restricted_info(struct req *rq, const struct delivery_asset *as, stru
 				    : (int)((long long)d->W * as->max_unauthorised / d->H);
 		d->max_height = wide ? (int)((long long)d->H * as->max_unauthorised / d->W)
 				     : as->max_unauthorised;
+		/* What this caller may have is the whole image at those sizes,
+		 * never a tile: a level 0 service of them, so that a viewer
+		 * (OpenSeadragon builds its levels from the sizes of a level 0
+		 * service) draws the largest instead of asking for tiles it
+		 * would be refused. The largest open size is listed too. */
+		if (d->max_width > 0 && d->max_height > 0 &&
+		    (n == 0 || longest(open[n - 1].w, open[n - 1].h) < as->max_unauthorised) &&
+		    longest(d->max_width, d->max_height) <= longest(d->W, d->H))
+			open[d->nsizes++] = (struct stored_size){d->max_width, d->max_height, true};
+		d->level0 = true;
+		d->nsf = 0;
 	}
 	return 0;
 }
@@ -503,11 +519,6 @@ static int thumbs_info_v(struct req *rq, int version)
 }
 
 /* --- images --- */
-
-static int longest(int w, int h)
-{
-	return w > h ? w : h;
-}
 
 /* The render cache: one file per canonical request and asset version,
  * named by its SHA-256, under {storage_root}/.cache/{2 hex}/. */

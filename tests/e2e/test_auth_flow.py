@@ -145,6 +145,24 @@ def test_max_unauthorised_opens_the_whole_image_only(site, anon, origin):
     for rest in parts:
         r = s.get(img(sp, "max300", rest))
         assert r.status_code == 200 and r.content[:2] in (b"\xff\xd8", b"\x89P"), (rest, describe(r))
+    # info.json: without access, a level 0 service of the open sizes (the
+    # largest of them, 300 x 200, too), no tiles, so that a viewer draws
+    # the largest instead of asking for tiles it would be refused
+    for v, level in (("", "level0"), ("v2/", "level0.json")):
+        r = anon.get("/iiif-img/%s%d/%d/max300/info.json" % (v, sp.customer.id, sp.id))
+        assert r.status_code == 200, describe(r)
+        j = r.json()
+        profile = j["profile"] if isinstance(j["profile"], str) else j["profile"][0]
+        assert profile.endswith(level) and "tiles" not in j, j
+        assert "extraFeatures" not in j, j
+        sizes = [(z["width"], z["height"]) for z in j["sizes"]]
+        assert sizes and max(sizes) == (300, 200) and all(max(z) <= 300 for z in sizes), j
+        for w, h in sizes:
+            r = anon.get(img(sp, "max300", "full/%d,%d/0/default.jpg" % (w, h)))
+            assert r.status_code == 200, (v, w, h, describe(r))
+    # with access: the whole service
+    j = s.get(img(sp, "max300", "info.json")).json()
+    assert j["profile"] == "level2" and j["tiles"] and "maxWidth" not in j, j
 
 
 def test_access_page(site, anon):

@@ -291,6 +291,9 @@ def test_restricted(anon, img):
     # without access: the open sizes, and the largest open size (200 of 1000x700)
     assert (j["maxWidth"], j["maxHeight"]) == (200, 140), j
     assert all(max(s["width"], s["height"]) <= 200 for s in j["sizes"]), j
+    # a level 0 service of those sizes: no tiles to be refused
+    assert j["profile"] == "level0" and "tiles" not in j, j
+    assert max((s["width"], s["height"]) for s in j["sizes"]) == (200, 140), j
     assert_delivery_error(anon.get(base_of(img, "secret") + "/full/max/0/default.jpg"), 401)
     assert_delivery_error(anon.get(base_of(img, "secret") + "/full/201,/0/default.jpg"), 401)
     assert decode(anon.get(base_of(img, "secret") + "/full/200,/0/default.jpg")).size == (200, 140)

@@ -9,7 +9,13 @@
 // info.json copy beside them; nginx/dlcs.conf), as dlcs-image's log (one line
 // per request it answers) shows.
 //
-// Usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]
+// Usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES [open-sizes]]
+// open-sizes: the image is restricted and the viewer has no session, so
+// only its open sizes may be drawn (a level 0 info.json of them,
+// iiif/delivery.c restricted_info): the home view must show the image from
+// whole-image requests no larger than maxWidth, every one 200, none
+// refused; no zoom step (there is nothing finer) and no check of
+// dlcs-image's log (it answers restricted images itself).
 // Environment: CHROMIUM (default /usr/bin/chromium), SHOTS_DIR (keep the
 // screenshots there), OSD_TIMEOUT_MS (default 60000), DLCS_IMAGE_LOG
 // (dlcs-image's log, the stack's log/image.log; when unset or missing the
@@ -26,6 +32,7 @@ import { decodePng } from './png.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const infoUrl = process.argv[2];
 const minTiles = Number(process.argv[3] || 4);
+const openSizesOnly = process.argv[4] === 'open-sizes';
 const timeout = Number(process.env.OSD_TIMEOUT_MS || 60000);
 if (!infoUrl) { console.error('usage: node osd-test.mjs INFO_JSON_URL [MIN_TILES]'); process.exit(2); }
 const imageBase = infoUrl.replace(/\/info\.json(\?.*)?$/, '/');
@@ -127,6 +134,20 @@ async function checkNotThroughDlcsImage(tileUrls, what = 'tile requests') {
     went.slice(0, 10).join('; '));
 }
 
+// --- open sizes only: what a viewer without a session draws -------------------
+async function checkOpenSizes(responses) {
+  const info = await (await fetch(infoUrl)).json();
+  const max = info.maxWidth ? Math.max(info.maxWidth, info.maxHeight) : 0;
+  check(info.profile === 'level0' && !info.tiles && max > 0,
+    `info.json without a session: level0, no tiles, maxWidth ${info.maxWidth}`, JSON.stringify(info).slice(0, 300));
+  const images = responses.filter(r => !r.url.includes('/info.json'));
+  const sizeOf = u => (new URL(u).pathname.match(/\/full\/(\d+),(\d*)\/0\/default\.\w+$/) || []).slice(1).map(Number);
+  const beyond = images.filter(r => { const [w, h] = sizeOf(r.url); return !w || Math.max(w, h || 0) > max; });
+  check(images.length >= 1 && beyond.length === 0,
+    `${images.length} image requests, each the whole image at an open size (<= ${max})`,
+    beyond.slice(0, 5).map(r => r.url).join('; '));
+}
+
 // --- the test -----------------------------------------------------------------
 const server = http.createServer(serveStatic);
 await new Promise(r => server.listen(0, '127.0.0.1', r));
@@ -171,7 +192,12 @@ try {
     const shot1 = await page.screenshot({ type: 'png' });
     if (process.env.SHOTS_DIR) fs.writeFileSync(path.join(process.env.SHOTS_DIR, 'osd-home.png'), shot1);
     checkShot(shot1, 'home zoom');
-
+    if (openSizesOnly) await checkOpenSizes(responses);
+    else await zoomIn(homeTiles, shot1);
+    const st = await page.evaluate(() => window.osdState);
+    check(st.tileFailures.length === 0, 'no tile-load-failed events', st.tileFailures.slice(0, 5).join('; '));
+  }
+  async function zoomIn(homeTiles, shot1) {
     const { target, before } = await page.evaluate(() => window.osdZoom(4));
     await waitLoaded(before + 1, 'zoomed in x4');
     const zoom = await page.evaluate(() => window.viewer.viewport.getZoom(true));
@@ -186,8 +212,6 @@ try {
     for (let i = 0; i < Math.min(a.data.length, b.data.length); i++) diff += Math.abs(a.data[i] - b.data[i]);
     diff /= Math.min(a.data.length, b.data.length);
     check(diff > 10, `zoomed in x4: screenshot differs from home zoom (mean |diff| ${diff.toFixed(1)})`);
-    const st = await page.evaluate(() => window.osdState);
-    check(st.tileFailures.length === 0, 'no tile-load-failed events', st.tileFailures.slice(0, 5).join('; '));
   }
 
   const info = responses.filter(r => r.url.includes('/info.json'));
@@ -198,9 +222,11 @@ try {
   check(bad.length === 0, `all ${responses.length} info/tile responses are 200 with Access-Control-Allow-Origin: *`,
     bad.slice(0, 10).map(r => `${r.status} acao=${r.acao} ${r.url}`).join('; '));
   check(requestFailures.length === 0, 'no failed image requests', requestFailures.slice(0, 10).join('; '));
-  await checkNotThroughDlcsImage(tiles.map(r => r.url));
-  // info.json too: nginx's copy beside the tiles (handlers/asset/info_static.h)
-  await checkNotThroughDlcsImage(info.map(r => r.url), 'info.json requests');
+  if (!openSizesOnly) {
+    await checkNotThroughDlcsImage(tiles.map(r => r.url));
+    // info.json too: nginx's copy beside the tiles (handlers/asset/info_static.h)
+    await checkNotThroughDlcsImage(info.map(r => r.url), 'info.json requests');
+  }
   if (process.env.VERBOSE) for (const r of responses) console.log(`  ${r.status} ${r.acao} ${r.url}`);
 } catch (e) {
   check(false, 'test ran', e.stack || String(e));

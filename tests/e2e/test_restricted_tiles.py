@@ -274,6 +274,49 @@ def test_access_changes_take_effect_on_the_next_tile(rsite, anon, origin, storag
     assert not grants(storage_root, sp, "chg")
 
 
+def test_access_changes_under_load_revoke_at_once(rsite, anon, origin, storage_root):
+    """Tiles asked for all the time by several clients of one session while
+    the asset's roles change back and forth: no tile asked for after a
+    change that takes the session's role away has been answered is sent
+    (a decision it overtook is never left as a grant, asset/grant.c)."""
+    import threading
+    c, sp = rsite.customer, rsite
+    ingest(sp, origin, "busy", roles=[role_uri(c)])
+    s, cookie = session(anon, c)
+    warm(s, sp, "busy", storage_root)
+    stop, seen = threading.Event(), []
+
+    def hammer(k):
+        h = type(anon)(anon.base)
+        i = 0
+        while not stop.is_set():
+            t0 = time.time()
+            r = h.get(tile_url(sp, "busy", TILES[(k + i) % len(TILES)]), cookies={cookie_name(c): cookie})
+            seen.append((t0, r.status_code))
+            i += 1
+
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    closed = []  # when each change that took the role away had been answered
+    try:
+        for roles, pause in (([role_uri(c, "staff")], 1.5), ([role_uri(c)], 2.5)) * 3:
+            r = c.api.patch(sp.image("busy"), json={"roles": roles}, timeout=60)
+            assert r.status_code == 200, describe(r)
+            if roles == [role_uri(c, "staff")]:
+                closed.append((time.time(), time.time() + pause))
+            time.sleep(pause)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    for start, end in closed:
+        during = [st for t0, st in seen if start < t0 < end - 0.2]
+        assert during and all(st == 403 for st in during), (start, sorted(set(during)))
+    # and the role given back opened it again each time
+    assert sum(1 for _, st in seen if st == 200) > len(closed), "no tile was sent while the role was held"
+
+
 def test_max_unauthorised_alone(rsite, anon, storage_root):
     s, cookie = session(anon, rsite.customer)
     warm(s, rsite, "max0", storage_root)

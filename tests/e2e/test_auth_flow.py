@@ -71,16 +71,23 @@ def token_message(anon, customer, cookie, message_id="m1", origin=ORIGIN):
     return json.loads(m.group(1)), json.loads(m.group(2)), r.text
 
 
-@pytest.fixture(scope="module")
-def site(make_customer, origin):
-    c = make_customer("auth")
+def make_site(make_customer, origin, name):
+    """A customer's space of four assets: open, restricted to its
+    clickthrough role, restricted by maxUnauthorised 0 alone, and restricted
+    to a role "staff" no clickthrough session holds."""
+    c = make_customer(name)
     sp = create_space(c)
     ingest(sp, origin, "open")
     ingest(sp, origin, "click", roles=[role_uri(c)])
     ingest(sp, origin, "max0", maxUnauthorised=0)
-    c.api.put(c.path + "/roles/staff", json={})
+    assert c.api.put(c.path + "/roles/staff", json={}).status_code in (200, 201)
     ingest(sp, origin, "staff", roles=[role_uri(c, "staff")])
     return sp
+
+
+@pytest.fixture(scope="module")
+def site(make_customer, origin):
+    return make_site(make_customer, origin, "auth")
 
 
 def fresh_session(anon, customer):

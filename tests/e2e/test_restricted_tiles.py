@@ -17,7 +17,7 @@ import uuid
 import pytest
 
 from helpers import create_space, describe, role_uri
-from test_auth_flow import ORIGIN, ingest, raw_get
+from test_auth_flow import cookie_name, ingest, login, make_site, raw_get
 
 TILES = ["0,0,256,256/256,/0/default.jpg", "256,0,256,256/256,/0/default.jpg",
          "512,0,88,256/88,/0/default.jpg", "0,256,256,144/256,/0/default.jpg"]
@@ -59,16 +59,10 @@ def bucket_room(seconds=30):
         time.sleep(left + 0.5)
 
 
-def cookie_name(customer):
-    return "dlcs-auth2-%d" % customer.id
-
-
-def session(anon, customer, service="clickthrough", data=None):
+def session(anon, customer):
+    """A new client with a clickthrough session of the customer."""
     s = type(anon)(anon.base)
-    form = {"origin": ORIGIN}
-    form.update(data or {})
-    r = s.post("/auth/v2/access/%d/%s" % (customer.id, service), data=form)
-    cookie = r.cookies.get(cookie_name(customer))
+    r, cookie = login(s, customer)
     assert r.status_code == 200 and cookie, describe(r)
     return s, cookie
 
@@ -113,14 +107,7 @@ def warm(s, space, asset_id, storage_root):
 
 @pytest.fixture(scope="module")
 def rsite(make_customer, origin):
-    c = make_customer("rtiles")
-    sp = create_space(c)
-    ingest(sp, origin, "open")
-    ingest(sp, origin, "click", roles=[role_uri(c)])
-    ingest(sp, origin, "max0", maxUnauthorised=0)
-    assert c.api.put(c.path + "/roles/staff", json={}).status_code in (200, 201)
-    ingest(sp, origin, "staff", roles=[role_uri(c, "staff")])
-    return sp
+    return make_site(make_customer, origin, "rtiles")
 
 
 def test_nginx_sends_restricted_tiles_after_the_first(rsite, anon, storage_root, dlcs_var):

@@ -5,6 +5,7 @@
 #define DLCS_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_passed, check_failed;
@@ -30,6 +31,25 @@ static int check_passed, check_failed;
 				__FILE__, __LINE__, #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)"); \
 		}                                                                                  \
 	} while (0)
+
+/* A new private directory /tmp/dlcs-{tag}-{six random characters} for one
+ * test, made by mkdtemp (which replaces the template's last six 'X's),
+ * into buf; NULL, reported, when it cannot be made. */
+static inline char *check_tmpdir(char *buf, size_t len, const char *tag)
+{
+	int n = snprintf(buf, len, "/tmp/dlcs-%s-", tag);
+	if (n < 0 || (size_t)n + 7 > len) {
+		fprintf(stderr, "check_tmpdir: the name of '%s' is too long\n", tag);
+		return NULL;
+	}
+	memset(buf + n, 'X', 6);
+	buf[n + 6] = '\0';
+	if (!mkdtemp(buf)) {
+		perror(buf);
+		return NULL;
+	}
+	return buf;
+}
 
 static inline int check_done(void)
 {

@@ -372,9 +372,8 @@ static void test_links(void)
  * mark. */
 static void test_changed_marks(void)
 {
-	char root[] = "/tmp/dlcs-test-marks-XXXXXX";
-	if (!mkdtemp(root)) {
-		perror("mkdtemp");
+	char root[64];
+	if (!check_tmpdir(root, sizeof root, "test-marks")) {
 		CHECK(0);
 		return;
 	}

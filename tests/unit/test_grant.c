@@ -18,7 +18,7 @@
 #include "asset/store.h"
 
 static struct arena *A;
-static char root[] = "/tmp/dlcs-test-grants-XXXXXX";
+static char root[64];
 
 /* A cookie value of the current form: 96 hex digits, its sid first. */
 static const char *cookie_of(char c)
@@ -98,7 +98,12 @@ static void test_refused(void)
 		"", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"../../../../../../../../../../../../../../../../../../../../../../../.."
 		"../../../../../../../../",
-		NULL};
+		/* CR LF, an encoded "../", invalid UTF-8, each in a 96-byte value */
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		"0123456789abcdef0123456789abcd\r\n",
+		"%2e%2e%2f0123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+		"abcdef0123456789abcdef0123456",
+		"\xc3\x28\xa0\xa1", NULL};
 	char upper[AUTH_COOKIE_HEX + 1], short95[AUTH_COOKIE_HEX], slash[AUTH_COOKIE_HEX + 1];
 	memset(upper, 'A', AUTH_COOKIE_HEX);
 	upper[AUTH_COOKIE_HEX] = 0;
@@ -202,10 +207,8 @@ int main(void)
 {
 	A = arena_new(1 << 16);
 	umask(022);
-	if (!mkdtemp(root)) {
-		perror("mkdtemp");
+	if (!check_tmpdir(root, sizeof root, "test-grants"))
 		return 1;
-	}
 	make_asset(3, "r.1");
 	test_make();
 	test_refused();

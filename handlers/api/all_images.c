@@ -18,6 +18,7 @@
 #include "api/assets.h"
 #include "api/common.h"
 #include "api/handlers.h"
+#include "asset/row.h"
 #include "banned.h"
 
 /* The most assets one POST or PATCH may name or touch (Protagonist's
@@ -31,7 +32,7 @@ enum stmt { SQL_MANIFESTS_LOCK, SQL_MANIFESTS_SET, SQL__MAX };
 static const char *const sql[SQL__MAX] = {
 	[SQL_MANIFESTS_LOCK] = "SELECT manifests FROM assets"
 			       " WHERE customer_id=? AND space_id=? AND id=? FOR UPDATE",
-	[SQL_MANIFESTS_SET] = "UPDATE assets SET manifests=?"
+	[SQL_MANIFESTS_SET] = "UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", manifests=?"
 			      " WHERE customer_id=? AND space_id=? AND id=?",
 };
 

@@ -48,15 +48,17 @@ static const char *const sql[SQL__MAX] = {
 		"INSERT INTO assets (customer_id, space_id, id, created, origin, tags, roles,"
 		" manifests, string1, string2, string3, number1, number2, number3,"
 		" max_unauthorised, media_type, family, delivery_channels, width, height,"
-		" duration, ingesting, finished, error, batch_id)"
+		" duration, ingesting, finished, error, batch_id, row_version)"
 		" VALUES (?,?,?,UTC_TIMESTAMP(6),?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-		"NULL,NULL,NULL,1,NULL,NULL,NULL)",
+		"NULL,NULL,NULL,1,NULL,NULL,NULL," ASSET_ROW_VERSION_NEW ")",
 	/* PUT over an existing asset: everything but created, then a new ingest. */
-	[SQL_ASSET_REPLACE] = "UPDATE assets SET " MUTABLE_SET ", width=NULL, height=NULL,"
+	[SQL_ASSET_REPLACE] = "UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", " MUTABLE_SET
+			      ", width=NULL, height=NULL,"
 			      " duration=NULL, ingesting=1, finished=NULL, error=NULL,"
 			      " error_kind=NULL, batch_id=NULL" KEY_WHERE,
 	/* Bulk metadata: a NULL parameter keeps the column. */
-	[SQL_ASSET_SET_BATCH] = "UPDATE assets SET batch_id=?" KEY_WHERE,
+	[SQL_ASSET_SET_BATCH] =
+		"UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", batch_id=?" KEY_WHERE,
 	[SQL_STORAGE_ENSURE] =
 		"INSERT INTO asset_storage (customer_id, space_id, asset_id, size, thumbnail_size,"
 		" last_checked) VALUES (?,?,?,0,0,UTC_TIMESTAMP(6))"

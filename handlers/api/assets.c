@@ -56,12 +56,16 @@ static const char *const sql[SQL__MAX] = {
 	[SQL_ASSET_LOCK] = "SELECT " ASSET_COLUMNS " FROM assets a"
 			   " WHERE a.customer_id=? AND a.space_id=? AND a.id=? FOR UPDATE",
 	[SQL_ASSET_EXISTS_LOCK] = "SELECT 1 FROM assets" KEY_WHERE " FOR UPDATE",
-	[SQL_ASSET_UPDATE] = "UPDATE assets SET " MUTABLE_SET KEY_WHERE,
-	[SQL_ASSET_REINGEST] = "UPDATE assets SET width=NULL, height=NULL, duration=NULL,"
-			       " ingesting=1, finished=NULL, error=NULL, error_kind=NULL" KEY_WHERE,
-	[SQL_ASSET_NOTHING_TO_INGEST] = "UPDATE assets SET ingesting=0" KEY_WHERE,
+	[SQL_ASSET_UPDATE] = "UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", " MUTABLE_SET KEY_WHERE,
+	[SQL_ASSET_REINGEST] =
+		"UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", width=NULL, height=NULL,"
+		" duration=NULL,"
+		" ingesting=1, finished=NULL, error=NULL, error_kind=NULL" KEY_WHERE,
+	[SQL_ASSET_NOTHING_TO_INGEST] =
+		"UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", ingesting=0" KEY_WHERE,
 	[SQL_ASSET_META_UPDATE] =
-		"UPDATE assets SET tags=COALESCE(?,tags), roles=COALESCE(?,roles),"
+		"UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", tags=COALESCE(?,tags),"
+		" roles=COALESCE(?,roles),"
 		" manifests=COALESCE(?,manifests), string1=COALESCE(?,string1),"
 		" string2=COALESCE(?,string2), string3=COALESCE(?,string3),"
 		" number1=COALESCE(?,number1), number2=COALESCE(?,number2),"

@@ -32,6 +32,7 @@
 #include "asset/auth_doc.h"
 #include "asset/av_stored.h"
 #include "asset/channel_rules.h"
+#include "asset/manifest_store.h"
 #include "asset/named_query.h"
 #include "asset/row.h"
 #include "asset/settings.h"
@@ -129,6 +130,68 @@ static int fail(struct req *rq, int status)
 	if (status >= 400)
 		req_header(rq, "Cache-Control", CC_ERROR);
 	return status;
+}
+
+static const char *manifest_type(int version)
+{
+	return version == 2 ? "application/ld+json;profile=\"" P2_PROFILE "\""
+			    : "application/ld+json;profile=\"" P3_PROFILE "\"";
+}
+
+/* The headers of a stored manifest's answer (asset/manifest_store.h): its
+ * ETag names both halves of its key, so that it is the same whether the
+ * worker sends the body it built or nginx the stored file. true when the
+ * request's If-None-Match holds it: 304. */
+static bool stored_headers(struct req *rq, const struct mstore_key *k, int version,
+			   const char **etag)
+{
+	*etag = mstore_etag(rq->arena, k);
+	req_header(rq, "Vary", "Accept");
+	rq->content_type = manifest_type(version);
+	if (!req_not_modified(rq, *etag))
+		return false;
+	req_header(rq, "ETag", *etag);
+	req_header(rq, "Cache-Control", CC_PUBLIC);
+	rq->status = 304;
+	return true;
+}
+
+/* A stored manifest, checked against the rows just now: nginx sends the
+ * file (its internal location takes the ETag, Cache-Control and Vary back
+ * from these X-DLCS- headers: nginx drops the others of an answer with
+ * X-Accel-Redirect, and would put a Cache-Control of ours on its errors). */
+static int send_stored(struct req *rq, const struct mstore_key *k, int version)
+{
+	const char *etag;
+	if (stored_headers(rq, k, version, &etag))
+		return 304;
+	req_header(rq, "X-DLCS-ETag", etag);
+	req_header(rq, "X-DLCS-Cache-Control", CC_PUBLIC);
+	req_header(rq, "X-DLCS-Vary", "Accept");
+	req_header(rq, "X-Accel-Redirect",
+		   arena_printf(rq->arena, MSTORE_NGINX_LOCATION "/%s",
+				mstore_rel(rq->arena, k) + strlen(MSTORE_DIR "/")));
+	rq->status = 200;
+	return 200;
+}
+
+/* A manifest just built from the state k names: stored, and sent by the
+ * worker; nginx sends the stored file from the next request on. */
+static int send_stored_body(struct req *rq, const struct mstore_key *k, const char *text,
+			    size_t len, int version)
+{
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
+	if (root)
+		mstore_put(rq->arena, root, k, text, len);
+	const char *etag;
+	if (stored_headers(rq, k, version, &etag))
+		return 304;
+	req_header(rq, "ETag", etag);
+	req_header(rq, "Cache-Control", CC_PUBLIC);
+	rq->out =
+		(struct sbuf){.arena = rq->arena, .buf = (char *)text, .len = len, .cap = len + 1};
+	rq->status = 200;
+	return 200;
 }
 
 /* Row i of r as the manifest writer needs it, its thumbnail sizes read
@@ -302,7 +365,7 @@ static void rows_keep(struct req *rq, struct row_canvas *rc, size_t n)
  * but the first canvas's s.json (its thumbnail heads the manifest) once
  * its fragments are kept. */
 static int answer_manifest(struct req *rq, const char *cpart, const struct db_rows *r, int version,
-			   const char *label, bool single)
+			   const char *label, bool single, const struct mstore_key *store)
 {
 	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
 	struct row_canvas *rc = arena_alloc(rq->arena, (r->n ? r->n : 1) * sizeof *rc);
@@ -361,41 +424,80 @@ static int answer_manifest(struct req *rq, const char *cpart, const struct db_ro
 	rows_keep(rq, rc, r->n);
 	if (!text)
 		return fail(rq, req_fail(rq, 500, "could not generate the manifest"));
+	if (store && !restricted)
+		return send_stored_body(rq, store, text, len, version);
 	req_header(rq, "Vary", "Accept");
-	return send_body(rq, text, len,
-			 version == 2 ? "application/ld+json;profile=\"" P2_PROFILE "\""
-				      : "application/ld+json;profile=\"" P3_PROFILE "\"",
-			 restricted);
+	return send_body(rq, text, len, manifest_type(version), restricted);
 }
 
-int nq_path_run(struct req *rq, int *c, struct nq_result *out)
+/* The customer and named query of the path /{prefix}/{c}/{query}/... */
+static int path_query(struct req *rq, int *c, struct named_query *nq)
 {
 	int st = customer_resolve(rq, rq->strs[0], c);
 	if (st)
 		return st;
-	struct named_query nq;
 	bool found;
-	if (nq_lookup(rq->app->db, rq->arena, *c, rq->strs[1], &nq, &found) != DB_OK)
+	if (nq_lookup(rq->app->db, rq->arena, *c, rq->strs[1], nq, &found) != DB_OK)
 		return req_db_fail(rq, "looking up the named query");
 	if (!found)
 		return req_fail(rq, 404, "named query '%s' not found", rq->strs[1]);
-	struct nq_result res;
-	const char *why = NULL;
-	size_t limit = max_assets(rq);
-	int rc = nq_run(rq->app->db, rq->arena, *c, &nq, rq->rest, rq->nrest, limit, &res, &why);
+	return 0;
+}
+
+/* Whatever nq_run or nq_state returned, as the status answered (0: rows). */
+static int run_status(struct req *rq, const struct named_query *nq, int rc, const char *why)
+{
 	if (rc == 400)
-		return req_fail(rq, 400, "named query '%s': %s", nq.name, why);
+		return req_fail(rq, 400, "named query '%s': %s", nq->name, why);
 	if (rc != 0)
 		return req_db_fail(rq, "running the named query");
-	if (res.truncated)
+	return 0;
+}
+
+/* nq_run for the path's arguments: its rows, or the status answered. */
+static int path_rows(struct req *rq, int c, const struct named_query *nq, struct nq_result *out)
+{
+	const char *why = NULL;
+	size_t limit = max_assets(rq);
+	/* the status after the call: a call's arguments are evaluated in any order */
+	int rc = nq_run(rq->app->db, rq->arena, c, nq, rq->rest, rq->nrest, limit, out, &why);
+	int st = run_status(rq, nq, rc, why);
+	if (st)
+		return st;
+	if (out->truncated)
 		return req_fail(rq, 400,
 				"named query '%s' selects more than %zu assets "
 				"(named_query_max_assets): give it narrower arguments",
-				nq.name, limit);
-	if (res.rows->n == 0)
-		return req_fail(rq, 404, "named query '%s' selects no asset", nq.name);
-	*out = res;
+				nq->name, limit);
+	if (out->rows->n == 0)
+		return req_fail(rq, 404, "named query '%s' selects no asset", nq->name);
 	return 0;
+}
+
+/* nq_state for the path's arguments: 0 with *versions (NULL when the
+ * query selects more than the limit: nothing stored, path_rows answers),
+ * or the status answered (404 when nothing matches at all). */
+static int path_state(struct req *rq, int c, const struct named_query *nq, const char **versions)
+{
+	const char *why = NULL;
+	long long count;
+	int rc = nq_state(rq->app->db, rq->arena, c, nq, rq->rest, rq->nrest, max_assets(rq),
+			  &count, versions, &why);
+	int st = run_status(rq, nq, rc, why);
+	if (st)
+		return st;
+	if (count == 0)
+		return req_fail(rq, 404, "named query '%s' selects no asset", nq->name);
+	if (count > (long long)max_assets(rq))
+		*versions = NULL;
+	return 0;
+}
+
+int nq_path_run(struct req *rq, int *c, struct nq_result *out)
+{
+	struct named_query nq;
+	int st = path_query(rq, c, &nq);
+	return st ? st : path_rows(rq, *c, &nq, out);
 }
 
 /* The path's named query's rows (nq_path_run). */
@@ -408,15 +510,42 @@ static int run_path_query(struct req *rq, int *c, struct db_rows **rows)
 	return st;
 }
 
+/* A named query's manifest: the stored one when the query selects the
+ * assets it was built from at the same row versions (nq_state), else built,
+ * and stored when it shows no restricted asset and the query's state was
+ * the same after its rows were read (asset/manifest_store.h). */
 static int resource_v(struct req *rq, int forced)
 {
 	int c;
-	struct db_rows *rows;
-	int st = run_path_query(rq, &c, &rows);
+	struct named_query nq;
+	const char *before = NULL, *after = NULL;
+	int st = path_query(rq, &c, &nq);
+	if (!st)
+		st = path_state(rq, c, &nq, &before);
 	if (st)
 		return fail(rq, st);
+	int version = version_of(rq, forced);
+	const char *owner = arena_printf(rq->arena, "%d", nq.customer);
+	const char *parts[] = {version == 2 ? "2" : "3", rq->base_url, rq->path, owner, nq.name,
+			       nq.template_text};
+	struct mstore_key k;
+	mstore_key_request(rq->arena, &k, c, parts, sizeof parts / sizeof parts[0]);
+	const char *root = setting_str(rq->app->cfg, S_STORAGE_ROOT);
+	if (before) {
+		mstore_key_state(&k, before);
+		if (root && mstore_ready(rq->arena, root, &k))
+			return send_stored(rq, &k, version);
+	}
+	struct nq_result res;
+	st = path_rows(rq, c, &nq, &res);
+	if (!st && before)
+		st = path_state(rq, c, &nq, &after);
+	if (st)
+		return fail(rq, st);
+	/* unchanged while the rows were read: they are that state */
+	bool same = before && after && strcmp(before, after) == 0;
 	const char *label = arena_printf(rq->arena, "Generated from '%s' named query", rq->strs[1]);
-	return answer_manifest(rq, rq->strs[0], rows, version_of(rq, forced), label, false);
+	return answer_manifest(rq, rq->strs[0], res.rows, version, label, false, same ? &k : NULL);
 }
 
 int iiif_resource_get(struct req *rq)
@@ -450,7 +579,7 @@ static int manifest_v(struct req *rq, int forced)
 		return fail(rq, req_fail(rq, 404, "asset %d/%d/%s not found", c, s, id));
 	req_header(rq, "X-Asset-Id", arena_printf(rq->arena, "%d/%d/%s", c, s, id));
 	return answer_manifest(rq, rq->strs[0], r, version_of(rq, forced), "Generated by DLCS",
-			       true);
+			       true, NULL);
 }
 
 int iiif_manifest_get(struct req *rq)

@@ -41,6 +41,7 @@
 #include "asset/info.h"
 #include "asset/info_static.h"
 #include "asset/nginx_errors.h"
+#include "asset/manifest_store.h"
 #include "asset/nginx_include.h"
 #include "asset/settings.h"
 #include "banned.h"
@@ -480,6 +481,35 @@ static void block_storage(struct sbuf *out, struct arena *a, const char *indent)
 	write_accel_location(out, a, &st, NULL, 0);
 }
 
+/* The internal location of the stored manifests (asset/manifest_store.h),
+ * which the API sends with X-Accel-Redirect once it has checked them. */
+static void block_manifests(struct sbuf *out, struct arena *a, const char *indent)
+{
+	(void)a;
+	(void)indent;
+	struct style st = {true};
+	/* quoted: nginx reads a bare '{' as the block's start */
+	sbuf_adds(out, "location ~ \"^" MSTORE_NGINX_LOCATION
+		       "/([0-9]+/[0-9a-f]{64}/[0-9a-f]{64}\\.json)$\" {\n"
+		       "    internal;\n"
+		       "    alias $dlcs_storage/" MSTORE_DIR "/$1;\n");
+	comment(out, &st, "    ",
+		"The API's ETag (of the assets' row versions), not nginx's (of the\n"
+		"file's time and size: two manifests of one size made in one second\n"
+		"would share it); the file's time moves when it is used, so it\n"
+		"answers no If-Modified-Since either (the API answers If-None-Match).\n"
+		"The caching headers on success only, so that an error (the file\n"
+		"deleted meanwhile) keeps its no-store.");
+	sbuf_adds(out, "    etag off;\n"
+		       "    if_modified_since off;\n"
+		       "    add_header Access-Control-Allow-Origin \"*\" always;\n"
+		       "    add_header ETag $upstream_http_x_dlcs_etag;\n"
+		       "    add_header Cache-Control $upstream_http_x_dlcs_cache_control;\n"
+		       "    add_header Vary $upstream_http_x_dlcs_vary;\n");
+	write_location_tail(out, &st, "    ", EP_FILES | EP_STORAGE);
+	sbuf_adds(out, "}\n");
+}
+
 /* The blocks; a block marked `repeated` may appear any number of times
  * (once or more), each with its marker's indentation. */
 static const struct {
@@ -496,6 +526,7 @@ static const struct {
 	{"info", block_info, false},
 	{"av", block_av, false},
 	{"storage", block_storage, false},
+	{"manifests", block_manifests, false},
 };
 #define BLOCKS_N (sizeof BLOCKS / sizeof BLOCKS[0])
 

@@ -12,7 +12,8 @@
 	"a.customer_id, a.space_id, a.id, a.created, a.origin, a.tags, a.roles, "                  \
 	"a.manifests, a.string1, a.string2, a.string3, a.number1, a.number2, a.number3, "          \
 	"a.max_unauthorised, a.media_type, a.family, a.delivery_channels, a.width, "               \
-	"a.height, a.duration, a.ingesting, a.finished, a.error, a.batch_id, a.error_kind"
+	"a.height, a.duration, a.ingesting, a.finished, a.error, a.batch_id, a.error_kind, "       \
+	"a.row_version"
 
 enum asset_col {
 	ACOL_CUSTOMER,
@@ -41,8 +42,18 @@ enum asset_col {
 	ACOL_ERROR,
 	ACOL_BATCH,
 	ACOL_ERROR_KIND, /* asset/ingest_error.h */
+	ACOL_ROW_VERSION,
 	ACOL__MAX
 };
+
+/* The start of every UPDATE of assets' SET list: the row takes a new
+ * version, a number never given before (schema/016-asset-row-version.sql),
+ * so that whatever was made from the row's old state (a stored manifest,
+ * asset/manifest_store.h) no longer matches it; and the value of
+ * row_version in every INSERT. tests/style-check refuses an UPDATE or an
+ * INSERT of assets without them. */
+#define ASSET_ROW_VERSION_NEW  "NEXTVAL(asset_row_versions)"
+#define ASSET_ROW_VERSION_NEXT "row_version = " ASSET_ROW_VERSION_NEW
 
 /* The three list fields; their JSON text lives in assets.<list> and the
  * indexed copies that queries use in asset_<list> rows. */

@@ -36,6 +36,12 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 	ROW(S_PROJECTION_RETRY_AFTER) = {"projection_retry_after", SETTING_INT, "5", 1, 3600, 0,
 					 "the Retry-After of a PDF or ZIP projection being made, "
 					 "in seconds"},
+	ROW(S_MANIFEST_STORE_MAX_BYTES) = {"manifest_store_max_bytes", SETTING_BYTES, "1GiB", 0,
+					   TiB, 0,
+					   "the named-query manifests stored for nginx to send "
+					   "(under storage_root/manifests) are kept within this "
+					   "by the runners, least recently used out first "
+					   "(0: none kept longer than two minutes)"},
 
 	ROW(S_RUNNER_LEASE_SECONDS) = {"runner_lease_seconds", SETTING_INT, "120", 3, SECONDS, 0,
 				       "a runner's claim on an item, renewed every third of it; "

@@ -2,6 +2,7 @@
 
 #include "arena.h"
 #include "db.h"
+#include "asset/row.h"
 #include "asset/work.h"
 #include "banned.h"
 
@@ -60,12 +61,14 @@ static const char *const SQL[SQL__MAX] = {
 	[SQL_DELETE_ITEM] = "DELETE FROM ingest_queue WHERE id = ?",
 	[SQL_OTHERS_PENDING] = "SELECT COUNT(*) FROM ingest_queue WHERE customer_id = ?"
 			       " AND space_id = ? AND asset_id = ?",
-	[SQL_ASSET_OK] = "UPDATE assets SET width = ?, height = ?, duration = ?, ingesting = ?,"
+	[SQL_ASSET_OK] = "UPDATE assets SET " ASSET_ROW_VERSION_NEXT
+			 ", width = ?, height = ?, duration = ?, ingesting = ?,"
 			 " error = NULL,"
 			 " error_kind = NULL, finished = UTC_TIMESTAMP(6) WHERE customer_id = ?"
 			 " AND space_id = ? AND id = ?",
 	[SQL_ASSET_ERROR] =
-		"UPDATE assets SET ingesting = ?, error = ?, error_kind = ?,"
+		"UPDATE assets SET " ASSET_ROW_VERSION_NEXT ", ingesting = ?, error = ?,"
+		" error_kind = ?,"
 		" finished = UTC_TIMESTAMP(6) WHERE customer_id = ? AND space_id = ? AND id = ?",
 	[SQL_OLD_STORAGE] = "SELECT size, thumbnail_size FROM asset_storage WHERE customer_id = ?"
 			    " AND space_id = ? AND asset_id = ? FOR UPDATE",

@@ -14,6 +14,7 @@
 #include "outage.h"
 #include "str.h"
 #include "asset/grant.h"
+#include "asset/manifest_store.h"
 #include "asset/runners.h"
 #include "asset/store.h"
 #include "asset/work.h"
@@ -96,7 +97,7 @@ void runner_loop(struct runner *rn, const char *host)
 	log_info("runner %s started", rn->owner);
 	struct outage db_down = {0};
 	long long beat_ms = 0; /* 0: not yet */
-	long long sweep_ms = 0;
+	long long sweep_ms = 0, mstore_ms = 0;
 	while (!stopping) {
 		arena_reset(a);
 		bool up = db_ensure(rn->db) == DB_OK;
@@ -119,6 +120,13 @@ void runner_loop(struct runner *rn, const char *host)
 		if (!sweep_ms || now - sweep_ms >= GRANT_SWEEP_SECONDS * 1000LL) {
 			grant_sweep(a, rn->storage_root, GRANT_SWEEP_MAX);
 			sweep_ms = now;
+		}
+		/* Stored manifests unused, or beyond the store's size
+		 * (asset/manifest_store.h). */
+		if (!mstore_ms || now - mstore_ms >= MSTORE_SWEEP_SECONDS * 1000LL) {
+			mstore_sweep(a, rn->storage_root,
+				     setting_int(rn->cfg, S_MANIFEST_STORE_MAX_BYTES));
+			mstore_ms = now;
 		}
 		/* Items that transcode are claimed only with one of the host's
 		 * transcode slots in hand, kept while the item is worked on. */

@@ -31,7 +31,7 @@ START TRANSACTION;
 INSERT INTO assets (customer_id, space_id, id, created, origin, tags, roles, manifests,
                     string1, string2, string3, number1, number2, number3, max_unauthorised,
                     media_type, family, delivery_channels, width, height, duration,
-                    ingesting, finished, error, batch_id)
+                    ingesting, finished, error, batch_id, row_version)
 SELECT @customer, @space,
        CONCAT('a', LPAD(seq, 7, '0')),
        TIMESTAMP('2024-01-01 00:00:00') + INTERVAL seq SECOND,
@@ -43,7 +43,8 @@ SELECT @customer, @space,
        -1, 'image/jpeg', 'I',
        '[{"channel":"iiif-img","policy":"default"},{"channel":"thumbs","policy":"default"}]',
        4000 + seq % 1000, 3000 + seq % 700, NULL,
-       0, TIMESTAMP('2024-01-01 00:00:30') + INTERVAL seq SECOND, NULL, NULL
+       0, TIMESTAMP('2024-01-01 00:00:30') + INTERVAL seq SECOND, NULL, NULL,
+       NEXTVAL(asset_row_versions)
 FROM seq_1_to_100000000
 WHERE seq BETWEEN 1 AND @n;
 COMMIT;

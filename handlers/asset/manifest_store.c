@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -228,6 +229,14 @@ int mstore_sweep(struct arena *a, const char *root, long long max_bytes)
 	if (!root)
 		return 0;
 	const char *top = arena_printf(a, "%s/" MSTORE_DIR, root);
+	/* One sweep at a time on the host: the runners all call it. */
+	int lock = open(arena_printf(a, "%s/.sweep.lock", top),
+			O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
+		if (lock >= 0)
+			close(lock);
+		return 0;
+	}
 	struct sweep sw = {.a = a};
 	each_request_dir(a, top, list_request, &sw);
 	if (sw.n)
@@ -251,5 +260,6 @@ int mstore_sweep(struct arena *a, const char *root, long long max_bytes)
 		}
 	}
 	each_request_dir(a, top, remove_if_empty, NULL);
+	close(lock); /* and the lock with it */
 	return done;
 }

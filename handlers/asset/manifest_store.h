@@ -81,7 +81,9 @@ int mstore_put(struct arena *a, const char *root, const struct mstore_key *k, co
 /* Deletes the stored manifests (and temporary files) unused for
  * MSTORE_IDLE_SECONDS, then, while they take more than max_bytes, the least
  * recently used of those unused for MSTORE_EVICT_SECONDS; and the
- * directories left empty. Returns how many files went. */
+ * directories left empty. Nothing (0) while another process of the host
+ * sweeps (an flock of {storage_root}/manifests/.sweep.lock). Returns how
+ * many files went. */
 int mstore_sweep(struct arena *a, const char *root, long long max_bytes);
 
 #endif

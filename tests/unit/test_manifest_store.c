@@ -5,6 +5,7 @@
  * recently used beyond the size, never one used in the last two minutes. */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +141,13 @@ static void test_sweep(void)
 	if (f)
 		fclose(f);
 	set_age(stale_tmp, MSTORE_IDLE_SECONDS + 1);
+	/* another process sweeping: nothing done */
+	int held = open(arena_printf(A, "%s/" MSTORE_DIR "/.sweep.lock", root), O_RDWR | O_CREAT,
+			0644);
+	CHECK(held >= 0 && flock(held, LOCK_EX) == 0);
+	CHECK(mstore_sweep(A, root, 0) == 0);
+	CHECK(access(path_of(&idle), F_OK) == 0);
+	close(held);
 	/* within the size: the idle file and the stale temporary file only */
 	CHECK(mstore_sweep(A, root, 1LL << 30) == 2);
 	CHECK(access(path_of(&idle), F_OK) != 0 && access(stale_tmp, F_OK) != 0);

@@ -474,9 +474,9 @@ static int path_rows(struct req *rq, int c, const struct named_query *nq, struct
 	return 0;
 }
 
-/* nq_state for the path's arguments: 0 with *versions (NULL when the
- * query selects more than the limit: nothing stored, path_rows answers),
- * or the status answered (404 when nothing matches at all). */
+/* nq_state for the path's arguments: 0 with *versions (NULL when there is
+ * no whole list: nothing stored, path_rows answers), or the status
+ * answered (404 when nothing matches at all). */
 static int path_state(struct req *rq, int c, const struct named_query *nq, const char **versions)
 {
 	const char *why = NULL;
@@ -488,8 +488,6 @@ static int path_state(struct req *rq, int c, const struct named_query *nq, const
 		return st;
 	if (count == 0)
 		return req_fail(rq, 404, "named query '%s' selects no asset", nq->name);
-	if (count > (long long)max_assets(rq))
-		*versions = NULL;
 	return 0;
 }
 

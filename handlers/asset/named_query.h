@@ -48,11 +48,12 @@ int nq_run(struct db *db, struct arena *a, int c, const struct named_query *nq,
 /* The state of what nq_run would select, without reading it: how many
  * assets match the query (those without a delivery channel too, so that
  * the count may be above nq_run's) and their row versions (asset/row.h),
- * comma-separated (arena text, "" for none). A row version is never given
+ * as "v1;,v2;,..." (arena text, "" for none). A row version is never given
  * twice, so two different states never give the same text (one state may
  * give two, should MariaDB read the rows in another order); which assets
- * nq_run shows, and in which order, follows from the rows. When *count is
- * above limit, *versions is incomplete. Returns as nq_run. */
+ * nq_run shows, and in which order, follows from the rows. *versions is
+ * NULL when MariaDB could not give the whole list (more than `limit`
+ * versions, or more than its max_allowed_packet). Returns as nq_run. */
 int nq_state(struct db *db, struct arena *a, int c, const struct named_query *nq,
 	     const char *const *args, size_t nargs, size_t limit, long long *count,
 	     const char **versions, const char **why);

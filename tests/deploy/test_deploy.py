@@ -204,6 +204,24 @@ def test_ingest_info_json_and_tiles(deployed, ingested):
     assert r.status_code == 200 and r.json()["id"].startswith(BASE + "/thumbs/"), describe(r)
 
 
+def test_stored_manifest_sent_by_nginx(deployed, ingested):
+    """A named query's manifest is stored by dlcs-api (its user) and sent by
+    nginx (its workers' user) from the next request on: the installed site
+    has the internal location, and the file is readable across users."""
+    c, space = ingested
+    r = c.api.patch(space.image("one"), json={"string1": "deploy-book", "number1": 1})
+    assert r.status_code == 200, describe(r)
+    path = "/iiif-resource/%d/manifest/deploy-book" % c.id
+    first = deployed.anon.get(path)
+    assert first.status_code == 200 and "Last-Modified" not in first.headers, describe(first)
+    assert first.json()["id"] == BASE + path
+    second = deployed.anon.get(path)
+    assert second.status_code == 200, describe(second)
+    assert "Last-Modified" in second.headers, dict(second.headers)  # nginx sent the stored file
+    assert second.content == first.content and second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Cache-Control"] == "public, max-age=3600"
+
+
 def test_custom_header_reaches_a_tile(deployed, ingested):
     """The runner, not root, renders the include and reloads the root nginx
     master through the installed sudoers rule."""

@@ -31,7 +31,8 @@
 static const char *const TYPES[] = {[PROJ_PDF] = "application/pdf", [PROJ_ZIP] = "application/zip"};
 
 /* The name a browser saves the file as: the template's objectname (else
- * the query's name), cut to a safe set of characters, with the extension. */
+ * the query's name), cut to a safe set of characters, with the extension
+ * unless it ends with it already (the sample's "{s1}.pdf"). */
 static const char *file_name(struct arena *a, const struct nq_result *res, const char *query,
 			     enum proj_kind k)
 {
@@ -47,7 +48,11 @@ static const char *file_name(struct arena *a, const struct nq_result *res, const
 		if (!ok)
 			*p = '_';
 	}
-	return arena_printf(a, "%s.%s", s, proj_kind_name(k));
+	const char *ext = arena_printf(a, ".%s", proj_kind_name(k));
+	size_t len = strlen(s), elen = strlen(ext);
+	if (len > elen && strcmp(s + len - elen, ext) == 0)
+		return s;
+	return arena_printf(a, "%s%s", s, ext);
 }
 
 static bool file_exists(struct req *rq, const char *rel)

@@ -264,6 +264,37 @@ static const char *fill(struct arena *a, enum nq_filter f, const char *value, st
 	}
 }
 
+/* text with each {s1} {s2} {s3} {n1} {n2} {n3} replaced by that filter's
+ * bound value ("" when the template has none or its pN is beyond the
+ * arguments); any other brace stays. NULL stays NULL. */
+static const char *fill_fields(struct arena *a, const struct nq_template *t, const char *text,
+			       const char *const *args, size_t nargs)
+{
+	static const struct {
+		const char *name;
+		enum nq_filter f;
+	} fields[] = {{"{s1}", NQF_S1}, {"{s2}", NQF_S2}, {"{s3}", NQF_S3},
+		      {"{n1}", NQF_N1}, {"{n2}", NQF_N2}, {"{n3}", NQF_N3}};
+	if (!text || !strchr(text, '{'))
+		return text;
+	struct sbuf b;
+	sbuf_init(&b, a);
+	for (const char *p = text; *p;) {
+		size_t i = 0;
+		for (; i < sizeof fields / sizeof fields[0]; i++)
+			if (strncmp(p, fields[i].name, 4) == 0)
+				break;
+		if (i == sizeof fields / sizeof fields[0]) {
+			sbuf_addc(&b, *p++);
+			continue;
+		}
+		const char *value = resolve(&t->filter[fields[i].f], args, nargs);
+		sbuf_adds(&b, value ? value : "");
+		p += 4;
+	}
+	return b.buf ? b.buf : "";
+}
+
 const char *nq_bind(struct arena *a, const struct nq_template *t, const char *const *args,
 		    size_t nargs, struct asset_query *q, const char **texts)
 {
@@ -293,6 +324,6 @@ const char *nq_bind(struct arena *a, const struct nq_template *t, const char *co
 	}
 	if (texts)
 		for (int k = 0; k < NQT__MAX; k++)
-			texts[k] = resolve(&t->text[k], all, n);
+			texts[k] = fill_fields(a, t, resolve(&t->text[k], all, n), all, n);
 	return NULL;
 }

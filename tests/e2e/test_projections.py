@@ -108,6 +108,16 @@ def test_pdf_is_202_then_the_file(anon, book, book_pdf):
     assert r2.status_code == 200 and r2.content == r.content, describe(r2)
 
 
+def test_objectname_takes_the_query_fields(anon, book):
+    """The sample query every customer gets, objectname={s1}.pdf: the file
+    is named after the book's string1; a field the template lacks is empty."""
+    r, _ = made(anon, "/pdf/%d/pdf/bk" % book.customer.id)
+    assert r.headers.get("Content-Disposition") == 'inline; filename="bk.pdf"', r.headers
+    nq(book.customer, "named-n2", "s1=p1&objectname=book-{s1}-{n2}")
+    r, _ = made(anon, "/zip/%d/named-n2/bk" % book.customer.id)
+    assert r.headers.get("Content-Disposition") == 'inline; filename="book-bk-.zip"', r.headers
+
+
 def test_pdf_pages_as_poppler_reads_them(anon, book, book_pdf):
     # .stack/deps installs poppler-utils: missing, the test fails rather than prove nothing
     assert POPPLER, "poppler-utils (pdfinfo, pdfimages, pdftotext) is not installed"

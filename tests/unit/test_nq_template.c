@@ -166,6 +166,20 @@ static void test_bind(void)
 	CHECK(strcmp(texts[NQT_OBJECTNAME], "b18.pdf") == 0 && texts[NQT_COVERPAGE] == NULL &&
 	      strcmp(texts[NQT_REDACTEDMESSAGE], "Gone") == 0);
 	CHECK(nq_bind(A, &T, args, 1, &Q, texts) == NULL && texts[NQT_OBJECTNAME] == NULL);
+	/* {s1}..{n3}: the filters' bound values, "" for none; other braces stay */
+	CHECK(parse("s1=p1&n2=p2&s3=lit&objectname={s1}-{n2}-{s3}-{n1}{x}.pdf"
+		    "&coverpage=https://e.org/{s1}/c.pdf&redactedmessage={s1") == NULL);
+	const char *args2[] = {"book-7", "12"};
+	CHECK(nq_bind(A, &T, args2, 2, &Q, texts) == NULL);
+	CHECK_STR(texts[NQT_OBJECTNAME], "book-7-12-lit-{x}.pdf");
+	CHECK_STR(texts[NQT_COVERPAGE], "https://e.org/book-7/c.pdf");
+	CHECK_STR(texts[NQT_REDACTEDMESSAGE], "{s1");
+	CHECK(nq_bind(A, &T, args2, 1, &Q, texts) == NULL);
+	CHECK_STR(texts[NQT_OBJECTNAME], "book-7--lit-{x}.pdf");
+	CHECK(parse("s1=p1&objectname={s1}") == NULL);
+	const char *args3[] = {"x"};
+	CHECK(nq_bind(A, &T, args3, 1, &Q, texts) == NULL &&
+	      strcmp(texts[NQT_OBJECTNAME], "x") == 0);
 }
 
 static void test_sql(void)

@@ -77,3 +77,29 @@ int files_rm_rf(const char *path)
 		return errno == ENOENT ? 0 : -1;
 	return nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
+
+unsigned char *files_read(struct arena *a, const char *path, long long max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	unsigned char *data = NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && st.st_size <= max) {
+		data = arena_alloc(a, (size_t)st.st_size);
+		size_t done = 0;
+		while (done < (size_t)st.st_size) {
+			ssize_t r = read(fd, data + done, (size_t)st.st_size - done);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			done += (size_t)r;
+		}
+		if (done != (size_t)st.st_size)
+			data = NULL;
+		*len = done;
+	}
+	close(fd);
+	return data;
+}

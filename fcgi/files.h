@@ -18,5 +18,9 @@ int files_link_swap(struct arena *a, const char *target, const char *link);
 int files_touch(struct arena *a, const char *path);
 /* Deletes a tree, following no symlink (a missing one is fine). 0 or -1. */
 int files_rm_rf(const char *path);
+/* The whole regular file at path (a symlink followed), of 1..max bytes,
+ * into the arena, its size in *len; NULL when it cannot be read whole or
+ * is empty or larger. */
+unsigned char *files_read(struct arena *a, const char *path, long long max, size_t *len);
 
 #endif

@@ -144,6 +144,10 @@ void proj_result_hash(enum proj_kind k, const struct nq_result *res, char hex[65
 	sbuf_printf(&b, "%s\n", KIND[k]);
 	hash_cell(&b, res->texts[0]); /* objectname */
 	hash_cell(&b, res->texts[2]); /* redactedmessage */
+	/* only when given: the hashes of projections without one stay as
+	 * they were before covers were made */
+	if (res->texts[1] && *res->texts[1])
+		hash_cell(&b, res->texts[1]); /* coverpage */
 	for (size_t i = 0; i < res->rows->n; i++) {
 		for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
 			hash_cell(&b, db_str(res->rows, i, (size_t)cols[c]));

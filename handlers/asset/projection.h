@@ -37,7 +37,7 @@ const char **proj_args_parse(struct arena *a, const char *json, size_t *n);
 
 /* The hash (hex) of what a projection of res shows: every row's space, id,
  * finished time, size, channels, roles, maxUnauthorised and error, in
- * order, and the query's objectname and redactedmessage. */
+ * order, and the query's objectname, redactedmessage and coverpage (when given). */
 void proj_result_hash(enum proj_kind k, const struct nq_result *res, char hex[65]);
 
 enum proj_state { PROJ_QUEUED, PROJ_MAKING, PROJ_DONE, PROJ_ERROR };

@@ -31,11 +31,13 @@
 #include "asset/access.h"
 #include "asset/channel_rules.h"
 #include "asset/named_query.h"
+#include "asset/nq_template.h"
 #include "asset/projection.h"
 #include "asset/row.h"
 #include "asset/settings.h"
 #include "asset/store.h"
 #include "asset/stored.h"
+#include "ingest/pdf_cover.h"
 #include "ingest/pdf_write.h"
 #include "ingest/runner.h"
 #include "banned.h"
@@ -86,32 +88,6 @@ static void pick_of(struct arena *a, const char *root, const struct db_rows *r, 
 	}
 }
 
-/* A whole file into the arena; NULL when it cannot be read. */
-static unsigned char *read_file(struct arena *a, const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	struct stat st;
-	unsigned char *buf = NULL;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    st.st_size <= MAX_THUMB_BYTES) {
-		buf = arena_alloc(a, (size_t)st.st_size);
-		size_t got = 0;
-		while (got < (size_t)st.st_size) {
-			ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		if (got != (size_t)st.st_size)
-			buf = NULL;
-		*len = got;
-	}
-	close(fd);
-	return buf;
-}
-
 /* The making of one projection: what the writers share. */
 struct making {
 	struct runner *rn;
@@ -133,6 +109,24 @@ static bool keep_lease(struct making *m)
 	return !m->lost;
 }
 
+static bool keep_going(void *m)
+{
+	return keep_lease(m);
+}
+
+/* The template's coverpage, when given, as the first pages of w. */
+static const char *write_cover(struct making *m, struct arena *a, const struct nq_result *res,
+			       const char *tmp, struct pdf_writer *w)
+{
+	const char *url = res->texts[NQT_COVERPAGE];
+	if (!url || !*url)
+		return NULL;
+	const char *dir = arena_printf(a, "%s.cover", tmp);
+	const char *why = pdf_cover_add(m->rn, a, m->p->customer, url, dir, w, keep_going, m);
+	files_rm_rf(dir);
+	return m->lost ? "the lease was lost" : why;
+}
+
 static const char *write_pdf(struct making *m, struct arena *a, const char *root,
 			     const struct nq_result *res, const char *tmp)
 {
@@ -144,13 +138,20 @@ static const char *write_pdf(struct making *m, struct arena *a, const char *root
 		fclose(f);
 		return "out of memory";
 	}
+	const char *cover = write_cover(m, a, res, tmp, w);
+	if (cover) {
+		pdf_end(w);
+		fclose(f);
+		return cover;
+	}
 	const char *msg = res->texts[2] && *res->texts[2] ? res->texts[2] : DEFAULT_REDACTED;
 	for (size_t i = 0; i < res->rows->n && keep_lease(m); i++) {
 		struct arena *t = arena_new(64 * 1024);
 		struct pick pk;
 		pick_of(t, root, res->rows, i, &pk);
 		size_t len = 0;
-		unsigned char *data = pk.path ? read_file(t, pk.path, &len) : NULL;
+		unsigned char *data =
+			pk.path ? files_read(t, pk.path, MAX_THUMB_BYTES, &len) : NULL;
 		if (data && pdf_add_jpeg(w, data, len) == 0)
 			m->items++;
 		else if (pk.restricted || pk.image) {

@@ -118,6 +118,55 @@ def test_objectname_takes_the_query_fields(anon, book):
     assert r.headers.get("Content-Disposition") == 'inline; filename="book-bk-.zip"', r.headers
 
 
+def cover_pdf():
+    """A two-page PDF: a red portrait page and a blue landscape one."""
+    from PIL import Image
+    out = io.BytesIO()
+    red, blue = Image.new("RGB", (600, 800), (200, 30, 30)), Image.new("RGB", (3000, 1000), (30, 30, 200))
+    red.save(out, format="PDF", save_all=True, append_images=[blue])
+    return out.getvalue()
+
+
+def test_coverpage_comes_first(anon, book, origin):
+    """coverpage=URL ({s1} taken from the request): its pages, rendered to
+    A4 at 100 dpi, come before the assets'; a cover that cannot be had
+    makes the projection fail, saying why and nothing of the URL."""
+    assert POPPLER, "poppler-utils (pdfinfo, pdfimages, pdftotext) is not installed"
+    c = book.customer
+    url = origin.add(cover_pdf(), "application/pdf", name="bk.pdf")
+    nq(c, "covered", "s1=p1&canvas=n1&coverpage=%s" % url.replace("/bk.pdf", "/{s1}.pdf"))
+    r, _ = made(anon, "/pdf/%d/covered/bk" % c.id, timeout=120)
+    info, _ = poppler("pdfinfo", r.content)
+    assert re.search(r"^Pages:\s+6$", info, re.M), info
+    listing, _ = poppler("pdfimages", r.content, "-list")
+    rows = [l.split() for l in listing.splitlines()[2:] if l.strip()]
+    got = [(int(x[0]), int(x[3]), int(x[4])) for x in rows]
+    # every cover page fitted to A4 at 100 dpi, then p1, p2, (p3 redacted), p4
+    assert got[:2] == [(1, 826, 1169), (2, 826, 1169)], listing
+    assert [g[0] for g in got[2:]] == [3, 4, 6], listing
+    _, files = poppler("pdfimages", r.content, "-j", "-f", "1", "-l", "2")
+    from PIL import Image
+    centres = [Image.open(io.BytesIO(files[n])).convert("RGB").getpixel((413, 584)) for n in sorted(files)]
+    assert centres[0][0] > 150 and centres[0][2] < 80, centres  # red
+    assert centres[1][2] > 150 and centres[1][0] < 80, centres  # blue
+    # the control JSON counts the assets, not the cover
+    j = anon.get("/pdf-control/%d/covered/bk" % c.id).json()
+    assert j["itemCount"] == 4, j
+    # a cover that is not there, and one that is not a PDF
+    missing = origin.url(origin.path("gone.pdf"))
+    nq(c, "cover-404", "s1=p1&coverpage=%s" % missing)
+    nq(c, "cover-jpeg", "s1=p1&coverpage=%s" % book.urls[1])
+    for name, says in (("cover-404", "coverpage: answered HTTP 404"), ("cover-jpeg", "coverpage: not a PDF")):
+        deadline = time.time() + 60
+        while True:
+            r = anon.get("/pdf/%d/%s/bk" % (c.id, name))
+            if r.status_code != 202 or time.time() > deadline:
+                break
+            time.sleep(0.3)
+        assert r.status_code == 500, describe(r)
+        assert says in r.json()["description"] and "127.0.0.1" not in r.text, describe(r)
+
+
 def test_pdf_pages_as_poppler_reads_them(anon, book, book_pdf):
     # .stack/deps installs poppler-utils: missing, the test fails rather than prove nothing
     assert POPPLER, "poppler-utils (pdfinfo, pdfimages, pdftotext) is not installed"

@@ -223,6 +223,11 @@ api_key_salt = $salt
 # host remove the line: a customer could otherwise make the runners fetch
 # any service on 127.0.0.0/8 and publish the answer at /file.
 origin_allow_networks = 127.0.0.0/8
+
+# A PDF or ZIP that could not be made answers its error this many seconds,
+# then the next request tries again (the default is 300; short here, and
+# tests/e2e/test_projections.py waits for it).
+projection_error_retry_seconds = 10
 EOF
 	)
 }
@@ -269,6 +274,13 @@ nginx_test_command = nginx -t -q -c $(printf '%q' "$NGINX_CONF") -p $(printf '%q
 # here. This development stack opens loopback (see write_config); on a
 # shared or public host remove the line.
 origin_allow_networks = 127.0.0.0/8
+"
+	fi
+	if ! grep -qE '^[[:space:]]*projection_error_retry_seconds[[:space:]]*=' -- "$CONF_FILE"; then
+		added+="
+# A PDF or ZIP that could not be made answers its error this many seconds,
+# then the next request tries again (the default is 300; short here).
+projection_error_retry_seconds = 10
 "
 	fi
 	[[ -n $added ]] || return 0

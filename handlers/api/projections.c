@@ -119,6 +119,11 @@ static int answer(struct req *rq, enum proj_kind k, bool control)
 	bool current =
 		found && p.made_hash && strcmp(p.made_hash, want) == 0 && file_exists(rq, p.file);
 	bool wanted = found && strcmp(p.want_hash, want) == 0;
+	/* an error of this very result stands for a while, then it is tried
+	 * again: the cause may have been passing (a cover's host, the disk) */
+	bool failed = wanted && p.state == PROJ_ERROR;
+	bool retry = failed &&
+		     p.requested_age >= setting_int(rq->app->cfg, S_PROJECTION_ERROR_RETRY_SECONDS);
 	if (control)
 		return send_control(rq, 200, k, c, key, found ? &p : NULL,
 				    found && file_exists(rq, p.file),
@@ -135,12 +140,12 @@ static int answer(struct req *rq, enum proj_kind k, bool control)
 		rq->status = 200;
 		return 200;
 	}
-	if (wanted && p.state == PROJ_ERROR) {
+	if (failed && !retry) {
 		req_header(rq, "Cache-Control", CC_OTHER);
 		return req_fail(rq, 500, "the %s could not be made: %s", proj_kind_name(k),
 				p.error ? p.error : "unknown error");
 	}
-	if (!wanted || (p.state != PROJ_QUEUED && p.state != PROJ_MAKING)) {
+	if (!wanted || retry || (p.state != PROJ_QUEUED && p.state != PROJ_MAKING)) {
 		const char *args = proj_args_json(rq->arena, rq->rest, rq->nrest);
 		if (!args)
 			return req_fail(rq, 500, "could not store the arguments");

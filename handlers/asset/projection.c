@@ -13,7 +13,7 @@
 
 #define PROJ_COLUMNS                                                                               \
 	"id, customer_id, kind, query_name, args, want_hash, made_hash, state, file, created,"     \
-	" item_count, size_bytes, roles, error"
+	" item_count, size_bytes, roles, error, TIMESTAMPDIFF(SECOND, requested, NOW(6))"
 enum {
 	PC_ID,
 	PC_CUSTOMER,
@@ -29,6 +29,7 @@ enum {
 	PC_BYTES,
 	PC_ROLES,
 	PC_ERROR,
+	PC_REQUESTED_AGE,
 };
 
 enum { SQL_GET, SQL_REQUEST, SQL_CLAIM, SQL_CLAIMED, SQL_RENEW, SQL_COMPLETE, SQL_FAIL, SQL__MAX };
@@ -184,6 +185,7 @@ static void from_row(struct arena *a, const struct db_rows *r, struct projection
 	p->size_bytes = db_int(r, 0, PC_BYTES);
 	p->roles = db_str(r, 0, PC_ROLES);
 	p->error = db_str(r, 0, PC_ERROR);
+	p->requested_age = db_int(r, 0, PC_REQUESTED_AGE);
 }
 
 int proj_get(struct db *db, struct arena *a, int c, enum proj_kind k, const char *name,

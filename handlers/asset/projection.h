@@ -52,8 +52,9 @@ struct projection {
 	const char *file;    /* relative to storage_root; NULL before the first */
 	const char *created; /* ISO 8601 UTC, NULL before the first */
 	long long item_count, size_bytes;
-	const char *roles; /* JSON array text, NULL before the first */
-	const char *error; /* NULL unless state is PROJ_ERROR */
+	const char *roles;       /* JSON array text, NULL before the first */
+	const char *error;       /* NULL unless state is PROJ_ERROR */
+	long long requested_age; /* seconds since it was last queued */
 };
 
 /* The projection of (c, k, name, key). 1 with *out, 0 when there is none,

@@ -36,6 +36,11 @@ static const struct setting rows[S__MAX - S_CORE__MAX] = {
 	ROW(S_PROJECTION_RETRY_AFTER) = {"projection_retry_after", SETTING_INT, "5", 1, 3600, 0,
 					 "the Retry-After of a PDF or ZIP projection being made, "
 					 "in seconds"},
+	ROW(S_PROJECTION_ERROR_RETRY_SECONDS) =
+		{"projection_error_retry_seconds", SETTING_INT, "300", 0, SECONDS, 0,
+		 "a projection that could not be made answers its "
+		 "error for this long after the request that queued "
+		 "it; the next request queues it again"},
 	ROW(S_MANIFEST_STORE_MAX_BYTES) = {"manifest_store_max_bytes", SETTING_BYTES, "1GiB", 0,
 					   TiB, 0,
 					   "the named-query manifests stored for nginx to send "

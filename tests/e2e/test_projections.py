@@ -165,6 +165,15 @@ def test_coverpage_comes_first(anon, book, origin):
             time.sleep(0.3)
         assert r.status_code == 500, describe(r)
         assert says in r.json()["description"] and "127.0.0.1" not in r.text, describe(r)
+    # the error stands for projection_error_retry_seconds (10 on the test
+    # stack, .stack/lib.sh), then a request queues the projection again
+    r = anon.get("/pdf/%d/cover-404/bk" % c.id)
+    assert r.status_code == 500, describe(r)
+    deadline = time.time() + 30
+    while r.status_code == 500 and time.time() < deadline:
+        time.sleep(1)
+        r = anon.get("/pdf/%d/cover-404/bk" % c.id)
+    assert r.status_code == 202 and r.json()["inProcess"] is True, describe(r)
 
 
 def test_pdf_pages_as_poppler_reads_them(anon, book, book_pdf):

@@ -266,9 +266,26 @@ static const char *fill(struct arena *a, enum nq_filter f, const char *value, st
 
 /* text with each {s1} {s2} {s3} {n1} {n2} {n3} replaced by that filter's
  * bound value ("" when the template has none or its pN is beyond the
- * arguments); any other brace stays. NULL stays NULL. */
+ * arguments), percent-encoded in a URL (the coverpage: the values come
+ * from anonymous requests); any other brace stays. NULL stays NULL. */
+/* Adds value to b, its bytes other than RFC 3986's unreserved ones as %XX:
+ * a value from the request cannot change a URL's host, path or query. */
+static void add_encoded(struct sbuf *b, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~') {
+			sbuf_addc(b, (char)*p);
+			continue;
+		}
+		char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+		sbuf_add(b, esc, 3);
+	}
+}
+
 static const char *fill_fields(struct arena *a, const struct nq_template *t, const char *text,
-			       const char *const *args, size_t nargs)
+			       const char *const *args, size_t nargs, bool url)
 {
 	static const struct {
 		const char *name;
@@ -289,7 +306,10 @@ static const char *fill_fields(struct arena *a, const struct nq_template *t, con
 			continue;
 		}
 		const char *value = resolve(&t->filter[fields[i].f], args, nargs);
-		sbuf_adds(&b, value ? value : "");
+		if (url)
+			add_encoded(&b, value ? value : "");
+		else
+			sbuf_adds(&b, value ? value : "");
 		p += 4;
 	}
 	return b.buf ? b.buf : "";
@@ -324,6 +344,7 @@ const char *nq_bind(struct arena *a, const struct nq_template *t, const char *co
 	}
 	if (texts)
 		for (int k = 0; k < NQT__MAX; k++)
-			texts[k] = fill_fields(a, t, resolve(&t->text[k], all, n), all, n);
+			texts[k] = fill_fields(a, t, resolve(&t->text[k], all, n), all, n,
+					       k == NQT_COVERPAGE);
 	return NULL;
 }

@@ -80,7 +80,8 @@ const char *nq_filter_key(enum nq_filter f);
  * number where one is needed. The texts of the projections, resolved the
  * same way (NULL when absent or beyond the arguments), each {s1} {s2} {s3}
  * {n1} {n2} {n3} in them replaced by that filter's bound value ("" when
- * none), go to texts when it is not NULL. */
+ * none; percent-encoded but for RFC 3986's unreserved characters in the
+ * coverpage URL), go to texts when it is not NULL. */
 const char *nq_bind(struct arena *a, const struct nq_template *t, const char *const *args,
 		    size_t nargs, struct asset_query *q, const char **texts);
 

@@ -176,6 +176,13 @@ static void test_bind(void)
 	CHECK_STR(texts[NQT_REDACTEDMESSAGE], "{s1");
 	CHECK(nq_bind(A, &T, args2, 1, &Q, texts) == NULL);
 	CHECK_STR(texts[NQT_OBJECTNAME], "book-7--lit-{x}.pdf");
+	/* in the coverpage URL a value cannot reach the host, path or query */
+	const char *evil[] = {"evil.example/x?u=https://e.org/ \r\n%2F..", "1"};
+	CHECK(nq_bind(A, &T, evil, 2, &Q, texts) == NULL);
+	CHECK_STR(texts[NQT_COVERPAGE],
+		  "https://e.org/evil.example%2Fx%3Fu%3Dhttps%3A%2F%2Fe.org%2F%20%0D%0A%252F../"
+		  "c.pdf");
+	CHECK(strstr(texts[NQT_OBJECTNAME], "evil.example/x?u=") != NULL);
 	CHECK(parse("s1=p1&objectname={s1}") == NULL);
 	const char *args3[] = {"x"};
 	CHECK(nq_bind(A, &T, args3, 1, &Q, texts) == NULL &&

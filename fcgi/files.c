@@ -103,3 +103,20 @@ unsigned char *files_read(struct arena *a, const char *path, long long max, size
 	close(fd);
 	return data;
 }
+
+int files_write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}

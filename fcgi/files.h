@@ -1,8 +1,10 @@
-/* Directories, links and trees on disk: the steps the storage's link trees
+/* Directories, links, trees and whole files on disk: the steps the storage's link trees
  * (asset/store.h, asset/grant.h) and the programs' work directories are
  * made of. */
 #ifndef DLCS_FILES_H
 #define DLCS_FILES_H
+
+#include <stddef.h>
 
 struct arena;
 
@@ -18,6 +20,9 @@ int files_link_swap(struct arena *a, const char *target, const char *link);
 int files_touch(struct arena *a, const char *path);
 /* Deletes a tree, following no symlink (a missing one is fine). 0 or -1. */
 int files_rm_rf(const char *path);
+/* Writes all of data[0..len) to fd (again after EINTR and short writes).
+ * 0, or -1 with errno set (EIO for a write that wrote nothing). */
+int files_write_all(int fd, const void *data, size_t len);
 /* The whole regular file at path (a symlink followed), of 1..max bytes,
  * into the arena, its size in *len; NULL when it cannot be read whole or
  * is empty or larger. */

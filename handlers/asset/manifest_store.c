@@ -120,18 +120,9 @@ int mstore_put(struct arena *a, const char *root, const struct mstore_key *k, co
 		log_err("cannot store a manifest in %s: %s", dir, strerror(errno));
 		return -1;
 	}
-	size_t done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, body + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
 	/* readable by nginx whatever the umask: only manifests of open assets
 	 * are stored */
-	bool ok = done == len && fchmod(fd, 0644) == 0;
+	bool ok = files_write_all(fd, body, len) == 0 && fchmod(fd, 0644) == 0;
 	if (close(fd) != 0)
 		ok = false;
 	if (!ok || rename(tmp, path) != 0) {

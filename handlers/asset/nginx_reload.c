@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "files.h"
 #include "config.h"
 #include "db.h"
 #include "ids.h"
@@ -93,16 +94,8 @@ static const char *write_temp(struct arena *a, const char *path, const char *tex
 		log_err("custom headers: cannot create %s: %s", tmp, strerror(errno));
 		return NULL;
 	}
-	size_t len = strlen(text), done = 0;
-	while (done < len) {
-		ssize_t w = write(fd, text + done, len - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
-	if (close(fd) != 0 || done != len) {
+	bool written = files_write_all(fd, text, strlen(text)) == 0;
+	if (close(fd) != 0 || !written) {
 		log_err("custom headers: cannot write %s: %s", tmp, strerror(errno));
 		unlink(tmp);
 		return NULL;

@@ -47,19 +47,11 @@ int store_upload_write(struct arena *a, const char *root, int c, int s, const ch
 		xsnprintf(err, errlen, "cannot write the upload: %s", strerror(errno));
 		return -1;
 	}
-	const char *p = bytes;
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, p + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			xsnprintf(err, errlen, "cannot write the upload: %s",
-				  strerror(w < 0 ? errno : EIO));
-			close(fd);
-			unlink(tmp);
-			return -1;
-		}
-		off += (size_t)w;
+	if (files_write_all(fd, bytes, len) != 0) {
+		xsnprintf(err, errlen, "cannot write the upload: %s", strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return -1;
 	}
 	if (close(fd) != 0 || rename(tmp, final) != 0) {
 		xsnprintf(err, errlen, "cannot write the upload: %s", strerror(errno));

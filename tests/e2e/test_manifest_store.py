@@ -260,3 +260,37 @@ def test_no_stale_answer_under_load(anon, base, shelf):
     assert not state["bad"], state["bad"][:5]
     assert state["count"] > 40, state["count"]
     assert_error(anon.get("/iiif-resource/%d/manifest/no-such-shelf" % c.id), 404)
+
+
+def test_hostile_requests_get_no_other_answer(anon, shelf, make_customer, storage_root):
+    """What a request sends goes only into the hash of its own file: a
+    forged Host gets its own manifest and never gives it to others; bad
+    bytes in the arguments are refused or select nothing (no file made);
+    another customer's path never gets this customer's manifest."""
+    c = shelf.customer
+    path = "/iiif-resource/%d/manifest/shelf" % c.id
+    for _ in range(2):
+        r = anon.get(path, headers={"Host": "evil.example"})
+        assert r.status_code == 200 and "http://evil.example/" in r.text, describe(r)
+    for _ in range(2):
+        r = get(anon, path)
+        assert "evil.example" not in r.text
+    assert from_store(r)
+    before = set(stored_files(storage_root, c))
+    for arg, statuses in (("%FF", (400,)), ("%00", (400,)), ("%C0%AE%C0%AE", (400,)),
+                          ("a%0D%0Ab", (404,)), ("..%2F..%2Fshelf", (404,)), ("%2E%2E", (400, 404)),
+                          ("x" * 3000, (404,))):
+        for _ in range(2):
+            r = anon.get("/iiif-resource/%d/manifest/%s" % (c.id, arg))
+            assert r.status_code in statuses, describe(r)
+            assert "Last-Modified" not in r.headers, r.headers
+            if r.status_code == 404:  # the handler's; the core's 400 names no cache rule
+                assert r.headers.get("Cache-Control") == "no-store", r.headers
+    assert set(stored_files(storage_root, c)) == before
+    # another customer: its own (empty) result, not this one's stored file
+    other = make_customer("mstore-other")
+    for p in ("/iiif-resource/%d/manifest/shelf" % other.id,
+              "/iiif-resource/%s/manifest/shelf" % other.name):
+        r = anon.get(p)
+        assert r.status_code == 404 and "s-a" not in r.text, describe(r)
+    assert stored_files(storage_root, other) == []
